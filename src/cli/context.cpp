@@ -1,0 +1,34 @@
+// Context: the project and the lake, found and opened on first use.
+#include "cli/context.h"
+
+#include <filesystem>
+
+#include "common/error.h"
+
+namespace shoplake::cli {
+
+const Project& Context::project() {
+  if (!project_) {
+    if (options.project_file.empty()) {
+      project_ = DiscoverProject(std::filesystem::current_path());
+    } else if (!std::filesystem::is_regular_file(options.project_file)) {
+      throw Error(
+          ErrorCode::kUsage, "no such project file", options.project_file,
+          "check the path given to --project, or drop it to use shoplake.yaml here or above");
+    } else {
+      project_ = LoadProject(options.project_file);
+    }
+  }
+  return *project_;
+}
+
+std::string Context::lake_uri() {
+  return options.lake.empty() ? project().LakeUri() : options.lake;
+}
+
+lake::Store& Context::lake() {
+  if (!lake_) lake_ = lake::OpenStore(lake_uri());
+  return *lake_;
+}
+
+}  // namespace shoplake::cli

@@ -1,0 +1,54 @@
+// What every verb shares: the global flags, the project (found lazily), the lake.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/project.h"
+#include "lake/store.h"
+
+namespace CLI {
+class App;
+}
+
+namespace shoplake::cli {
+
+//! Flags that every verb accepts, before or after the verb.
+struct GlobalOptions {
+  std::string lake;                 //!< --lake URI; empty means the project's lake
+  std::string project_file;         //!< --project FILE; empty means search upward
+  std::string log_format = "text";  //!< --log-format text|json
+  int verbose = 0;                  //!< -v, repeatable
+  bool quiet = false;               //!< -q: warnings and errors only
+};
+
+//! The state a verb runs in. Verbs call project() and lake() only when they need them,
+//! so `simulate` works outside any project.
+class Context {
+ public:
+  GlobalOptions options;
+
+  //! The project: --project, else shoplake.yaml in the current folder or a parent,
+  //! else the defaults rooted at the current folder. Loaded once.
+  const Project& project();
+
+  //! The lake root URI: --lake, else the project's lake.
+  std::string lake_uri();
+
+  //! The lake's store, opened once.
+  lake::Store& lake();
+
+ private:
+  std::optional<Project> project_;
+  std::unique_ptr<lake::Store> lake_;
+};
+
+// One function per verb (one file each in cli/): declares the verb's flags on `app` and
+// sets its callback. The callback may throw shoplake::Error; main() reports it.
+void AddInfoCommand(CLI::App& app, Context& context);
+void AddSimulateCommand(CLI::App& app, Context& context);
+//! `simulate serve`, added under the `simulate` verb by AddSimulateCommand.
+void AddSimulateServeCommand(CLI::App& simulate, Context& context);
+
+}  // namespace shoplake::cli

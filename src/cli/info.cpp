@@ -1,0 +1,47 @@
+// `shoplake info`: where shoplake thinks things are (project, lake, versions), as
+// `dbt debug` does: the first thing to run when a command does not find what you meant.
+#include <fmt/core.h>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cli/context.h"
+#include "query/duckdb.h"
+#include "shoplake/version.h"
+
+namespace shoplake::cli {
+
+void AddInfoCommand(CLI::App& app, Context& context) {
+  auto* info = app.add_subcommand("info", "Show the project, the lake and the versions in use");
+  auto json = std::make_shared<bool>(false);
+  info->add_flag("--json", *json, "Print as one JSON object");
+  info->callback([&context, json] {
+    const Project& project = context.project();
+    nlohmann::json out = {
+        {"shoplake", kVersion},
+        {"duckdb", query::DuckDbVersion()},
+        {"project_file", project.file ? project.file->string() : ""},
+        {"project_root", project.root.string()},
+        {"project", project.name},
+        {"lake", context.lake_uri()},
+    };
+    for (const auto& source : project.sources) out["sources"][source.name] = source.uri;
+    for (const auto& dataset : project.datasets) out["datasets"].push_back(dataset.name);
+    if (*json) {
+      fmt::print("{}\n", out.dump());
+      return;
+    }
+    fmt::print("shoplake      {} (DuckDB {})\n", kVersion, query::DuckDbVersion());
+    fmt::print("project file  {}\n", project.file ? project.file->string() : "(none: defaults)");
+    fmt::print("project root  {}\n", project.root.string());
+    fmt::print("lake          {}\n", context.lake_uri());
+    for (const auto& source : project.sources) {
+      fmt::print("source        {} = {}\n", source.name, source.uri);
+    }
+    for (const auto& dataset : project.datasets) {
+      fmt::print("dataset       {} <- {}:{}\n", dataset.name, dataset.source, dataset.pattern);
+    }
+  });
+}
+
+}  // namespace shoplake::cli

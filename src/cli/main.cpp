@@ -1,0 +1,73 @@
+// shoplake's entry point. main() only dispatches: it declares the global flags, lets each
+// verb (one file each in cli/) declare its own, parses, and maps every failure to one
+// message and an exit code: 0 done, 1 the work failed, 2 usage or configuration error.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "cli/context.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "query/duckdb.h"
+#include "shoplake/version.h"
+
+namespace shoplake::cli {
+namespace {
+
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+std::string VersionText() {
+  return std::string("shoplake ") + kVersion + " (DuckDB " + query::DuckDbVersion() + ")";
+}
+
+int Run(int argc, char** argv) {
+  Context context;
+  CLI::App app{
+      "shoplake turns an online shop's CSV exports into typed, partitioned Parquet, a "
+      "catalog, SQL answers and dashboards, run as one state machine.",
+      "shoplake"};
+  app.footer(
+      "Run 'shoplake VERB --help' for a verb's flags. The project file is shoplake.yaml in the\n"
+      "current folder or a parent; the guide is in docs/.");
+  app.set_version_flag("--version", VersionText, "Print shoplake's and DuckDB's versions");
+  app.require_subcommand(1);
+  // Global flags are accepted after the verb too ("shoplake simulate --lake x").
+  app.fallthrough();
+  auto& o = context.options;
+  app.add_option("--lake", o.lake, "Lake root (path, file:// or s3:// URI); default: the project's")
+      ->type_name("URI");
+  app.add_option("--project", o.project_file, "Project file; default: shoplake.yaml here or above")
+      ->type_name("FILE");
+  app.add_option("--log-format", o.log_format, "Log lines on stderr as text or json lines")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->default_str("text");
+  app.add_flag("-v,--verbose", o.verbose, "More detail (repeat for more)");
+  app.add_flag("-q,--quiet", o.quiet, "Only warnings and errors");
+  app.parse_complete_callback(
+      [&] { SetUpLogging(ParseLogFormat(o.log_format), o.quiet ? -1 : o.verbose); });
+
+  AddInfoCommand(app, context);
+  AddSimulateCommand(app, context);
+
+  try {
+    app.parse(argc, argv);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);  // prints help, version or the usage error
+    return code == 0 ? 0 : kExitUsage;
+  } catch (const Error& e) {
+    ReportError(e, ParseLogFormat(context.options.log_format));
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    ReportError(Error(ErrorCode::kInternal, e.what()), LogFormat::kText);
+    return kExitFailed;
+  }
+}
+
+}  // namespace
+}  // namespace shoplake::cli
+
+int main(int argc, char** argv) { return shoplake::cli::Run(argc, argv); }

@@ -1,0 +1,84 @@
+// ReadFile and WriteFileAtomically over POSIX calls, so errors carry errno's reason.
+#include "common/files.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/error.h"
+
+namespace shoplake {
+Error SystemError(const std::string& what, const std::filesystem::path& path, int err) {
+  std::string hint;
+  if (err == ENOSPC || err == EDQUOT) hint = "free some disk space and run again";
+  if (err == EACCES || err == EPERM || err == EROFS) {
+    hint = "check the permissions of " + path.parent_path().string();
+  }
+  return Error(err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
+               what + ": " + std::strerror(err), path.string(), hint);
+}
+
+UniqueFd::~UniqueFd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.release();
+  }
+  return *this;
+}
+
+void WriteAllTo(int fd, std::string_view bytes, const std::filesystem::path& path) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw SystemError("cannot write", path, errno);
+    done += static_cast<size_t>(n);
+  }
+}
+
+void SyncFolder(const std::filesystem::path& folder) {
+  UniqueFd fd(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) throw SystemError("cannot open folder", folder, errno);
+  if (::fsync(fd.get()) != 0) throw SystemError("cannot flush folder", folder, errno);
+}
+
+std::string ReadFile(const std::filesystem::path& path) {
+  UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file.valid()) throw SystemError("cannot open", path, errno);
+  std::string bytes;
+  char buffer[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(file.get(), buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw SystemError("cannot read", path, errno);
+    if (n == 0) break;
+    bytes.append(buffer, static_cast<size_t>(n));
+  }
+  return bytes;
+}
+
+void WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes) {
+  std::error_code ec;
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+  if (ec) throw SystemError("cannot create folder", path.parent_path(), ec.value());
+  std::filesystem::path temp = path;
+  temp += ".tmp-" + std::to_string(::getpid());
+  try {
+    UniqueFd file(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!file.valid()) throw SystemError("cannot create", temp, errno);
+    WriteAllTo(file.get(), bytes, path);
+    if (::fsync(file.get()) != 0) throw SystemError("cannot flush", path, errno);
+    if (::rename(temp.c_str(), path.c_str()) != 0) throw SystemError("cannot publish", path, errno);
+  } catch (...) {
+    ::unlink(temp.c_str());
+    throw;
+  }
+}
+
+}  // namespace shoplake

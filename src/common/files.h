@@ -1,0 +1,54 @@
+// Local file helpers shared by every area: whole-file reads and atomic writes of small
+// files outside the lake (reports, exports, test outputs). Lake objects go through
+// lake::Store instead.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace shoplake {
+
+class Error;
+
+//! An Error for a failed system call on `path`: kNotFound for ENOENT, else kIo, with
+//! strerror's reason and a hint for the errors a user can fix (disk full, permissions).
+Error SystemError(const std::string& what, const std::filesystem::path& path, int err);
+
+//! Owns a file descriptor; closes it on destruction.
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd = -1) : fd_(fd) {}
+  ~UniqueFd();
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_;
+};
+
+//! Writes all of `bytes` to `fd`, retrying short writes and EINTR.
+//! Throws SystemError naming `path` on failure.
+void WriteAllTo(int fd, std::string_view bytes, const std::filesystem::path& path);
+
+//! fsyncs the folder `folder` so a rename inside it survives a power cut.
+void SyncFolder(const std::filesystem::path& folder);
+
+//! The whole file. Throws Error(kNotFound) or Error(kIo) naming the path.
+std::string ReadFile(const std::filesystem::path& path);
+
+//! Writes `bytes` to a temporary name beside `path`, fsyncs, renames over `path`.
+//! Creates missing parent folders. Throws Error(kIo) naming the path.
+void WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes);
+
+}  // namespace shoplake

@@ -1,0 +1,85 @@
+// SetUpLogging: spdlog's stderr sink with our text pattern, or a JSON-lines formatter.
+#include "common/log.h"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+
+namespace shoplake {
+namespace {
+
+// One JSON object per line; nlohmann does the escaping so any message is safe.
+class JsonLineFormatter : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    auto since_epoch = msg.time.time_since_epoch();
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count();
+    std::time_t seconds = ms / 1000;
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char stamp[40];
+    size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
+    std::snprintf(stamp + n, sizeof stamp - n, ".%03dZ", static_cast<int>(ms % 1000));
+    nlohmann::json line = {
+        {"time", stamp},
+        {"level", std::string(spdlog::level::to_string_view(msg.level).data(),
+                              spdlog::level::to_string_view(msg.level).size())},
+        {"message", std::string(msg.payload.data(), msg.payload.size())},
+    };
+    std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    dest.append(text.data(), text.data() + text.size());
+    dest.push_back('\n');
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonLineFormatter>();
+  }
+};
+
+}  // namespace
+
+LogFormat ParseLogFormat(const std::string& name) {
+  if (name == "text") return LogFormat::kText;
+  if (name == "json") return LogFormat::kJson;
+  throw Error(ErrorCode::kUsage, "unknown log format '" + name + "'", "--log-format",
+              "use --log-format text or --log-format json");
+}
+
+void ReportError(const Error& error, LogFormat format) {
+  if (format == LogFormat::kJson) {
+    nlohmann::json line = {{"level", "error"},       {"code", ErrorCodeName(error.code())},
+                           {"input", error.input()}, {"message", error.message()},
+                           {"hint", error.hint()},   {"exit_code", error.exit_code()}};
+    std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::fprintf(stderr, "%s\n", text.c_str());
+    return;
+  }
+  std::fprintf(stderr, "shoplake: error: %s\n", error.what());
+  if (!error.hint().empty()) std::fprintf(stderr, "  hint: %s\n", error.hint().c_str());
+}
+
+bool StderrIsTerminal() { return isatty(STDERR_FILENO) == 1; }
+
+void SetUpLogging(LogFormat format, int verbosity) {
+  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(
+      format == LogFormat::kJson ? spdlog::color_mode::never : spdlog::color_mode::automatic);
+  auto logger = std::make_shared<spdlog::logger>("shoplake", sink);
+  if (format == LogFormat::kJson) {
+    logger->set_formatter(std::make_unique<JsonLineFormatter>());
+  } else {
+    logger->set_pattern("%H:%M:%S %^%l%$ %v");
+  }
+  spdlog::level::level_enum level = spdlog::level::info;
+  if (verbosity < 0) level = spdlog::level::warn;
+  if (verbosity == 1) level = spdlog::level::debug;
+  if (verbosity >= 2) level = spdlog::level::trace;
+  logger->set_level(level);
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace shoplake

@@ -1,0 +1,31 @@
+// Logging: human lines on a terminal, or JSON lines (--log-format json) for machines.
+// Both go to stderr so stdout stays for a command's results. Built on spdlog; call
+// sites use spdlog's functions (spdlog::info("...{}", x)) after SetUpLogging.
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <string>
+
+namespace shoplake {
+
+enum class LogFormat { kText, kJson };
+
+//! Parses "text" or "json"; throws Error(kUsage) otherwise.
+LogFormat ParseLogFormat(const std::string& name);
+
+//! Installs the default logger. verbosity: -1 quiet (warnings up), 0 info, 1 debug,
+//! 2 trace. Text lines are "HH:MM:SS level message" (coloured on a terminal); JSON
+//! lines are {"time":"...Z","level":"info","message":"..."}.
+void SetUpLogging(LogFormat format, int verbosity);
+
+class Error;
+
+//! Prints `error` for the user on stderr: "shoplake: error: INPUT: MESSAGE" and
+//! "  hint: HINT" as text, or one JSON line with code, input, message and hint.
+void ReportError(const Error& error, LogFormat format);
+
+//! True when stderr is a terminal (progress lines redraw in place only then).
+bool StderrIsTerminal();
+
+}  // namespace shoplake

@@ -1,0 +1,22 @@
+// Suggestions for misspelt names ("did you mean 'orders'?"), as ninja and git make them.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace shoplake {
+
+//! Edit distance (insertions, deletions, substitutions) between two strings.
+size_t EditDistance(std::string_view a, std::string_view b);
+
+//! The candidate nearest to `name` when it is close enough to be a likely typo
+//! (distance at most a third of the name's length, and at least 1), else nullopt.
+std::optional<std::string> ClosestName(std::string_view name,
+                                       const std::vector<std::string>& candidates);
+
+//! ", did you mean 'x'?" or "" — ready to append to a message.
+std::string DidYouMean(std::string_view name, const std::vector<std::string>& candidates);
+
+}  // namespace shoplake

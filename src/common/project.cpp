@@ -1,0 +1,227 @@
+// LoadProject: shoplake.yaml through yaml-cpp, checked key by key so every mistake is
+// reported as "file:line:column" with the key's dotted path and a fix.
+#include "common/project.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include "common/error.h"
+#include "common/files.h"
+#include "common/names.h"
+
+namespace shoplake {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kProjectFileName = "shoplake.yaml";
+
+// Reads one YAML document, remembering the file so errors can point into it.
+class ProjectReader {
+ public:
+  explicit ProjectReader(fs::path file) : file_(std::move(file)) {}
+
+  [[noreturn]] void Fail(const YAML::Node& node, const std::string& message,
+                         const std::string& hint = {}) const {
+    std::string where = file_.string();
+    if (node.IsDefined() && node.Mark().line >= 0) {
+      where +=
+          ":" + std::to_string(node.Mark().line + 1) + ":" + std::to_string(node.Mark().column + 1);
+    }
+    throw Error(ErrorCode::kConfig, message, where, hint);
+  }
+
+  // Every key of `map` must be one of `known`; `path` is the dotted key path for messages.
+  void ExpectMap(const YAML::Node& map, const std::string& path,
+                 const std::vector<std::string>& known) const {
+    if (!map.IsMap()) Fail(map, Quoted(path) + " must be a mapping of keys to values");
+    for (const auto& entry : map) {
+      auto key = entry.first.as<std::string>();
+      if (std::find(known.begin(), known.end(), key) == known.end()) {
+        Fail(entry.first, "unknown key " + Quoted(Join(path, key)) + DidYouMean(key, known),
+             "known keys here: " + JoinAll(known));
+      }
+    }
+  }
+
+  std::string String(const YAML::Node& node, const std::string& path) const {
+    if (!node.IsScalar()) Fail(node, Quoted(path) + " must be a string");
+    return node.as<std::string>();
+  }
+
+  template <typename Number>
+  Number Get(const YAML::Node& node, const std::string& path, const char* kind) const {
+    try {
+      if (!node.IsScalar()) throw YAML::Exception(node.Mark(), "not a scalar");
+      return node.as<Number>();
+    } catch (const YAML::Exception&) {
+      Fail(node, Quoted(path) + " must be " + kind + ", not '" + Dump(node) + "'");
+    }
+  }
+
+  static std::string Join(const std::string& path, const std::string& key) {
+    return path.empty() ? key : path + "." + key;
+  }
+
+ private:
+  static std::string Quoted(const std::string& path) { return "'" + path + "'"; }
+  static std::string Dump(const YAML::Node& node) {
+    YAML::Emitter out;
+    out << YAML::Flow << node;
+    return out.c_str();
+  }
+  static std::string JoinAll(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
+    return out;
+  }
+
+  fs::path file_;
+};
+
+const std::vector<std::string> kTopKeys = {"name",     "lake",  "sources",
+                                           "datasets", "paths", "simulate"};
+const std::vector<std::string> kSourceKeys = {"uri"};
+const std::vector<std::string> kDatasetKeys = {"source", "pattern", "mapping"};
+const std::vector<std::string> kPathKeys = {"mappings", "views", "dashboard", "workflow",
+                                            "reports"};
+const std::vector<std::string> kSimulateKeys = {"seed",   "days",       "start",
+                                                "orders", "dirty_rate", "out"};
+
+std::map<std::string, std::string> DefaultPaths() {
+  return {{"mappings", "pipeline/mappings"},
+          {"views", "pipeline/views"},
+          {"dashboard", "pipeline/dashboard.yaml"},
+          {"workflow", "pipeline/pipeline.asl.json"},
+          {"reports", "reports"}};
+}
+
+}  // namespace
+
+std::string Project::LakeUri() const {
+  if (lake.find("://") != std::string::npos) return lake;
+  fs::path path(lake);
+  return (path.is_absolute() ? path : root / path).lexically_normal().string();
+}
+
+fs::path Project::PathOf(const std::string& name) const {
+  auto found = paths.find(name);
+  if (found == paths.end()) {
+    throw Error(ErrorCode::kConfig, "no path named '" + name + "'",
+                file ? file->string() : "shoplake.yaml", "add it under 'paths:'");
+  }
+  fs::path path(found->second);
+  return (path.is_absolute() ? path : root / path).lexically_normal();
+}
+
+Project ParseProject(const std::string& text, const fs::path& file) {
+  ProjectReader reader(file);
+  YAML::Node doc;
+  try {
+    doc = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw Error(ErrorCode::kConfig, "not valid YAML: " + e.msg,
+                file.string() + ":" + std::to_string(e.mark.line + 1) + ":" +
+                    std::to_string(e.mark.column + 1),
+                "fix the YAML syntax at that line");
+  }
+  Project project;
+  project.file = file;
+  project.root = file.has_parent_path() ? fs::absolute(file).parent_path() : fs::current_path();
+  project.paths = DefaultPaths();
+  if (doc.IsNull()) return project;  // an empty file means all defaults
+  reader.ExpectMap(doc, "", kTopKeys);
+
+  if (doc["name"]) project.name = reader.String(doc["name"], "name");
+  if (doc["lake"]) project.lake = reader.String(doc["lake"], "lake");
+
+  // sources and datasets are maps of user-chosen names; their values' keys are checked.
+  auto read_named = [&](const char* section, const std::vector<std::string>& keys,
+                        auto&& read_one) {
+    auto node = doc[section];
+    if (!node) return;
+    if (!node.IsMap())
+      reader.Fail(node, std::string("'") + section + "' must be a mapping of names");
+    for (const auto& entry : node) {
+      auto name = entry.first.as<std::string>();
+      auto path = std::string(section) + "." + name;
+      reader.ExpectMap(entry.second, path, keys);
+      read_one(name, path, entry.second);
+    }
+  };
+  read_named("sources", kSourceKeys,
+             [&](const std::string& name, const std::string& path, const YAML::Node& node) {
+               if (!node["uri"])
+                 reader.Fail(node, "'" + path + "' needs a 'uri'",
+                             "for example: uri: gs://shop-exports");
+               project.sources.push_back({name, reader.String(node["uri"], path + ".uri")});
+             });
+  read_named(
+      "datasets", kDatasetKeys,
+      [&](const std::string& name, const std::string& path, const YAML::Node& node) {
+        DatasetSpec dataset{name, "", name + "/*.csv", "pipeline/mappings/" + name + ".yaml"};
+        if (node["source"]) dataset.source = reader.String(node["source"], path + ".source");
+        if (node["pattern"]) dataset.pattern = reader.String(node["pattern"], path + ".pattern");
+        if (node["mapping"]) dataset.mapping = reader.String(node["mapping"], path + ".mapping");
+        project.datasets.push_back(dataset);
+      });
+  // A dataset must name a declared source (when any source is declared).
+  std::vector<std::string> source_names;
+  for (const auto& source : project.sources) source_names.push_back(source.name);
+  for (const auto& dataset : project.datasets) {
+    if (dataset.source.empty()) continue;
+    if (std::find(source_names.begin(), source_names.end(), dataset.source) == source_names.end()) {
+      reader.Fail(doc["datasets"][dataset.name]["source"],
+                  "'datasets." + dataset.name + ".source' names unknown source '" + dataset.source +
+                      "'" + DidYouMean(dataset.source, source_names),
+                  "declare it under 'sources:' or fix the name");
+    }
+  }
+
+  if (auto paths = doc["paths"]) {
+    reader.ExpectMap(paths, "paths", kPathKeys);
+    for (const auto& entry : paths) {
+      auto key = entry.first.as<std::string>();
+      project.paths[key] = reader.String(entry.second, "paths." + key);
+    }
+  }
+
+  if (auto simulate = doc["simulate"]) {
+    reader.ExpectMap(simulate, "simulate", kSimulateKeys);
+    auto& spec = project.simulate;
+    if (simulate["seed"])
+      spec.seed = reader.Get<uint64_t>(simulate["seed"], "simulate.seed", "a whole number");
+    if (simulate["days"])
+      spec.days = reader.Get<int>(simulate["days"], "simulate.days", "a whole number");
+    if (simulate["start"]) spec.start = reader.String(simulate["start"], "simulate.start");
+    if (simulate["orders"])
+      spec.orders = reader.Get<uint64_t>(simulate["orders"], "simulate.orders", "a whole number");
+    if (simulate["dirty_rate"])
+      spec.dirty_rate = reader.Get<double>(simulate["dirty_rate"], "simulate.dirty_rate",
+                                           "a number between 0 and 1");
+    if (simulate["out"]) spec.out = reader.String(simulate["out"], "simulate.out");
+  }
+  return project;
+}
+
+Project LoadProject(const fs::path& file) { return ParseProject(ReadFile(file), file); }
+
+std::optional<fs::path> FindProjectFile(const fs::path& start) {
+  fs::path folder = fs::absolute(start);
+  for (;;) {
+    fs::path candidate = folder / kProjectFileName;
+    std::error_code ec;
+    if (fs::is_regular_file(candidate, ec)) return candidate;
+    if (!folder.has_parent_path() || folder.parent_path() == folder) return std::nullopt;
+    folder = folder.parent_path();
+  }
+}
+
+Project DiscoverProject(const fs::path& start) {
+  if (auto file = FindProjectFile(start)) return LoadProject(*file);
+  Project project;
+  project.root = fs::absolute(start);
+  project.paths = DefaultPaths();
+  return project;
+}
+
+}  // namespace shoplake

@@ -1,0 +1,68 @@
+// Project: the parsed shoplake.yaml, the file that says where the lake is, which sources
+// feed it and which datasets it holds. Found like git and dbt find theirs: in the current
+// folder or the nearest parent.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace shoplake {
+
+//! A place the shop's exports come from (ingest reads it).
+struct SourceSpec {
+  std::string name;
+  std::string uri;  //!< gs://, s3://, http(s)://, file:// or a path
+};
+
+//! A table the pipeline builds from a source's files.
+struct DatasetSpec {
+  std::string name;
+  std::string source;   //!< name of a SourceSpec
+  std::string pattern;  //!< glob over object names, e.g. "orders/*.csv"
+  std::string mapping;  //!< mapping file, relative to the project root
+};
+
+//! Defaults for `shoplake simulate` in this project.
+struct SimulateSpec {
+  uint64_t seed = 42;
+  int days = 90;
+  std::string start = "2026-01-01";
+  uint64_t orders = 95000;
+  double dirty_rate = 0.0;
+  std::string out = "exports";  //!< relative to the project root
+};
+
+struct Project {
+  std::filesystem::path root;                 //!< folder holding shoplake.yaml (or the cwd)
+  std::optional<std::filesystem::path> file;  //!< the shoplake.yaml, when one was found
+  std::string name = "shoplake";
+  std::string lake = "lake";  //!< lake URI or path; a relative path is under root
+  std::vector<SourceSpec> sources;
+  std::vector<DatasetSpec> datasets;
+  std::map<std::string, std::string> paths;  //!< mappings, views, dashboard, workflow
+  SimulateSpec simulate;
+
+  //! The lake as an absolute URI or path (relative paths resolved against root).
+  std::string LakeUri() const;
+  //! paths[name] resolved against root; throws Error(kConfig) for an unknown name.
+  std::filesystem::path PathOf(const std::string& name) const;
+};
+
+//! Parses `file`. Throws Error(kConfig) naming "file:line: key" for a malformed file,
+//! an unknown key (with the nearest known one), a wrong type or a missing field.
+Project LoadProject(const std::filesystem::path& file);
+
+//! Parses YAML `text` as if read from `file` (for tests and error messages).
+Project ParseProject(const std::string& text, const std::filesystem::path& file);
+
+//! shoplake.yaml in `start` or its nearest parent, or nullopt.
+std::optional<std::filesystem::path> FindProjectFile(const std::filesystem::path& start);
+
+//! The project for `start`: the one found upward, else the defaults rooted at `start`.
+Project DiscoverProject(const std::filesystem::path& start);
+
+}  // namespace shoplake

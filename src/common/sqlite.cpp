@@ -1,0 +1,169 @@
+// SQLite RAII: result codes turned into shoplake::Error with the database's path.
+#include "common/sqlite.h"
+
+#include "common/error.h"
+
+namespace shoplake {
+namespace {
+
+[[noreturn]] void Fail(sqlite3* db, int rc, const std::string& what) {
+  std::string path = db && sqlite3_db_filename(db, "main") ? sqlite3_db_filename(db, "main") : "";
+  std::string reason = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  int primary = rc & 0xFF;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    throw Error(ErrorCode::kConflict, what + ": the database is busy: " + reason, path,
+                "another shoplake process is writing; wait for it or raise the wait");
+  }
+  if (primary == SQLITE_CONSTRAINT) throw Error(ErrorCode::kData, what + ": " + reason, path);
+  if (primary == SQLITE_FULL) {
+    throw Error(ErrorCode::kIo, what + ": disk full", path, "free some disk space and run again");
+  }
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
+    throw Error(ErrorCode::kIo, what + ": " + reason, path,
+                "the file is not a healthy SQLite database; restore it or move it aside");
+  }
+  throw Error(ErrorCode::kIo, what + ": " + reason, path);
+}
+
+}  // namespace
+
+SqliteDatabase::SqliteDatabase(const std::string& path, std::chrono::milliseconds busy_wait)
+    : path_(path) {
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string reason = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw Error(ErrorCode::kIo, "cannot open the database: " + reason, path,
+                "check that the folder exists and is writable");
+  }
+  sqlite3_busy_timeout(db_, static_cast<int>(busy_wait.count()));
+  sqlite3_extended_result_codes(db_, 1);
+  Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+}
+
+SqliteDatabase::~SqliteDatabase() { sqlite3_close_v2(db_); }
+
+void SqliteDatabase::Execute(std::string_view sql) {
+  std::string text(sql);
+  char* message = nullptr;
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message);
+  if (rc != SQLITE_OK) {
+    sqlite3_free(message);
+    Fail(db_, rc, "SQL failed");
+  }
+}
+
+SqliteStatement SqliteDatabase::Prepare(std::string_view sql) {
+  sqlite3_stmt* statement = nullptr;
+  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &statement, nullptr);
+  if (rc != SQLITE_OK) {
+    int primary = rc & 0xFF;
+    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) Fail(db_, rc, "cannot prepare");
+    std::string reason = sqlite3_errmsg(db_);
+    sqlite3_finalize(statement);
+    Check(false, "cannot prepare SQL (" + reason + "): " + std::string(sql));
+  }
+  return SqliteStatement(statement, db_);
+}
+
+int SqliteDatabase::user_version() {
+  auto statement = Prepare("PRAGMA user_version");
+  statement.Step();
+  return static_cast<int>(statement.Int64(0));
+}
+
+void SqliteDatabase::set_user_version(int version) {
+  Execute("PRAGMA user_version=" + std::to_string(version));
+}
+
+SqliteStatement::SqliteStatement(sqlite3_stmt* statement, sqlite3* db)
+    : statement_(statement), db_(db) {}
+
+SqliteStatement::SqliteStatement(SqliteStatement&& other) noexcept
+    : statement_(other.statement_), db_(other.db_) {
+  other.statement_ = nullptr;
+}
+
+SqliteStatement::~SqliteStatement() { sqlite3_finalize(statement_); }
+
+SqliteStatement& SqliteStatement::Bind(int index, int64_t value) {
+  sqlite3_bind_int64(statement_, index, value);
+  return *this;
+}
+SqliteStatement& SqliteStatement::Bind(int index, double value) {
+  sqlite3_bind_double(statement_, index, value);
+  return *this;
+}
+SqliteStatement& SqliteStatement::Bind(int index, std::string_view value) {
+  sqlite3_bind_text(statement_, index, value.data(), static_cast<int>(value.size()),
+                    SQLITE_TRANSIENT);
+  return *this;
+}
+SqliteStatement& SqliteStatement::BindNull(int index) {
+  sqlite3_bind_null(statement_, index);
+  return *this;
+}
+SqliteStatement& SqliteStatement::Bind(int index, const std::optional<std::string>& value) {
+  return value ? Bind(index, std::string_view(*value)) : BindNull(index);
+}
+
+bool SqliteStatement::Step() {
+  int rc = sqlite3_step(statement_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  Fail(db_, rc, "SQL step failed");
+}
+
+void SqliteStatement::Run() {
+  Step();
+  Reset();
+}
+
+void SqliteStatement::Reset() {
+  sqlite3_reset(statement_);
+  sqlite3_clear_bindings(statement_);
+}
+
+bool SqliteStatement::IsNull(int column) const {
+  return sqlite3_column_type(statement_, column) == SQLITE_NULL;
+}
+int64_t SqliteStatement::Int64(int column) const {
+  return sqlite3_column_int64(statement_, column);
+}
+double SqliteStatement::Double(int column) const {
+  return sqlite3_column_double(statement_, column);
+}
+std::string SqliteStatement::Text(int column) const {
+  const auto* text = sqlite3_column_text(statement_, column);
+  return text ? std::string(reinterpret_cast<const char*>(text),
+                            sqlite3_column_bytes(statement_, column))
+              : std::string();
+}
+std::optional<std::string> SqliteStatement::OptionalText(int column) const {
+  if (IsNull(column)) return std::nullopt;
+  return Text(column);
+}
+
+SqliteTransaction::SqliteTransaction(SqliteDatabase& db) : db_(db) {
+  db_.Execute("BEGIN IMMEDIATE");
+}
+
+SqliteTransaction::~SqliteTransaction() {
+  if (!done_) {
+    try {
+      db_.Execute("ROLLBACK");
+    } catch (...) {
+      // Destructors must not throw; a failed rollback leaves SQLite to roll back on close.
+    }
+  }
+}
+
+void SqliteTransaction::Commit() {
+  db_.Execute("COMMIT");
+  done_ = true;
+}
+
+}  // namespace shoplake

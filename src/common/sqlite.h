@@ -1,0 +1,108 @@
+// RAII over SQLite: the catalog, the ingest ledger and the workflow history all live in
+// one SQLite file in the lake (_catalog/catalog.db). WAL mode lets readers go on while a
+// writer commits; a busy timeout makes writers take turns.
+//
+// Thread safety: a SqliteDatabase is used by one thread at a time (open one per thread).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace shoplake {
+
+class SqliteStatement;
+
+//! An open SQLite database file.
+class SqliteDatabase {
+ public:
+  //! Opens (creating when missing) `path` in WAL mode with foreign keys on, waiting up to
+  //! `busy_wait` for another writer. On failure throws Error(kIo) naming the path.
+  explicit SqliteDatabase(const std::string& path,
+                          std::chrono::milliseconds busy_wait = std::chrono::seconds(30));
+  ~SqliteDatabase();
+  SqliteDatabase(const SqliteDatabase&) = delete;
+  SqliteDatabase& operator=(const SqliteDatabase&) = delete;
+
+  //! Runs one or more statements without results. Throws Error (see Prepare).
+  void Execute(std::string_view sql);
+  //! Compiles one statement. A malformed statement throws Error(kInternal): our SQL is
+  //! fixed text, so it is a bug; a busy database throws Error(kConflict).
+  SqliteStatement Prepare(std::string_view sql);
+
+  //! The schema version kept in PRAGMA user_version.
+  int user_version();
+  void set_user_version(int version);
+
+  int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+  const std::string& path() const { return path_; }
+  sqlite3* handle() { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::string path_;
+};
+
+//! A compiled statement: bind by 1-based index, Step through rows, read columns.
+class SqliteStatement {
+ public:
+  ~SqliteStatement();
+  SqliteStatement(SqliteStatement&& other) noexcept;
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
+
+  SqliteStatement& Bind(int index, int64_t value);
+  SqliteStatement& Bind(int index, double value);
+  SqliteStatement& Bind(int index, std::string_view value);
+  SqliteStatement& Bind(int index, const std::string& value) {
+    return Bind(index, std::string_view(value));
+  }
+  SqliteStatement& Bind(int index, const char* value) {
+    return Bind(index, std::string_view(value));
+  }
+  SqliteStatement& BindNull(int index);
+  SqliteStatement& Bind(int index, const std::optional<std::string>& value);
+
+  //! Advances to the next row: true when there is one, false when done.
+  //! On failure throws Error(kConflict) when the database is busy past the timeout,
+  //! Error(kData) for a constraint violation, Error(kIo) otherwise.
+  bool Step();
+  //! Steps once, expecting no rows (INSERT/UPDATE/DELETE).
+  void Run();
+  //! Clears bindings' results so the statement can run again.
+  void Reset();
+
+  bool IsNull(int column) const;
+  int64_t Int64(int column) const;
+  double Double(int column) const;
+  std::string Text(int column) const;
+  std::optional<std::string> OptionalText(int column) const;
+
+ private:
+  friend class SqliteDatabase;
+  SqliteStatement(sqlite3_stmt* statement, sqlite3* db);
+  sqlite3_stmt* statement_ = nullptr;
+  sqlite3* db_ = nullptr;
+};
+
+//! BEGIN IMMEDIATE on construction (taking the write lock up front, so two writers
+//! queue instead of deadlocking), ROLLBACK on destruction unless Commit() was called.
+class SqliteTransaction {
+ public:
+  explicit SqliteTransaction(SqliteDatabase& db);
+  ~SqliteTransaction();
+  SqliteTransaction(const SqliteTransaction&) = delete;
+  SqliteTransaction& operator=(const SqliteTransaction&) = delete;
+  void Commit();
+
+ private:
+  SqliteDatabase& db_;
+  bool done_ = false;
+};
+
+}  // namespace shoplake

@@ -1,0 +1,42 @@
+// LocalStore: the lake in a local folder, the embedded default.
+//
+// Objects are files under the root. A Writer stages bytes in <root>/_staging/ and
+// publishes by fsync + rename(2) onto the key's path + fsync of the folder, so a reader
+// sees the old object or the whole new one, never a part, and a crash leaves at most a
+// staging leftover that List never shows and CleanStaging removes. Locks are flock(2)s on
+// <root>/_locks/<name>.lock, released when the holder's process dies.
+//
+// Thread safety: as lake::Store.
+#pragma once
+
+#include <filesystem>
+
+#include "lake/store.h"
+
+namespace shoplake::lake {
+
+class LocalStore : public Store {
+ public:
+  //! Serves the folder `root`, creating it when missing.
+  //! On failure throws Error(kIo) naming the folder.
+  explicit LocalStore(std::filesystem::path root);
+
+  std::string uri() const override;
+  std::vector<ObjectInfo> List(std::string_view prefix) override;
+  std::optional<ObjectInfo> Stat(std::string_view key) override;
+  std::unique_ptr<Reader> Open(std::string_view key, uint64_t offset,
+                               std::optional<uint64_t> length) override;
+  std::unique_ptr<Writer> Create(std::string_view key) override;
+  //! Also removes the folders the deletion left empty, up to (not including) the root.
+  void Delete(std::string_view key) override;
+  std::unique_ptr<Lock> Acquire(std::string_view name, std::chrono::milliseconds wait) override;
+  size_t CleanStaging() override;
+  std::optional<std::string> LocalPath(std::string_view key) const override;
+
+  const std::filesystem::path& root() const { return root_; }
+
+ private:
+  std::filesystem::path root_;
+};
+
+}  // namespace shoplake::lake

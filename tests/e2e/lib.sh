@@ -1,0 +1,57 @@
+# Shared by the end-to-end tests: a scratch folder removed on exit, and assertions that
+# say what was expected. Each test script sources this, then runs "$SHOPLAKE".
+set -euo pipefail
+: "${SHOPLAKE:?set SHOPLAKE to the shoplake binary (ctest does)}"
+SCRATCH="$(mktemp -d "${TMPDIR:-/tmp}/shoplake-e2e.XXXXXX")"
+_cleanup() {
+  local pid
+  for pid in ${E2E_PIDS:-}; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  rm -rf "$SCRATCH"
+}
+trap _cleanup EXIT
+cd "$SCRATCH"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+assert_eq() { [[ "$1" == "$2" ]] || fail "${3:-values differ}: expected [$2], got [$1]"; }
+assert_contains() { [[ "$1" == *"$2"* ]] || fail "${3:-text}: expected to contain [$2], got [$1]"; }
+# run_status VAR CMD...: runs CMD, stores its exit code in VAR, output in $OUT and $ERR.
+run_status() {
+  local var="$1"; shift
+  set +e
+  "$@" >"$SCRATCH/.out" 2>"$SCRATCH/.err"
+  printf -v "$var" '%s' "$?"
+  set -e
+  OUT="$(cat "$SCRATCH/.out")"; ERR="$(cat "$SCRATCH/.err")"
+}
+
+# start_bucket ROOT [serve flags...]: starts `shoplake simulate serve` over ROOT on a free
+# port and waits (bounded) for it; sets BUCKET_PID, BUCKET_LOG (its stderr: the request
+# log) and exports STORAGE_EMULATOR_HOST. The EXIT trap stops it.
+start_bucket() {
+  local root="$1"; shift
+  BUCKET_LOG="$SCRATCH/bucket-$RANDOM.log"
+  "$SHOPLAKE" simulate serve --root "$root" --port 0 "$@" >"$BUCKET_LOG.out" 2>"$BUCKET_LOG" &
+  BUCKET_PID=$!
+  E2E_PIDS="${E2E_PIDS:-} $BUCKET_PID"
+  local i
+  for i in $(seq 1 100); do
+    grep -q '^STORAGE_EMULATOR_HOST=' "$BUCKET_LOG.out" 2>/dev/null && break
+    kill -0 "$BUCKET_PID" 2>/dev/null || fail "bucket server exited early: $(cat "$BUCKET_LOG")"
+    sleep 0.1
+  done
+  STORAGE_EMULATOR_HOST="$(sed -n 's/^STORAGE_EMULATOR_HOST=//p' "$BUCKET_LOG.out")"
+  [[ -n "$STORAGE_EMULATOR_HOST" ]] || fail "bucket server printed no endpoint"
+  export STORAGE_EMULATOR_HOST
+}
+
+# stop_bucket: stops the server start_bucket started.
+stop_bucket() {
+  kill "$BUCKET_PID" 2>/dev/null || true
+  wait "$BUCKET_PID" 2>/dev/null || true
+}
+
+# tree_digest DIR: one line per file (relative path and sha256), sorted: equal output
+# means byte-identical trees.
+tree_digest() {
+  (cd "$1" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum)
+}

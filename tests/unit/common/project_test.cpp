@@ -1,0 +1,106 @@
+// The project file: a folder of invalid cases (each states where and what the error is),
+// a valid file read field by field, and discovery upward from a nested folder.
+#include "common/project.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "common/error.h"
+#include "common/files.h"
+
+namespace shoplake {
+namespace {
+namespace fs = std::filesystem;
+
+const fs::path kCases = fs::path(SHOPLAKE_TEST_DATA) / "project";
+
+// "# expect-at: 4:1" and "# expect-error: ..." header lines of a case file.
+std::string Expectation(const std::string& text, const std::string& key) {
+  auto start = text.find("# " + key + ": ");
+  if (start == std::string::npos) return {};
+  start += key.size() + 4;
+  return text.substr(start, text.find('\n', start) - start);
+}
+
+TEST(Project, EveryInvalidCaseNamesFileLineAndProblem) {
+  int cases = 0;
+  for (const auto& entry : fs::directory_iterator(kCases / "invalid")) {
+    ++cases;
+    auto text = ReadFile(entry.path());
+    auto at = Expectation(text, "expect-at");
+    auto message = Expectation(text, "expect-error");
+    ASSERT_FALSE(at.empty() || message.empty()) << entry.path() << " lacks its expectations";
+    try {
+      LoadProject(entry.path());
+      ADD_FAILURE() << entry.path() << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kConfig) << entry.path();
+      EXPECT_EQ(e.exit_code(), 2);
+      std::string where = entry.path().string() + ":" + at;
+      EXPECT_EQ(e.input().rfind(where, 0), 0u)
+          << "input [" << e.input() << "] should start with " << where;
+      EXPECT_NE(e.message().find(message), std::string::npos)
+          << entry.path() << ": message [" << e.message() << "] lacks [" << message << "]";
+    }
+  }
+  EXPECT_GE(cases, 8);
+}
+
+TEST(Project, ReadsEveryFieldOfAValidFile) {
+  auto project = LoadProject(kCases / "valid" / "full.yaml");
+  EXPECT_EQ(project.name, "shop");
+  EXPECT_EQ(project.LakeUri(), "s3://shop-lake/prod");
+  ASSERT_EQ(project.sources.size(), 1u);
+  EXPECT_EQ(project.sources[0].uri, "gs://shop-exports");
+  ASSERT_EQ(project.datasets.size(), 1u);
+  EXPECT_EQ(project.datasets[0].pattern, "orders/*.csv");
+  EXPECT_EQ(project.datasets[0].mapping, "pipeline/mappings/orders.yaml");  // default
+  EXPECT_EQ(project.PathOf("views"), kCases / "valid" / "sql/views");
+  EXPECT_EQ(project.PathOf("dashboard"), kCases / "valid" / "pipeline/dashboard.yaml");
+  EXPECT_EQ(project.simulate.seed, 7u);
+  EXPECT_EQ(project.simulate.days, 30);
+  EXPECT_DOUBLE_EQ(project.simulate.dirty_rate, 0.02);
+  EXPECT_EQ(project.simulate.start, "2026-01-01");  // default
+  EXPECT_THROW(project.PathOf("nope"), Error);
+}
+
+class ProjectDiscovery : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ =
+        fs::temp_directory_path() /
+        ("shoplake-project-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+         "-" + std::to_string(reinterpret_cast<uintptr_t>(this)));
+    fs::create_directories(root_ / "a" / "b");
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  fs::path root_;
+};
+
+TEST_F(ProjectDiscovery, FindsTheNearestProjectFileUpward) {
+  WriteFileAtomically(root_ / "shoplake.yaml", "name: outer\nlake: data/lake\n");
+  auto project = DiscoverProject(root_ / "a" / "b");
+  EXPECT_EQ(project.name, "outer");
+  EXPECT_EQ(project.file, root_ / "shoplake.yaml");
+  EXPECT_EQ(project.LakeUri(), (root_ / "data/lake").string());
+
+  WriteFileAtomically(root_ / "a" / "shoplake.yaml", "name: inner\n");
+  EXPECT_EQ(DiscoverProject(root_ / "a" / "b").name, "inner");
+}
+
+TEST_F(ProjectDiscovery, WithoutAFileTheLakeIsBesideTheCurrentFolder) {
+  auto project = DiscoverProject(root_ / "a" / "b");
+  EXPECT_FALSE(project.file.has_value());
+  EXPECT_EQ(project.LakeUri(), (root_ / "a" / "b" / "lake").string());
+}
+
+TEST_F(ProjectDiscovery, AnEmptyFileMeansDefaults) {
+  WriteFileAtomically(root_ / "shoplake.yaml", "");
+  auto project = DiscoverProject(root_);
+  EXPECT_EQ(project.name, "shoplake");
+  EXPECT_EQ(project.LakeUri(), (root_ / "lake").string());
+}
+
+}  // namespace
+}  // namespace shoplake

@@ -1,0 +1,98 @@
+// The SQLite wrapper: round trips, transactions that roll back unless committed,
+// constraint errors as data errors, and a second writer told the database is busy.
+#include "common/sqlite.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/error.h"
+#include "support/temp_folder.h"
+
+namespace shoplake {
+namespace {
+namespace fs = std::filesystem;
+
+class Sqlite : public ::testing::Test {
+ protected:
+  ::shoplake::testing::TempFolder folder_{"shoplake-sqlite"};
+  std::string path_ = (folder_.path() / "catalog.db").string();
+};
+
+TEST_F(Sqlite, RoundTripsValuesAndNulls) {
+  SqliteDatabase db(path_);
+  db.Execute("CREATE TABLE t (i INTEGER, d REAL, s TEXT)");
+  auto insert = db.Prepare("INSERT INTO t VALUES (?, ?, ?)");
+  insert.Bind(1, int64_t{42}).Bind(2, 2.5).Bind(3, "a'b");
+  insert.Run();
+  insert.Bind(1, int64_t{-1}).BindNull(2).Bind(3, std::optional<std::string>());
+  insert.Run();
+  auto select = db.Prepare("SELECT i, d, s FROM t ORDER BY i");
+  ASSERT_TRUE(select.Step());
+  EXPECT_EQ(select.Int64(0), -1);
+  EXPECT_TRUE(select.IsNull(1));
+  EXPECT_EQ(select.OptionalText(2), std::nullopt);
+  ASSERT_TRUE(select.Step());
+  EXPECT_EQ(select.Int64(0), 42);
+  EXPECT_DOUBLE_EQ(select.Double(1), 2.5);
+  EXPECT_EQ(select.Text(2), "a'b");
+  EXPECT_FALSE(select.Step());
+}
+
+TEST_F(Sqlite, TransactionsRollBackUnlessCommitted) {
+  SqliteDatabase db(path_);
+  db.Execute("CREATE TABLE t (i INTEGER PRIMARY KEY)");
+  {
+    SqliteTransaction tx(db);
+    db.Execute("INSERT INTO t VALUES (1)");
+  }
+  {
+    SqliteTransaction tx(db);
+    db.Execute("INSERT INTO t VALUES (2)");
+    tx.Commit();
+  }
+  auto count = db.Prepare("SELECT group_concat(i) FROM t");
+  count.Step();
+  EXPECT_EQ(count.Text(0), "2");
+}
+
+TEST_F(Sqlite, ConstraintViolationsAreDataErrors) {
+  SqliteDatabase db(path_);
+  db.Execute("CREATE TABLE t (i INTEGER PRIMARY KEY)");
+  db.Execute("INSERT INTO t VALUES (1)");
+  try {
+    db.Prepare("INSERT INTO t VALUES (1)").Run();
+    FAIL() << "duplicate key accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kData);
+    EXPECT_EQ(e.input(), path_);
+  }
+}
+
+TEST_F(Sqlite, ASecondWriterIsToldTheDatabaseIsBusy) {
+  SqliteDatabase first(path_);
+  first.Execute("CREATE TABLE t (i INTEGER)");
+  SqliteDatabase second(path_, std::chrono::milliseconds(50));
+  SqliteTransaction holding(first);
+  try {
+    SqliteTransaction waiting(second);
+    FAIL() << "two writers at once";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kConflict);
+    EXPECT_NE(std::string(e.message()).find("busy"), std::string::npos);
+  }
+  // Readers never wait for the writer (WAL).
+  auto read = second.Prepare("SELECT count(*) FROM t");
+  ASSERT_TRUE(read.Step());
+  EXPECT_EQ(read.Int64(0), 0);
+}
+
+TEST_F(Sqlite, KeepsTheSchemaVersion) {
+  SqliteDatabase db(path_);
+  EXPECT_EQ(db.user_version(), 0);
+  db.set_user_version(3);
+  EXPECT_EQ(SqliteDatabase(path_).user_version(), 3);
+}
+
+}  // namespace
+}  // namespace shoplake
