@@ -11,3 +11,4 @@ cmake --build "$root/build-bench" --target bench_hash
 "$root/build-bench/bench/bench_hash" --benchmark_min_time=0.2 | tee "$root/bench/hash-results.txt"
 
 bash "$root/bench/simulate/run.sh" "$bin"
+bash "$root/bench/ingest/run.sh" "$bin"

@@ -48,6 +48,8 @@ class Context {
 // sets its callback. The callback may throw shoplake::Error; main() reports it.
 void AddInfoCommand(CLI::App& app, Context& context);
 void AddSimulateCommand(CLI::App& app, Context& context);
+//! `ingest` and `ledger`.
+void AddIngestCommand(CLI::App& app, Context& context);
 //! `simulate serve`, added under the `simulate` verb by AddSimulateCommand.
 void AddSimulateServeCommand(CLI::App& simulate, Context& context);
 

@@ -51,6 +51,7 @@ int Run(int argc, char** argv) {
 
   AddInfoCommand(app, context);
   AddSimulateCommand(app, context);
+  AddIngestCommand(app, context);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,29 @@
+// RetryPolicy: exponential backoff with full jitter (AWS's "Exponential Backoff And
+// Jitter"): spreading retries uniformly below the exponential bound keeps many workers
+// that failed together from retrying together.
+#include "ingest/retry.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/error.h"
+
+namespace shoplake::ingest {
+
+std::chrono::milliseconds RetryPolicy::DelayBefore(int attempt, std::mt19937_64& random) const {
+  if (attempt < 2) return std::chrono::milliseconds(0);
+  // In double: initial * multiplier^n overflows any integer long before max_delay caps it.
+  double bound =
+      static_cast<double>(initial_delay.count()) * std::pow(std::max(1.0, multiplier), attempt - 2);
+  bound = std::min(bound, static_cast<double>(max_delay.count()));
+  if (!(bound > 0)) return std::chrono::milliseconds(0);
+  std::uniform_int_distribution<int64_t> uniform(0, static_cast<int64_t>(bound));
+  return std::chrono::milliseconds(uniform(random));
+}
+
+bool IsTransient(const std::exception& error) {
+  const auto* shoplake_error = dynamic_cast<const Error*>(&error);
+  return shoplake_error != nullptr && shoplake_error->code() == ErrorCode::kNetwork;
+}
+
+}  // namespace shoplake::ingest
