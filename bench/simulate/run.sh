@@ -14,14 +14,7 @@ cores=$(nproc)
 # 2.17 order lines per order on average (measured on the demo shop): 4.61M orders ~ 10M lines.
 orders=${BENCH_ORDERS:-4610000}
 
-# measure OUTVAR CMD...: runs CMD under /usr/bin/time; sets OUTVAR_seconds and OUTVAR_rss_mib.
-measure() {
-  local var=$1; shift
-  /usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$work/out" 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
-  read -r s kb <"$work/time"
-  printf -v "${var}_seconds" '%s' "$s"
-  printf -v "${var}_rss_mib" '%s' "$((kb / 1024))"
-}
+source "$root/bench/lib.sh"
 
 rows=0; bytes=0
 declare -A sim_s sim_rss peer_s peer_rss

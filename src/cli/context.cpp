@@ -31,4 +31,14 @@ lake::Store& Context::lake() {
   return *lake_;
 }
 
+std::string Context::catalog_path() {
+  auto path = lake().LocalPath("_catalog/catalog.db");
+  if (!path) {
+    throw Error(ErrorCode::kUsage, "the catalog needs a local lake for now", lake().uri(),
+                "use a local folder for --lake");
+  }
+  std::filesystem::create_directories(std::filesystem::path(*path).parent_path());
+  return *path;
+}
+
 }  // namespace shoplake::cli

@@ -39,6 +39,10 @@ class Context {
   //! The lake's store, opened once.
   lake::Store& lake();
 
+  //! The lake's catalog file (_catalog/catalog.db: catalog, ingest ledger, runs), its
+  //! folder created. Throws Error(kUsage) for a remote lake, which has none yet.
+  std::string catalog_path();
+
  private:
   std::optional<Project> project_;
   std::unique_ptr<lake::Store> lake_;
@@ -50,6 +54,8 @@ void AddInfoCommand(CLI::App& app, Context& context);
 void AddSimulateCommand(CLI::App& app, Context& context);
 //! `ingest` and `ledger`.
 void AddIngestCommand(CLI::App& app, Context& context);
+void AddTransformCommand(CLI::App& app, Context& context);
+//! `workflow validate` and `workflow run`: the Amazon States Language interpreter.
 //! `simulate serve`, added under the `simulate` verb by AddSimulateCommand.
 void AddSimulateServeCommand(CLI::App& simulate, Context& context);
 

@@ -49,17 +49,6 @@ std::string DerivedSourceName(const std::string& uri) {
   return name;
 }
 
-// The ledger lives in the lake's catalog file.
-std::string CatalogPath(lake::Store& lake) {
-  auto path = lake.LocalPath("_catalog/catalog.db");
-  if (!path) {
-    throw Error(ErrorCode::kUsage, "the catalog needs a local lake for now", lake.uri(),
-                "use a local folder for --lake");
-  }
-  std::filesystem::create_directories(std::filesystem::path(*path).parent_path());
-  return *path;
-}
-
 void RunIngest(Context& context, const IngestFlags& flags) {
   // SOURCE is a source named in shoplake.yaml, or a URI or path.
   std::string uri = flags.source;
@@ -85,7 +74,7 @@ void RunIngest(Context& context, const IngestFlags& flags) {
   auto source = ingest::OpenSource(uri, source_options);
 
   lake::Store& lake = context.lake();
-  ingest::IngestLedger ledger(CatalogPath(lake));
+  ingest::IngestLedger ledger(context.catalog_path());
   ingest::IngestOptions options;
   options.source_name = name;
   options.ingest_date = flags.ingest_date;
@@ -142,7 +131,7 @@ void RunIngest(Context& context, const IngestFlags& flags) {
 }
 
 void RunLedger(Context& context, const std::string& source, bool json) {
-  ingest::IngestLedger ledger(CatalogPath(context.lake()));
+  ingest::IngestLedger ledger(context.catalog_path());
   auto entries = ledger.Entries(source.empty() ? std::nullopt : std::optional<std::string>(source));
   if (json) {
     nlohmann::json out = nlohmann::json::array();

@@ -52,6 +52,7 @@ int Run(int argc, char** argv) {
   AddInfoCommand(app, context);
   AddSimulateCommand(app, context);
   AddIngestCommand(app, context);
+  AddTransformCommand(app, context);
 
   try {
     app.parse(argc, argv);

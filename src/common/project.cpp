@@ -2,11 +2,12 @@
 // reported as "file:line:column" with the key's dotted path and a fix.
 #include "common/project.h"
 
-#include <yaml-cpp/yaml.h>
+#include <algorithm>
 
 #include "common/error.h"
 #include "common/files.h"
 #include "common/names.h"
+#include "common/yaml_reader.h"
 
 namespace shoplake {
 namespace fs = std::filesystem;
@@ -14,69 +15,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kProjectFileName = "shoplake.yaml";
-
-// Reads one YAML document, remembering the file so errors can point into it.
-class ProjectReader {
- public:
-  explicit ProjectReader(fs::path file) : file_(std::move(file)) {}
-
-  [[noreturn]] void Fail(const YAML::Node& node, const std::string& message,
-                         const std::string& hint = {}) const {
-    std::string where = file_.string();
-    if (node.IsDefined() && node.Mark().line >= 0) {
-      where +=
-          ":" + std::to_string(node.Mark().line + 1) + ":" + std::to_string(node.Mark().column + 1);
-    }
-    throw Error(ErrorCode::kConfig, message, where, hint);
-  }
-
-  // Every key of `map` must be one of `known`; `path` is the dotted key path for messages.
-  void ExpectMap(const YAML::Node& map, const std::string& path,
-                 const std::vector<std::string>& known) const {
-    if (!map.IsMap()) Fail(map, Quoted(path) + " must be a mapping of keys to values");
-    for (const auto& entry : map) {
-      auto key = entry.first.as<std::string>();
-      if (std::find(known.begin(), known.end(), key) == known.end()) {
-        Fail(entry.first, "unknown key " + Quoted(Join(path, key)) + DidYouMean(key, known),
-             "known keys here: " + JoinAll(known));
-      }
-    }
-  }
-
-  std::string String(const YAML::Node& node, const std::string& path) const {
-    if (!node.IsScalar()) Fail(node, Quoted(path) + " must be a string");
-    return node.as<std::string>();
-  }
-
-  template <typename Number>
-  Number Get(const YAML::Node& node, const std::string& path, const char* kind) const {
-    try {
-      if (!node.IsScalar()) throw YAML::Exception(node.Mark(), "not a scalar");
-      return node.as<Number>();
-    } catch (const YAML::Exception&) {
-      Fail(node, Quoted(path) + " must be " + kind + ", not '" + Dump(node) + "'");
-    }
-  }
-
-  static std::string Join(const std::string& path, const std::string& key) {
-    return path.empty() ? key : path + "." + key;
-  }
-
- private:
-  static std::string Quoted(const std::string& path) { return "'" + path + "'"; }
-  static std::string Dump(const YAML::Node& node) {
-    YAML::Emitter out;
-    out << YAML::Flow << node;
-    return out.c_str();
-  }
-  static std::string JoinAll(const std::vector<std::string>& names) {
-    std::string out;
-    for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
-    return out;
-  }
-
-  fs::path file_;
-};
 
 const std::vector<std::string> kTopKeys = {"name",     "lake",  "sources",
                                            "datasets", "paths", "simulate"};
@@ -114,16 +52,8 @@ fs::path Project::PathOf(const std::string& name) const {
 }
 
 Project ParseProject(const std::string& text, const fs::path& file) {
-  ProjectReader reader(file);
-  YAML::Node doc;
-  try {
-    doc = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    throw Error(ErrorCode::kConfig, "not valid YAML: " + e.msg,
-                file.string() + ":" + std::to_string(e.mark.line + 1) + ":" +
-                    std::to_string(e.mark.column + 1),
-                "fix the YAML syntax at that line");
-  }
+  YamlReader reader(file);
+  YAML::Node doc = reader.Parse(text);
   Project project;
   project.file = file;
   project.root = file.has_parent_path() ? fs::absolute(file).parent_path() : fs::current_path();

@@ -166,4 +166,26 @@ void SqliteTransaction::Commit() {
   done_ = true;
 }
 
+void ApplySchema(SqliteDatabase& db, std::string_view component, int version,
+                 std::string_view schema, std::string_view what) {
+  SqliteTransaction tx(db);
+  db.Execute(
+      "CREATE TABLE IF NOT EXISTS shoplake_schema (component TEXT PRIMARY KEY,"
+      " version INTEGER NOT NULL)");
+  db.Execute(schema);
+  auto recorded = db.Prepare("SELECT version FROM shoplake_schema WHERE component = ?");
+  recorded.Bind(1, component);
+  if (recorded.Step() && recorded.Int64(0) > version) {
+    throw Error(ErrorCode::kConfig,
+                std::string(what) + " was written by a newer shoplake (schema " +
+                    std::to_string(recorded.Int64(0)) + ")",
+                db.path(), "upgrade shoplake");
+  }
+  db.Prepare("INSERT OR REPLACE INTO shoplake_schema VALUES (?, ?)")
+      .Bind(1, component)
+      .Bind(2, int64_t{version})
+      .Run();
+  tx.Commit();
+}
+
 }  // namespace shoplake

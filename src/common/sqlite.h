@@ -105,4 +105,12 @@ class SqliteTransaction {
   bool done_ = false;
 };
 
+//! Creates a component's tables (`schema`: idempotent SQL, CREATE ... IF NOT EXISTS) and
+//! records its schema version in shoplake_schema, in one transaction. Each component of
+//! the catalog file (ingest, catalog, transform, workflow) keeps its own version, so they
+//! migrate independently. Throws Error(kConfig) naming the file when a newer shoplake
+//! wrote a higher version; `what` names the component for people ("the ingest ledger").
+void ApplySchema(SqliteDatabase& db, std::string_view component, int version,
+                 std::string_view schema, std::string_view what);
+
 }  // namespace shoplake

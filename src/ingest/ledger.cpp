@@ -6,15 +6,10 @@
 namespace shoplake::ingest {
 namespace {
 
-// Each component of the catalog file keeps its own schema version in shoplake_schema,
-// so the ledger, the catalog and the workflow history migrate independently.
+// The ledger's schema version (ApplySchema records it in shoplake_schema).
 constexpr int kLedgerSchemaVersion = 1;
 
 constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS shoplake_schema (
-  component TEXT PRIMARY KEY,
-  version   INTEGER NOT NULL
-);
 CREATE TABLE IF NOT EXISTS ingest_ledger (
   id          INTEGER PRIMARY KEY,
   source      TEXT NOT NULL,
@@ -66,19 +61,7 @@ LedgerEntry EntryFrom(const SqliteStatement& row) {
 }  // namespace
 
 IngestLedger::IngestLedger(const std::string& path) : db_(path) {
-  SqliteTransaction tx(db_);
-  db_.Execute(kSchema);
-  auto version = db_.Prepare("SELECT version FROM shoplake_schema WHERE component = 'ingest'");
-  if (version.Step() && version.Int64(0) > kLedgerSchemaVersion) {
-    throw Error(ErrorCode::kConfig,
-                "the ingest ledger was written by a newer shoplake (schema " +
-                    std::to_string(version.Int64(0)) + ")",
-                path, "upgrade shoplake");
-  }
-  db_.Prepare("INSERT OR REPLACE INTO shoplake_schema VALUES ('ingest', ?)")
-      .Bind(1, int64_t{kLedgerSchemaVersion})
-      .Run();
-  tx.Commit();
+  ApplySchema(db_, "ingest", kLedgerSchemaVersion, kSchema, "the ingest ledger");
 }
 
 std::optional<LedgerEntry> IngestLedger::Find(const std::string& source,

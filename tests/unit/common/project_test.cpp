@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "support/invalid_cases.h"
 
 namespace shoplake {
 namespace {
@@ -15,35 +16,9 @@ namespace fs = std::filesystem;
 
 const fs::path kCases = fs::path(SHOPLAKE_TEST_DATA) / "project";
 
-// "# expect-at: 4:1" and "# expect-error: ..." header lines of a case file.
-std::string Expectation(const std::string& text, const std::string& key) {
-  auto start = text.find("# " + key + ": ");
-  if (start == std::string::npos) return {};
-  start += key.size() + 4;
-  return text.substr(start, text.find('\n', start) - start);
-}
-
 TEST(Project, EveryInvalidCaseNamesFileLineAndProblem) {
-  int cases = 0;
-  for (const auto& entry : fs::directory_iterator(kCases / "invalid")) {
-    ++cases;
-    auto text = ReadFile(entry.path());
-    auto at = Expectation(text, "expect-at");
-    auto message = Expectation(text, "expect-error");
-    ASSERT_FALSE(at.empty() || message.empty()) << entry.path() << " lacks its expectations";
-    try {
-      LoadProject(entry.path());
-      ADD_FAILURE() << entry.path() << " was accepted";
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), ErrorCode::kConfig) << entry.path();
-      EXPECT_EQ(e.exit_code(), 2);
-      std::string where = entry.path().string() + ":" + at;
-      EXPECT_EQ(e.input().rfind(where, 0), 0u)
-          << "input [" << e.input() << "] should start with " << where;
-      EXPECT_NE(e.message().find(message), std::string::npos)
-          << entry.path() << ": message [" << e.message() << "] lacks [" << message << "]";
-    }
-  }
+  int cases = ::shoplake::testing::CheckInvalidCases(
+      kCases / "invalid", [](const fs::path& file) { LoadProject(file); });
   EXPECT_GE(cases, 8);
 }
 

@@ -1,0 +1,12 @@
+# Shared by the whole-command benchmarks (bench/*/run.sh); source it after setting $work.
+
+# measure VAR CMD...: runs CMD under /usr/bin/time and sets VAR_seconds (wall) and
+# VAR_rss_mib (peak resident memory); CMD's stdout is left in $work/out. Stops the
+# benchmark, showing CMD's stderr, when CMD fails.
+measure() {
+  local var=$1 s kb; shift
+  /usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$work/out" 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
+  read -r s kb <"$work/time"
+  printf -v "${var}_seconds" '%s' "$s"
+  printf -v "${var}_rss_mib" '%s' "$((kb / 1024))"
+}

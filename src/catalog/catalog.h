@@ -1,0 +1,87 @@
+// Catalog: the lake's tables and their history, in SQLite (_catalog/catalog.db, beside the
+// ingest ledger), with the ideas of the Glue Data Catalog and of table formats such as
+// Iceberg: databases; tables with their columns and partition keys; table versions (each
+// schema change a new version); snapshots, each the complete list of files a table
+// consists of after one commit. A table's content is its current snapshot's files, never
+// whatever happens to lie in its folder: a commit is one SQLite transaction, so readers
+// see the old snapshot or the new one, nothing in between.
+//
+// Thread safety: one Catalog per thread; several processes may share the file (SQLite WAL:
+// readers never wait for a writer; writers take turns).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/sqlite.h"
+
+namespace shoplake::catalog {
+
+struct Column {
+  std::string name;
+  std::string type;  //!< DuckDB type name: BIGINT, DECIMAL(12,2), TIMESTAMP, ...
+  bool nullable = true;
+  bool operator==(const Column&) const = default;
+};
+
+struct Table {
+  int64_t id = 0;
+  std::string database;
+  std::string name;
+  std::string location;  //!< the lake key prefix of its files: processed/<db>/<table>/
+  std::string format = "parquet";
+  std::string owner;                   //!< the stage that writes it: transform, crawler
+  std::vector<Column> columns;         //!< data columns, in order
+  std::vector<Column> partition_keys;  //!< Hive partition columns, outermost first
+  int version = 0;                     //!< schema version: 1, 2, ...
+};
+
+struct SnapshotFile {
+  std::string key;        //!< lake key of the Parquet file
+  std::string partition;  //!< "year=2026/month=3"; empty for unpartitioned tables
+  uint64_t rows = 0;
+  uint64_t bytes = 0;
+};
+
+struct Snapshot {
+  int64_t id = 0;
+  int64_t table_id = 0;
+  int64_t parent_id = 0;  //!< the snapshot it replaced; 0 for the first
+  std::string committed_at;
+  std::string run_id;
+  std::string operation;  //!< append, overwrite (full refresh), merge
+  uint64_t rows = 0;
+  uint64_t bytes = 0;
+  std::vector<SnapshotFile> files;
+};
+
+class Catalog {
+ public:
+  //! Opens (creating or migrating) the catalog in `path`. Throws Error(kIo) naming it.
+  explicit Catalog(const std::string& path);
+
+  //! The SQLite file, for stages that commit their own records in the same transaction.
+  SqliteDatabase& db() { return db_; }
+
+  std::optional<Table> FindTable(const std::string& database, const std::string& name);
+  std::vector<Table> Tables();
+  //! The table's current snapshot (files included), or nullopt before the first commit.
+  std::optional<Snapshot> CurrentSnapshot(int64_t table_id);
+
+  //! Creates the database and table when missing, or records a new table version when
+  //! the columns or partition keys differ from the current ones. Returns the table as
+  //! stored (with its id and version). Call inside a transaction.
+  Table RegisterTable(const Table& table);
+
+  //! Records a new current snapshot of `table_id` listing exactly `files`. Call inside the
+  //! transaction that commits the stage's other records. Returns the snapshot id.
+  int64_t CommitSnapshot(int64_t table_id, const std::string& run_id, const std::string& operation,
+                         const std::vector<SnapshotFile>& files);
+
+ private:
+  SqliteDatabase db_;
+};
+
+}  // namespace shoplake::catalog

@@ -1,0 +1,102 @@
+// Mapping: the declarative spec that turns a dataset's raw CSV into a typed table, one YAML
+// file per dataset (pipeline/mappings/<dataset>.yaml), as Glue's ApplyMapping does, plus
+// the rules a row must pass. The spec is checked when loaded: every mistake is an
+// Error(kConfig) whose input is "file:line:column" and whose message names the key.
+//
+//   dataset: orders
+//   database: shop
+//   table: order_lines
+//   csv: {delimiter: ",", quote: "\"", escape: "\"", header: true, encoding: utf-8,
+//         null_strings: [""]}
+//   primary_key: [order_id, line_no]          # unique; duplicates dropped, latest wins
+//   partition_by:
+//     - {name: year, from: order_ts, part: year}
+//     - {name: month, from: order_ts, part: month}
+//   columns:
+//     - {name: order_id, type: bigint, nullable: false, min: 1}
+//     - {name: order_ts, type: timestamp, format: "%Y-%m-%d %H:%M:%S", nullable: false}
+//     - {name: status, type: varchar, accepted_values: [completed, cancelled, returned]}
+//     - {name: unit_price, type: "decimal(12,2)", min: 0}
+//     - {name: customer_email, source: email, type: varchar, regex: "^[^@]+@[^@]+$",
+//        max_length: 254}
+//     - {name: product_id, type: bigint, references: {dataset: products, column: product_id}}
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace shoplake::transform {
+
+enum class ColumnType { kInt, kBigint, kDecimal, kDouble, kVarchar, kBoolean, kDate, kTimestamp };
+
+//! Another dataset's key column a value must exist in (checked against its current table).
+struct Reference {
+  std::string dataset;
+  std::string column;
+};
+
+struct ColumnSpec {
+  std::string name;    //!< the target column
+  std::string source;  //!< the CSV header's column; defaults to `name`
+  ColumnType type = ColumnType::kVarchar;
+  int precision = 0;   //!< decimal(p,s) only: 1..38
+  int scale = 0;       //!< decimal(p,s) only: 0..p
+  std::string format;  //!< date and timestamp: a strptime format; empty means ISO 8601
+  bool nullable = true;
+  //! Bounds as SQL literals of the column's type (kept as text so decimals stay exact);
+  //! numbers, dates and timestamps only.
+  std::optional<std::string> min;
+  std::optional<std::string> max;
+  std::vector<std::string> accepted_values;  //!< empty: any value
+  std::optional<std::string> regex;          //!< varchar only: the whole value must match
+  std::optional<int> max_length;             //!< varchar only: in characters
+  std::optional<Reference> references;
+  int line = 0;  //!< where the column is declared in the spec (1-based)
+};
+
+struct CsvDialect {
+  char delimiter = ',';
+  char quote = '"';
+  char escape = '"';
+  bool header = true;
+  std::string encoding = "utf-8";  //!< utf-8, utf-16 or latin-1 (what DuckDB reads)
+  std::vector<std::string> null_strings = {""};
+};
+
+//! A Hive partition key derived from a column: year=2026/month=03 from order_ts.
+struct PartitionSpec {
+  enum class Part { kYear, kMonth, kDay, kValue };
+  std::string name;  //!< the partition folder key
+  std::string from;  //!< the column it is computed from
+  Part part = Part::kValue;
+};
+
+struct Mapping {
+  std::filesystem::path file;  //!< the spec it was loaded from
+  std::string dataset;
+  std::string database;
+  std::string table;
+  CsvDialect csv;
+  std::vector<ColumnSpec> columns;          //!< in output order
+  std::vector<std::string> primary_key;     //!< column names; empty: no dedup
+  std::vector<PartitionSpec> partition_by;  //!< outermost first
+
+  const ColumnSpec* Column(const std::string& name) const;
+};
+
+//! Loads and checks `file`: known keys only (unknown ones get a did-you-mean), types
+//! that exist, rules that fit the column's type (regex on varchar, min on numbers, ...),
+//! primary key and partition columns that are declared, no duplicate column names.
+//! Throws Error(kConfig) with input "file:line:column"; Error(kNotFound) for a missing file.
+Mapping LoadMapping(const std::filesystem::path& file);
+
+//! Parses and checks YAML `text` as if read from `file` (for tests and error messages).
+Mapping ParseMapping(const std::string& text, const std::filesystem::path& file);
+
+//! The DuckDB type of a column: INTEGER, BIGINT, DECIMAL(p,s), DOUBLE, VARCHAR, BOOLEAN,
+//! DATE, TIMESTAMP.
+std::string SqlType(const ColumnSpec& column);
+
+}  // namespace shoplake::transform

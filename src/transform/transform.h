@@ -1,0 +1,90 @@
+// Transform: a dataset's raw CSV files into its typed, partitioned Parquet table, as the
+// Glue ETL job does, with every refused row accounted for.
+//
+// One run: take the raw files the dataset's bookmark has not seen (all with full_refresh),
+// parse them with DuckDB's CSV reader (explicit dialect, every column as text, structural
+// errors captured in its rejects tables), cast and check every column against the mapping
+// in one SQL pass, drop duplicates on the primary key (the latest ingested file wins),
+// write zstd Parquet for the partitions the new rows touch, and commit in one catalog
+// transaction: the table's new snapshot, the bookmark, and the counts per file (rows read =
+// written + rejected + duplicates dropped). Refused rows go to rejects/<table>/run_id=<id>/
+// with file, line, column, rule, value and the raw line.
+//
+// A run that refuses more than max_reject_rate of the rows it reads fails and commits
+// nothing. A crash at any point leaves the table at its last snapshot; the next run removes
+// what the crashed one left and does the work again.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "common/project.h"
+#include "lake/store.h"
+#include "transform/mapping.h"
+
+namespace shoplake::transform {
+
+struct TransformOptions {
+  bool full_refresh = false;      //!< rebuild the table from every raw file
+  bool dry_run = false;           //!< plan only: files and SQL, nothing written
+  double max_reject_rate = 0.05;  //!< fail when rejected / read exceeds it
+  int threads = 0;                //!< DuckDB threads; 0: one per core
+  std::string run_id;             //!< empty: a new one
+};
+
+//! What one raw file gave.
+struct FileCounts {
+  std::string raw_key;
+  uint64_t rows_read = 0;  //!< records parsed (a record may span lines: a broken quote)
+  uint64_t rows_written = 0;
+  uint64_t rows_rejected = 0;
+  uint64_t duplicates_dropped = 0;
+};
+
+//! One refused row (or record), as written to rejects/.
+struct Reject {
+  std::string raw_key;
+  uint64_t line = 0;      //!< 1-based physical line where the record starts
+  uint64_t end_line = 0;  //!< where it ends (> line when a broken quote ran on)
+  std::string column;     //!< empty for whole-record errors
+  std::string rule;       //!< not_null, type, min, max, accepted_values, regex, max_length,
+                          //!< references, or the CSV error: column_count, quote, encoding, ...
+  std::string message;
+  std::string value;     //!< the raw value of the column
+  std::string raw_line;  //!< the record's raw text
+};
+
+struct TransformResult {
+  std::string run_id;
+  std::string dataset;
+  std::string table;  //!< "<database>.<table>"
+  std::vector<FileCounts> files;
+  FileCounts totals;  //!< raw_key empty
+  std::vector<Reject> rejects;
+  bool committed = false;         //!< a new snapshot was committed
+  int64_t snapshot_id = 0;        //!< the table's current snapshot after the run
+  uint64_t table_rows = 0;        //!< rows in the table after the run
+  std::string rejects_prefix;     //!< where the rejects went, when there were any
+  std::vector<std::string> plan;  //!< dry run: the files and the SQL, in order
+  double seconds = 0;
+};
+
+class Transformer {
+ public:
+  //! `lake` must be local for now (DuckDB reads and writes files); `catalog` is the lake's.
+  Transformer(lake::Store& lake, catalog::Catalog& catalog);
+
+  //! Runs the transform of `dataset` (from the project) with `mapping`. Throws Error:
+  //! kData when the reject rate is exceeded or a header does not match the mapping (naming
+  //! the file), kUsage when a referenced table does not exist yet.
+  TransformResult Run(const DatasetSpec& dataset, const Mapping& mapping,
+                      const TransformOptions& options);
+
+ private:
+  lake::Store& lake_;
+  catalog::Catalog& catalog_;
+};
+
+}  // namespace shoplake::transform

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# `shoplake transform` as a user runs it on the simulated shop: the summary and exit codes,
+# --dry-run, re-runs, and kill -9 (SIGKILL at a chosen step) followed by a clean re-run that
+# gives the same table as an uninterrupted run, checked with an independent Parquet reader.
+source "$(dirname "$0")/lib.sh"
+
+reader="$SHOPLAKE_SOURCE/tests/js/read_parquet.mjs"
+# A project like the demo's, reading a local folder of exports.
+make_project() {
+  mkdir -p "$1" && cp -r "$SHOPLAKE_SOURCE/pipeline" "$1/"
+  cat >"$1/shoplake.yaml" <<'YAML'
+name: shop
+lake: lake
+sources:
+  shop:
+    uri: exports
+datasets:
+  orders: {source: shop, pattern: "orders/*.csv"}
+  products: {source: shop, pattern: "products/*.csv"}
+  customers: {source: shop, pattern: "customers/*.csv"}
+YAML
+  (cd "$1" && "$SHOPLAKE" -q simulate --out exports --days 10 --orders 8000 --dirty-rate 0.01 --seed 9 >/dev/null &&
+    "$SHOPLAKE" -q ingest "$PWD/exports" --source-name shop --ingest-date 2026-11-27 >/dev/null)
+}
+table_digest() {  # rows, sum(quantity) and rows per partition, as hyparquet reads the folder
+  node "$reader" "$1/lake/processed/shop/order_lines" quantity
+}
+
+make_project clean
+(cd clean && "$SHOPLAKE" -q transform products customers >/dev/null)
+run_status code bash -c "cd clean && '$SHOPLAKE' transform orders"
+assert_eq "$code" 0 "transform exit code: $ERR"
+assert_contains "$OUT" "transform orders -> shop.order_lines: 10 files" "summary"
+assert_contains "$OUT" "rejected" "summary"
+assert_contains "$OUT" "rejects: rejects/order_lines/run_id=" "rejects place"
+expected="$(table_digest clean)"
+[[ "$(jq .rows <<<"$expected")" -gt 15000 ]] || fail "too few rows: $expected"
+
+# Nothing new: a no-op that says so.
+run_status code bash -c "cd clean && '$SHOPLAKE' transform orders"
+assert_eq "$code" 0 "re-run exit code"
+assert_contains "$OUT" "nothing new" "re-run"
+
+# --dry-run: the plan, nothing written.
+make_project dry
+run_status code bash -c "cd dry && '$SHOPLAKE' transform customers --dry-run"
+assert_eq "$code" 0 "dry run exit code: $ERR"
+assert_contains "$OUT" "read_csv(" "dry run plan"
+[[ ! -e dry/lake/processed ]] || fail "dry run wrote $(find dry/lake/processed)"
+
+# An unknown dataset: exit 2 with a suggestion.
+run_status code bash -c "cd dry && '$SHOPLAKE' transform order"
+assert_eq "$code" 2 "unknown dataset exit code"
+assert_contains "$ERR" "did you mean 'orders'" "unknown dataset"
+
+# SIGKILL at each step of a write, then a plain re-run: the same table as the clean run,
+# no leftovers, and in between the catalog still shows the table as it was.
+for point in transform.before_write transform.before_commit transform.after_commit; do
+  rm -rf crash && make_project crash
+  (cd crash && "$SHOPLAKE" -q transform products customers >/dev/null)
+  run_status code bash -c "cd crash && SHOPLAKE_CRASH_AT=$point '$SHOPLAKE' transform orders"
+  assert_eq "$code" 137 "$point: killed"
+  snapshots="$(sqlite3 crash/lake/_catalog/catalog.db "SELECT count(*) FROM catalog_snapshots s JOIN catalog_tables t ON t.id = s.table_id WHERE t.name = 'order_lines'")"
+  if [[ "$point" == transform.after_commit ]]; then
+    assert_eq "$snapshots" 1 "$point: committed before the kill"
+  else
+    assert_eq "$snapshots" 0 "$point: nothing committed"
+  fi
+  run_status code bash -c "cd crash && '$SHOPLAKE' transform orders"
+  assert_eq "$code" 0 "$point: re-run exit code: $ERR"
+  assert_eq "$(table_digest crash)" "$expected" "$point: table after the re-run"
+  [[ -z "$(find crash/lake/processed -name '.tmp-*')" ]] || fail "$point: work folder left"
+  listed="$(sqlite3 crash/lake/_catalog/catalog.db "SELECT count(*) FROM catalog_snapshot_files WHERE snapshot_id = (SELECT max(s.id) FROM catalog_snapshots s JOIN catalog_tables t ON t.id = s.table_id WHERE t.name = 'order_lines')")"
+  assert_eq "$(find crash/lake/processed/shop/order_lines -name '*.parquet' | wc -l)" "$listed" "$point: only the snapshot's files"
+done
+echo "transform_test: ok"

@@ -1,0 +1,462 @@
+// The transform against the simulator's exports, checked by the fault manifest: every
+// injected fault is refused with the right rule, file and line; every clean row arrives,
+// typed; the counts reconcile; re-runs, bookmarks, new versions and the reject limit.
+//
+// The lake is built the way the pipeline builds it: simulate -> ingest (from the export
+// folder) -> transform with the pipeline's own mappings (pipeline/mappings/*.yaml).
+#include "transform/transform.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "catalog/catalog.h"
+#include "common/error.h"
+#include "common/files.h"
+#include "ingest/ingestor.h"
+#include "lake/local_store.h"
+#include "query/duckdb.h"
+#include "simulate/generator.h"
+#include "support/temp_folder.h"
+
+namespace shoplake::transform {
+namespace {
+namespace fs = std::filesystem;
+using query::QuoteLiteral;
+
+const fs::path kMappings = fs::path(SHOPLAKE_SOURCE_DIR) / "pipeline" / "mappings";
+
+DatasetSpec Dataset(const std::string& name) {
+  return {name, "shop", name + "/*.csv", "pipeline/mappings/" + name + ".yaml"};
+}
+
+// A lake fed from one simulated export.
+class Lake {
+ public:
+  explicit Lake(const fs::path& root) : root_(root), store_(root / "lake") {
+    fs::create_directories(root / "lake/_catalog");
+    catalog_ = std::make_unique<catalog::Catalog>((root / "lake/_catalog/catalog.db").string());
+  }
+
+  void Simulate(double dirty_rate, uint64_t seed = 5, int days = 4, uint64_t orders = 2500) {
+    simulate::GeneratorOptions o;
+    o.shop.seed = seed;
+    o.shop.days = days;
+    o.shop.start = "2026-03-30";  // two months, so two partitions
+    o.shop.orders = orders;
+    o.dirty_rate = dirty_rate;
+    o.out = root_ / "exports";
+    o.force = true;
+    o.progress = false;
+    simulate::Generate(o);
+    manifest_ = nlohmann::json::parse(ReadFile(root_ / "exports/_manifest.json"));
+  }
+
+  void Ingest(const std::string& date = "2026-11-27") {
+    ingest::IngestLedger ledger((root_ / "lake/_catalog/catalog.db").string());
+    ingest::IngestOptions o;
+    o.source_name = "shop";
+    o.ingest_date = date;
+    o.progress = false;
+    auto source = ingest::OpenSource((root_ / "exports").string());
+    ingest::Ingestor(store_, ledger, o).Run(*source);
+  }
+
+  TransformResult Transform(const std::string& dataset, TransformOptions options = {}) {
+    Transformer transformer(store_, *catalog_);
+    return transformer.Run(Dataset(dataset), LoadMapping(kMappings / (dataset + ".yaml")), options);
+  }
+
+  // The table's current rows, as DuckDB reads its snapshot's files.
+  std::string TableSql(const std::string& table) {
+    auto t = catalog_->FindTable("shop", table);
+    auto s = catalog_->CurrentSnapshot(t->id);
+    std::string files;
+    for (const auto& f : s->files) {
+      files += (files.empty() ? "" : ", ") + QuoteLiteral((root_ / "lake" / f.key).string());
+    }
+    return "read_parquet([" + files + "], hive_partitioning = true)";
+  }
+
+  const nlohmann::json& manifest() const { return manifest_; }
+  catalog::Catalog& catalog() { return *catalog_; }
+  lake::LocalStore& store() { return store_; }
+  const fs::path& root() const { return root_; }
+
+ private:
+  fs::path root_;
+  lake::LocalStore store_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  nlohmann::json manifest_;
+};
+
+class TransformTest : public ::testing::Test {
+ protected:
+  ::shoplake::testing::TempFolder folder_{"shoplake-transform"};
+};
+
+TransformOptions MaxRejectRate(double rate) {
+  TransformOptions o;
+  o.max_reject_rate = rate;
+  return o;
+}
+TransformOptions FullRefresh() {
+  TransformOptions o;
+  o.full_refresh = true;
+  return o;
+}
+TransformOptions DryRun() {
+  TransformOptions o;
+  o.dry_run = true;
+  return o;
+}
+
+std::string RawKey(const std::string& file) { return "raw/shop/ingest_date=2026-11-27/" + file; }
+
+TEST_F(TransformTest, EveryFaultIsRefusedWithItsRuleFileAndLineAndTheCountsReconcile) {
+  Lake lake(folder_.path() / "dirty");
+  lake.Simulate(0.04);
+  lake.Ingest();
+  lake.Transform("products");
+  lake.Transform("customers");
+  TransformResult result = lake.Transform("orders");
+  ASSERT_TRUE(result.committed);
+
+  // What the manifest says each reject must be, by (raw key, line).
+  struct Expected {
+    std::string kind, field;
+    uint64_t through = 0;
+  };
+  std::map<std::pair<std::string, uint64_t>, Expected> expected;
+  std::map<std::string, uint64_t> duplicates;  // per raw key
+  std::map<std::string, uint64_t> swallowed;   // lines inside a broken quote's record
+  std::map<std::string, std::vector<std::pair<uint64_t, uint64_t>>> broken;  // [line, through]
+  for (auto& [kind, entry] : lake.manifest()["faults"].items()) {
+    if (kind != "unterminated_quote") continue;
+    for (const auto& l : entry["lines"]) {
+      broken[RawKey(l["file"])].push_back({l["line"], l["through_line"]});
+      swallowed[RawKey(l["file"])] += l["through_line"].get<uint64_t>() - l["line"].get<uint64_t>();
+    }
+  }
+  auto inside_broken = [&](const std::string& key, uint64_t line) {
+    for (auto [from, to] : broken[key]) {
+      if (line > from && line <= to) return true;
+    }
+    return false;
+  };
+  for (auto& [kind, entry] : lake.manifest()["faults"].items()) {
+    for (const auto& l : entry["lines"]) {
+      std::string key = RawKey(l["file"]);
+      uint64_t line = l["line"];
+      if (inside_broken(key, line)) continue;  // part of another record: refused with it
+      if (kind == "duplicate_line") {
+        ++duplicates[key];
+        continue;
+      }
+      expected[{key, line}] = {kind, l.value("field", ""), l.value("through_line", uint64_t{0})};
+    }
+  }
+  ASSERT_GT(expected.size(), 50u);
+
+  // Rejects, by (raw key, line): the rules found there.
+  std::map<std::pair<std::string, uint64_t>, std::vector<const Reject*>> found;
+  for (const auto& r : result.rejects) found[{r.raw_key, r.line}].push_back(&r);
+  for (const auto& [where, want] : expected) {
+    SCOPED_TRACE(where.first + ":" + std::to_string(where.second) + " " + want.kind + " " +
+                 want.field);
+    auto it = found.find(where);
+    ASSERT_NE(it, found.end()) << "not refused";
+    const Reject& first = *it->second.front();
+    if (want.kind == "unparseable_number") {
+      EXPECT_EQ(first.rule, "type");
+      EXPECT_EQ(first.column, want.field);
+    } else if (want.kind == "missing_required_field") {
+      EXPECT_EQ(first.rule, "not_null");
+      EXPECT_EQ(first.column, want.field);
+    } else if (want.kind == "negative_quantity") {
+      EXPECT_EQ(first.rule, "min");
+      EXPECT_EQ(first.column, "quantity");
+    } else if (want.kind == "unterminated_quote") {
+      EXPECT_EQ(first.rule.rfind("csv:", 0), 0u) << first.rule;
+      EXPECT_EQ(first.end_line, want.through);
+    } else if (want.kind == "invalid_utf8") {
+      EXPECT_EQ(first.rule.rfind("csv:", 0), 0u) << first.rule;
+    } else if (want.kind == "wrong_column_count") {
+      EXPECT_TRUE(first.rule == "csv:too_many_columns" || first.rule == "csv:missing_columns")
+          << first.rule;
+    }
+    if (want.kind != "unterminated_quote") {
+      EXPECT_FALSE(first.raw_line.empty());
+    }
+  }
+  for (const auto& [where, rejects] : found) {
+    EXPECT_TRUE(expected.count(where)) << where.first << ":" << where.second << " refused ("
+                                       << rejects.front()->rule << ") but clean";
+  }
+
+  // Per file: every line is a record read (or swallowed into one); read = written +
+  // rejected + duplicates; the duplicates are the manifest's.
+  uint64_t written = 0;
+  for (const auto& f : result.files) {
+    SCOPED_TRACE(f.raw_key);
+    std::string file = f.raw_key.substr(std::string("raw/shop/ingest_date=2026-11-27/").size());
+    uint64_t lines = 0;
+    for (const auto& m : lake.manifest()["files"]) {
+      if (m["path"] == file) lines = m["rows"];
+    }
+    EXPECT_EQ(f.rows_read + swallowed[f.raw_key], lines);
+    EXPECT_EQ(f.rows_read, f.rows_written + f.rows_rejected + f.duplicates_dropped);
+    EXPECT_EQ(f.duplicates_dropped, duplicates[f.raw_key]);
+    uint64_t refused = 0;
+    for (const auto& [where, want] : expected) refused += where.first == f.raw_key;
+    EXPECT_EQ(f.rows_rejected, refused);
+    written += f.rows_written;
+  }
+  EXPECT_EQ(result.totals.rows_written, written);
+
+  // The catalog records the same counts.
+  auto counts = lake.catalog().db().Prepare(
+      "SELECT sum(rows_read), sum(rows_written), sum(rows_rejected), sum(duplicates_dropped)"
+      " FROM transform_file_counts WHERE run_id = ?");
+  counts.Bind(1, result.run_id);
+  ASSERT_TRUE(counts.Step());
+  EXPECT_EQ(static_cast<uint64_t>(counts.Int64(0)), result.totals.rows_read);
+  EXPECT_EQ(static_cast<uint64_t>(counts.Int64(1)), result.totals.rows_written);
+
+  // The Parquet: every written row, with the declared types, in year/month partitions;
+  // and each row exactly a row of the same shop exported clean.
+  Lake clean(folder_.path() / "clean");
+  clean.Simulate(0);
+  clean.Ingest();
+  clean.Transform("products");
+  clean.Transform("customers");
+  TransformResult clean_result = clean.Transform("orders");
+  EXPECT_EQ(clean_result.totals.rows_rejected, 0u);
+  EXPECT_EQ(clean_result.totals.duplicates_dropped, 0u);
+
+  query::Database db;
+  query::Connection conn(db);
+  std::string dirty_table = lake.TableSql("order_lines");
+  std::string clean_table = clean.TableSql("order_lines");
+  EXPECT_EQ(conn.QueryScalar("SELECT count(*) FROM " + dirty_table).value(),
+            std::to_string(written));
+  auto types = conn.Query("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM " +
+                          dirty_table + ")")
+                   .Rows();
+  std::map<std::string, std::string> type_of;
+  for (const auto& r : types) type_of[r[0].value()] = r[1].value();
+  EXPECT_EQ(type_of["order_id"], "BIGINT");
+  EXPECT_EQ(type_of["order_ts"], "TIMESTAMP");
+  EXPECT_EQ(type_of["unit_price"], "DECIMAL(12,2)");
+  EXPECT_EQ(type_of["quantity"], "INTEGER");
+  EXPECT_EQ(conn.QueryScalar("SELECT string_agg(DISTINCT year || '-' || month, ',' ORDER BY year "
+                             "|| '-' || month) FROM " +
+                             dirty_table)
+                .value(),
+            "2026-3,2026-4");
+  std::vector<std::string> columns;
+  for (const auto& [name, type] : type_of) {
+    if (name != "year" && name != "month") columns.push_back(name);
+  }
+  std::string list;
+  for (const auto& c : columns) list += (list.empty() ? "" : ", ") + query::QuoteIdentifier(c);
+  EXPECT_EQ(conn.QueryScalar("SELECT count(*) FROM (SELECT " + list + " FROM " + dirty_table +
+                             " EXCEPT ALL SELECT " + list + " FROM " + clean_table + ")")
+                .value(),
+            "0")
+      << "rows written that the clean shop does not have";
+  // The clean rows missing from the dirty table are exactly the damaged and swallowed lines.
+  uint64_t damaged = expected.size();
+  for (const auto& [key, n] : swallowed) damaged += n;
+  EXPECT_EQ(clean_result.totals.rows_written - written, damaged);
+}
+
+TEST_F(TransformTest, ReRunsChangeNothingAndFullRefreshGivesTheSameRows) {
+  Lake lake(folder_.path());
+  lake.Simulate(0.01);
+  lake.Ingest();
+  lake.Transform("products");
+  TransformResult first = lake.Transform("orders", MaxRejectRate(0.05));
+  ASSERT_TRUE(first.committed);
+  auto files_before = lake.store().List("processed/");
+  TransformResult again = lake.Transform("orders");
+  EXPECT_FALSE(again.committed);
+  EXPECT_EQ(again.snapshot_id, first.snapshot_id);
+  auto files_after = lake.store().List("processed/");
+  ASSERT_EQ(files_after.size(), files_before.size());
+  for (size_t i = 0; i < files_after.size(); ++i)
+    EXPECT_EQ(files_after[i].key, files_before[i].key);
+
+  query::Database db;
+  query::Connection conn(db);
+  std::string before = lake.TableSql("order_lines");
+  conn.Execute("CREATE TABLE before AS SELECT * FROM " + before);
+  TransformResult refreshed = lake.Transform("orders", FullRefresh());
+  ASSERT_TRUE(refreshed.committed);
+  EXPECT_GT(refreshed.snapshot_id, first.snapshot_id);
+  std::string after = lake.TableSql("order_lines");
+  EXPECT_EQ(
+      conn.QueryScalar("SELECT count(*) FROM (SELECT * FROM before EXCEPT ALL SELECT * FROM " +
+                       after + ")")
+          .value(),
+      "0");
+  EXPECT_EQ(conn.QueryScalar("SELECT count(*) FROM (SELECT * FROM " + after +
+                             " EXCEPT ALL SELECT * FROM before)")
+                .value(),
+            "0");
+  // Only the current snapshot's files are in the table's folder.
+  auto snapshot =
+      lake.catalog().CurrentSnapshot(lake.catalog().FindTable("shop", "order_lines")->id);
+  std::set<std::string> listed;
+  for (const auto& f : snapshot->files) listed.insert(f.key);
+  for (const auto& o : lake.store().List("processed/shop/order_lines/"))
+    EXPECT_TRUE(listed.count(o.key)) << o.key;
+}
+
+TEST_F(TransformTest, BookmarkTakesOnlyNewFilesAndANewVersionWins) {
+  Lake lake(folder_.path());
+  lake.Simulate(0);
+  lake.Ingest();
+  lake.Transform("products");
+  TransformResult first = lake.Transform("orders");
+  ASSERT_EQ(first.files.size(), 4u);
+
+  // A corrected export of one day: the first line's quantity changes. Ingest makes it a
+  // new version; the transform reads only it, and its rows replace the old ones.
+  fs::path day = lake.root() / "exports/orders/2026-03-31.csv";
+  query::Database db;
+  query::Connection conn(db);
+  std::string first_order =
+      conn.QueryScalar("SELECT order_id FROM read_csv(" + QuoteLiteral(day.string()) +
+                       ", all_varchar = true) LIMIT 1")
+          .value();
+  fs::path corrected = lake.root() / "corrected.csv";
+  conn.Execute("COPY (SELECT * REPLACE (CASE WHEN order_id = " + QuoteLiteral(first_order) +
+               " AND line_no = '1' THEN '99' ELSE quantity END AS quantity) FROM read_csv(" +
+               QuoteLiteral(day.string()) + ", all_varchar = true)) TO " +
+               QuoteLiteral(corrected.string()) + " (HEADER)");
+  fs::rename(corrected, day);
+  lake.Ingest("2026-11-28");
+  TransformResult second = lake.Transform("orders");
+  ASSERT_TRUE(second.committed);
+  ASSERT_EQ(second.files.size(), 1u);
+  EXPECT_NE(second.files[0].raw_key.find("2026-03-31"), std::string::npos);
+  EXPECT_EQ(second.totals.rows_read, second.totals.rows_written);
+  std::string table = lake.TableSql("order_lines");
+  EXPECT_EQ(conn.QueryScalar("SELECT count(*) FROM " + table).value(),
+            std::to_string(first.totals.rows_written))
+      << "the new version replaces the old rows, it does not add to them";
+  EXPECT_EQ(conn.QueryScalar("SELECT quantity FROM " + table + " WHERE order_id = " + first_order +
+                             " AND line_no = 1")
+                .value(),
+            "99");
+  TransformResult third = lake.Transform("orders");
+  EXPECT_FALSE(third.committed);
+}
+
+TEST_F(TransformTest, TooManyRefusedRowsFailAndPublishNothing) {
+  Lake lake(folder_.path());
+  lake.Simulate(0.2);
+  lake.Ingest();
+  lake.Transform("products");
+  try {
+    lake.Transform("orders", MaxRejectRate(0.05));
+    FAIL() << "expected the reject limit to stop the run";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kData);
+    EXPECT_NE(std::string(e.what()).find("more than --max-reject-rate 5.00%"), std::string::npos)
+        << e.what();
+    EXPECT_NE(e.hint().find("rejects/order_lines/run_id="), std::string::npos) << e.hint();
+  }
+  EXPECT_FALSE(lake.catalog().FindTable("shop", "order_lines").has_value());
+  EXPECT_TRUE(lake.store().List("processed/shop/order_lines/").empty());
+  EXPECT_FALSE(lake.store().List("rejects/order_lines/").empty()) << "the rejects tell why";
+  // Nothing is bookmarked: a run with a higher limit takes every file.
+  TransformResult retry = lake.Transform("orders", MaxRejectRate(0.5));
+  EXPECT_EQ(retry.files.size(), 4u);
+}
+
+TEST_F(TransformTest, DryRunPrintsThePlanAndWritesNothing) {
+  Lake lake(folder_.path());
+  lake.Simulate(0);
+  lake.Ingest();
+  TransformResult plan = lake.Transform("customers", DryRun());
+  EXPECT_FALSE(plan.committed);
+  std::string text;
+  for (const auto& step : plan.plan) text += step + "\n";
+  EXPECT_NE(text.find("read raw/shop/ingest_date=2026-11-27/customers/2026-03-30.csv"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("read_csv("), std::string::npos) << text;
+  EXPECT_NE(text.find("regexp_full_match"), std::string::npos) << text;
+  EXPECT_TRUE(lake.store().List("processed/").empty());
+  EXPECT_FALSE(lake.catalog().FindTable("shop", "customers").has_value());
+}
+
+// hyparquet (tests/js, pure JavaScript) reads what DuckDB wrote: the same rows, the same
+// sum of quantity and the same Hive partitions as DuckDB finds in the raw CSV files.
+TEST_F(TransformTest, AnIndependentReaderReadsTheParquetAndItsPartitions) {
+  Lake lake(folder_.path());
+  lake.Simulate(0);
+  lake.Ingest();
+  lake.Transform("products");
+  lake.Transform("orders");
+  std::string command =
+      "node " + (fs::path(SHOPLAKE_SOURCE_DIR) / "tests/js/read_parquet.mjs").string() + " " +
+      (lake.root() / "lake/processed/shop/order_lines").string() + " quantity 2>&1";
+  std::string output;
+  {
+    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+    ASSERT_TRUE(pipe) << command;
+    char buffer[4096];
+    for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe.get())) > 0;) output.append(buffer, n);
+  }
+  nlohmann::json read;
+  try {
+    read = nlohmann::json::parse(output);
+  } catch (const nlohmann::json::exception&) {
+    FAIL() << "hyparquet failed (run scripts/bootstrap to install tests/js): " << output;
+  }
+  query::Database db;
+  query::Connection conn(db);
+  std::string csv =
+      "read_csv(" + QuoteLiteral((lake.root() / "exports/orders/*.csv").string()) + ")";
+  EXPECT_EQ(read["rows"], std::stoull(conn.QueryScalar("SELECT count(*) FROM " + csv).value()));
+  EXPECT_EQ(read["sum"], conn.QueryScalar("SELECT sum(quantity) FROM " + csv).value());
+  nlohmann::json partitions;
+  for (const auto& r :
+       conn.Query(
+               "SELECT 'year=' || year(order_ts) || '/month=' || month(order_ts), count(*) FROM " +
+               csv + " GROUP BY ALL")
+           .Rows()) {
+    partitions[r[0].value()] = std::stoull(r[1].value());
+  }
+  EXPECT_EQ(read["partitions"], partitions);
+}
+
+TEST_F(TransformTest, AHeaderThatDoesNotMatchTheMappingIsNamed) {
+  Lake lake(folder_.path());
+  lake.Simulate(0, 5, 1, 50);
+  fs::path file = lake.root() / "exports/customers/2026-03-30.csv";
+  std::string text = ReadFile(file);
+  text.replace(0, text.find(','), "id");
+  WriteFileAtomically(file, text);
+  lake.Ingest();
+  try {
+    lake.Transform("customers");
+    FAIL() << "expected a header error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kData);
+    EXPECT_NE(
+        std::string(e.what()).find("column 1 is 'id' where the mapping expects 'customer_id'"),
+        std::string::npos)
+        << e.what();
+    EXPECT_EQ(e.input(), "raw/shop/ingest_date=2026-11-27/customers/2026-03-30.csv");
+  }
+}
+
+}  // namespace
+}  // namespace shoplake::transform
