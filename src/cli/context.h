@@ -48,6 +48,13 @@ class Context {
   std::unique_ptr<lake::Store> lake_;
 };
 
+//! Thrown by a verb that has already said all there is to say (printed its result or its
+//! problems) and only needs the process to end with `code`: main() returns it without a
+//! further message. `workflow run` needs it: a failed execution prints its JSON and exits 1.
+struct ExitStatus {
+  int code;
+};
+
 // One function per verb (one file each in cli/): declares the verb's flags on `app` and
 // sets its callback. The callback may throw shoplake::Error; main() reports it.
 void AddInfoCommand(CLI::App& app, Context& context);
@@ -56,6 +63,7 @@ void AddSimulateCommand(CLI::App& app, Context& context);
 void AddIngestCommand(CLI::App& app, Context& context);
 void AddTransformCommand(CLI::App& app, Context& context);
 //! `workflow validate` and `workflow run`: the Amazon States Language interpreter.
+void AddWorkflowCommand(CLI::App& app, Context& context);
 //! `simulate serve`, added under the `simulate` verb by AddSimulateCommand.
 void AddSimulateServeCommand(CLI::App& simulate, Context& context);
 

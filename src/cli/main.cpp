@@ -53,6 +53,7 @@ int Run(int argc, char** argv) {
   AddSimulateCommand(app, context);
   AddIngestCommand(app, context);
   AddTransformCommand(app, context);
+  AddWorkflowCommand(app, context);
 
   try {
     app.parse(argc, argv);
@@ -60,6 +61,8 @@ int Run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);  // prints help, version or the usage error
     return code == 0 ? 0 : kExitUsage;
+  } catch (const ExitStatus& e) {
+    return e.code;
   } catch (const Error& e) {
     ReportError(e, ParseLogFormat(context.options.log_format));
     return e.exit_code();

@@ -1,0 +1,118 @@
+// The Amazon States Language interpreter (JSONPath query language): a StateMachine built
+// from a validated definition runs executions against a TaskRegistry of local handlers and
+// returns the result with the execution's event history.
+//
+// Thread-safety: a StateMachine is immutable and may run several executions at once. Task
+// handlers run on their own threads (a timed-out handler is abandoned, its Cancellation
+// raised), Parallel branches and Map iterations run concurrently, so handlers must be
+// thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "workflow/clock.h"
+#include "workflow/definition.h"
+#include "workflow/states_error.h"
+
+namespace shoplake::workflow {
+
+using json = nlohmann::json;
+
+//! What a task handler knows about the task it runs.
+struct TaskContext {
+  std::string state_name;
+  std::string resource;
+  std::string execution_id;
+  int retry_count = 0;  //!< 0 on the first attempt, then 1, 2, ...
+  int invocation =
+      1;  //!< how many times this state's task ran in this execution, this one included
+  Clock* clock = nullptr;
+  std::shared_ptr<const Cancellation> cancellation;  //!< raised on timeout or abort
+
+  bool cancelled() const { return cancellation && cancellation->IsCancelled(); }
+  //! Sleeps on the execution's clock; false when cancelled first.
+  bool Sleep(std::chrono::milliseconds duration) const {
+    return clock->SleepFor(duration, cancellation.get());
+  }
+};
+
+//! Runs one task: takes the task's input (after InputPath and Parameters), returns its
+//! result, or throws TaskError{error, cause} (any other exception is States.TaskFailed).
+using TaskHandler = std::function<json(const json& input, TaskContext& context)>;
+
+//! Resource name -> handler. Filled before executions start; read-only afterwards.
+class TaskRegistry {
+ public:
+  void Register(const std::string& resource, TaskHandler handler);
+  //! The handler for `resource`, or null.
+  const TaskHandler* Find(const std::string& resource) const;
+
+ private:
+  std::map<std::string, TaskHandler> handlers_;
+};
+
+//! One entry of an execution's history, shaped to be stored as a row: id (1, 2, ... in the
+//! order recorded), the id of the event it follows, RFC 3339 time, type (as Step Functions
+//! names them: ExecutionStarted, TaskStateEntered, TaskScheduled, TaskFailed, ...), the
+//! state (empty for execution events) and a JSON object of details.
+struct HistoryEvent {
+  int64_t id = 0;
+  int64_t previous_id = 0;
+  std::string timestamp;
+  std::string type;
+  std::string state;
+  json details;
+
+  json ToJson() const;
+};
+
+struct ExecutionOptions {
+  std::string state_machine_name = "StateMachine";
+  std::string execution_name;           //!< empty: a fresh UUID
+  Clock* clock = nullptr;               //!< null: the system clock
+  std::optional<uint64_t> random_seed;  //!< seeds States.UUID, MathRandom and FULL jitter
+  int max_threads_per_map = 40;         //!< the cap for MaxConcurrency 0 (unbounded)
+};
+
+struct ExecutionResult {
+  enum class Status { kSucceeded, kFailed };
+  Status status = Status::kFailed;
+  json output;        //!< when succeeded
+  std::string error;  //!< when failed
+  std::string cause;
+  std::string execution_id;
+  std::vector<HistoryEvent> history;
+
+  //! {"status":"SUCCEEDED","output":...} or {"status":"FAILED","error":...,"cause":...}
+  json ToJson() const;
+};
+
+//! A definition ready to run.
+class StateMachine {
+ public:
+  //! Throws shoplake::Error(kConfig) listing the problems when `definition` is invalid.
+  explicit StateMachine(json definition);
+
+  const json& definition() const { return definition_; }
+
+  //! The Task states whose Resource has no handler in `registry`, as validation errors.
+  std::vector<ValidationError> UnboundResources(const TaskRegistry& registry) const;
+
+  //! Runs one execution to its end. Never throws for a failing execution: the failure is in
+  //! the result. REQUIRES: every Resource bound (UnboundResources empty).
+  ExecutionResult Run(const json& input, const TaskRegistry& registry,
+                      const ExecutionOptions& options = {}) const;
+
+ private:
+  json definition_;
+};
+
+}  // namespace shoplake::workflow
