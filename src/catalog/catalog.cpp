@@ -1,6 +1,8 @@
 #include "catalog/catalog.h"
 
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/clock.h"
 #include "common/error.h"
@@ -48,6 +50,38 @@ CREATE TABLE IF NOT EXISTS catalog_snapshots (
   bytes        INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS catalog_snapshots_by_table ON catalog_snapshots (table_id, id);
+-- How each version differs from the one before (JSON), for history.
+CREATE TABLE IF NOT EXISTS catalog_version_changes (
+  table_id INTEGER NOT NULL REFERENCES catalog_tables (id),
+  version  INTEGER NOT NULL,
+  change   TEXT NOT NULL,
+  PRIMARY KEY (table_id, version)
+);
+CREATE TABLE IF NOT EXISTS catalog_partitions (
+  table_id   INTEGER NOT NULL REFERENCES catalog_tables (id),
+  spec       TEXT NOT NULL,
+  location   TEXT NOT NULL,
+  status     TEXT NOT NULL,
+  files      INTEGER NOT NULL,
+  rows       INTEGER NOT NULL,
+  bytes      INTEGER NOT NULL,
+  first_seen TEXT NOT NULL,
+  last_seen  TEXT NOT NULL,
+  PRIMARY KEY (table_id, spec)
+);
+CREATE TABLE IF NOT EXISTS catalog_column_stats (
+  snapshot_id INTEGER NOT NULL REFERENCES catalog_snapshots (id),
+  "column"    TEXT NOT NULL,
+  min         TEXT NOT NULL,
+  max         TEXT NOT NULL,
+  nulls       INTEGER NOT NULL,
+  PRIMARY KEY (snapshot_id, "column")
+);
+CREATE TABLE IF NOT EXISTS catalog_crawl_state (
+  table_name  TEXT PRIMARY KEY,  -- <db>.<table>
+  fingerprint TEXT NOT NULL,
+  crawled_at  TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS catalog_snapshot_files (
   snapshot_id INTEGER NOT NULL REFERENCES catalog_snapshots (id),
   key         TEXT NOT NULL,
@@ -136,7 +170,7 @@ std::optional<Snapshot> Catalog::CurrentSnapshot(int64_t table_id) {
   return s;
 }
 
-Table Catalog::RegisterTable(const Table& table) {
+Table Catalog::RegisterTable(const Table& table, const std::string& change) {
   std::string now = UtcNowIso();
   db_.Prepare("INSERT OR IGNORE INTO catalog_databases VALUES (?, ?)")
       .Bind(1, table.database)
@@ -177,7 +211,144 @@ Table Catalog::RegisterTable(const Table& table) {
       .Bind(4, ColumnsJson(table.partition_keys))
       .Bind(5, now)
       .Run();
+  if (!change.empty()) {
+    db_.Prepare("INSERT OR REPLACE INTO catalog_version_changes VALUES (?, ?, ?)")
+        .Bind(1, stored.id)
+        .Bind(2, int64_t{stored.version})
+        .Bind(3, change)
+        .Run();
+  }
   return stored;
+}
+
+std::vector<TableVersion> Catalog::Versions(int64_t table_id) {
+  std::vector<TableVersion> out;
+  auto rows = db_.Prepare(
+      "SELECT v.version, v.created_at, v.columns, v.partition_keys, coalesce(c.change, '')"
+      " FROM catalog_table_versions v LEFT JOIN catalog_version_changes c"
+      " ON c.table_id = v.table_id AND c.version = v.version WHERE v.table_id = ? ORDER BY "
+      "v.version");
+  rows.Bind(1, table_id);
+  while (rows.Step()) {
+    out.push_back({static_cast<int>(rows.Int64(0)), rows.Text(1), ColumnsFrom(rows.Text(2)),
+                   ColumnsFrom(rows.Text(3)), rows.Text(4)});
+  }
+  return out;
+}
+
+std::vector<Snapshot> Catalog::Snapshots(int64_t table_id) {
+  std::vector<Snapshot> out;
+  auto rows = db_.Prepare(
+      "SELECT id, parent_id, committed_at, run_id, operation, rows, bytes FROM catalog_snapshots"
+      " WHERE table_id = ? ORDER BY id");
+  rows.Bind(1, table_id);
+  while (rows.Step()) {
+    Snapshot s;
+    s.id = rows.Int64(0);
+    s.table_id = table_id;
+    s.parent_id = rows.Int64(1);
+    s.committed_at = rows.Text(2);
+    s.run_id = rows.Text(3);
+    s.operation = rows.Text(4);
+    s.rows = static_cast<uint64_t>(rows.Int64(5));
+    s.bytes = static_cast<uint64_t>(rows.Int64(6));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<Partition> Catalog::Partitions(int64_t table_id) {
+  std::vector<Partition> out;
+  auto rows = db_.Prepare(
+      "SELECT spec, location, status, files, rows, bytes, first_seen, last_seen FROM "
+      "catalog_partitions"
+      " WHERE table_id = ? ORDER BY spec");
+  rows.Bind(1, table_id);
+  while (rows.Step()) {
+    out.push_back({rows.Text(0), rows.Text(1), rows.Text(2), static_cast<uint64_t>(rows.Int64(3)),
+                   static_cast<uint64_t>(rows.Int64(4)), static_cast<uint64_t>(rows.Int64(5)),
+                   rows.Text(6), rows.Text(7)});
+  }
+  return out;
+}
+
+std::pair<int, int> Catalog::SyncPartitions(int64_t table_id, const std::vector<Partition>& present,
+                                            bool mark_deleted) {
+  std::string now = UtcNowIso();
+  std::map<std::string, Partition> known;
+  for (auto& p : Partitions(table_id)) known[p.spec] = p;
+  int added = 0, deleted = 0;
+  auto upsert = db_.Prepare(
+      "INSERT INTO catalog_partitions VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?)"
+      " ON CONFLICT (table_id, spec) DO UPDATE SET location = excluded.location, status = 'active',"
+      " files = excluded.files, rows = excluded.rows, bytes = excluded.bytes, last_seen = "
+      "excluded.last_seen");
+  std::set<std::string> seen;
+  for (const auto& p : present) {
+    seen.insert(p.spec);
+    auto it = known.find(p.spec);
+    if (it == known.end() || it->second.status != "active") ++added;
+    upsert.Bind(1, table_id)
+        .Bind(2, p.spec)
+        .Bind(3, p.location)
+        .Bind(4, static_cast<int64_t>(p.files))
+        .Bind(5, static_cast<int64_t>(p.rows))
+        .Bind(6, static_cast<int64_t>(p.bytes))
+        .Bind(7, now)
+        .Bind(8, now);
+    upsert.Run();
+  }
+  if (mark_deleted) {
+    auto mark = db_.Prepare(
+        "UPDATE catalog_partitions SET status = 'deleted', last_seen = ? WHERE table_id = ? AND "
+        "spec = ?");
+    for (const auto& [spec, p] : known) {
+      if (seen.count(spec) || p.status == "deleted") continue;
+      mark.Bind(1, now).Bind(2, table_id).Bind(3, spec);
+      mark.Run();
+      ++deleted;
+    }
+  }
+  return {added, deleted};
+}
+
+std::vector<ColumnStats> Catalog::Stats(int64_t snapshot_id) {
+  std::vector<ColumnStats> out;
+  auto rows = db_.Prepare(
+      "SELECT \"column\", min, max, nulls FROM catalog_column_stats WHERE snapshot_id = ? ORDER BY "
+      "rowid");
+  rows.Bind(1, snapshot_id);
+  while (rows.Step()) {
+    out.push_back({rows.Text(0), rows.Text(1), rows.Text(2), static_cast<uint64_t>(rows.Int64(3))});
+  }
+  return out;
+}
+
+void Catalog::RecordStats(int64_t snapshot_id, const std::vector<ColumnStats>& stats) {
+  auto insert = db_.Prepare("INSERT OR REPLACE INTO catalog_column_stats VALUES (?, ?, ?, ?, ?)");
+  for (const auto& s : stats) {
+    insert.Bind(1, snapshot_id)
+        .Bind(2, s.column)
+        .Bind(3, s.min)
+        .Bind(4, s.max)
+        .Bind(5, static_cast<int64_t>(s.nulls));
+    insert.Run();
+  }
+}
+
+std::optional<std::string> Catalog::CrawlFingerprint(const std::string& table) {
+  auto row = db_.Prepare("SELECT fingerprint FROM catalog_crawl_state WHERE table_name = ?");
+  row.Bind(1, table);
+  if (!row.Step()) return std::nullopt;
+  return row.Text(0);
+}
+
+void Catalog::SetCrawlFingerprint(const std::string& table, const std::string& fingerprint) {
+  db_.Prepare("INSERT OR REPLACE INTO catalog_crawl_state VALUES (?, ?, ?)")
+      .Bind(1, table)
+      .Bind(2, fingerprint)
+      .Bind(3, UtcNowIso())
+      .Run();
 }
 
 int64_t Catalog::CommitSnapshot(int64_t table_id, const std::string& run_id,

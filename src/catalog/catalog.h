@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/sqlite.h"
@@ -45,6 +46,37 @@ struct SnapshotFile {
   uint64_t bytes = 0;
 };
 
+//! One Hive partition of a table: its key=value path, where its files are, and whether it
+//! still exists (a crawl marks vanished folders deleted rather than forgetting them).
+struct Partition {
+  std::string spec;      //!< "year=2026/month=3"; values in key order
+  std::string location;  //!< lake key prefix of its files
+  std::string status;    //!< active or deleted
+  uint64_t files = 0;
+  uint64_t rows = 0;
+  uint64_t bytes = 0;
+  std::string first_seen;
+  std::string last_seen;
+};
+
+//! A table version as history shows it: its columns, and how it differs from the previous.
+struct TableVersion {
+  int version = 0;
+  std::string created_at;
+  std::vector<Column> columns;
+  std::vector<Column> partition_keys;
+  std::string change;  //!< JSON {"added":[...],"widened":[...],"removed":[...],"retyped":[...]}; ""
+                       //!< for the first
+};
+
+//! Min and max of one column over a snapshot's files (from the Parquet statistics).
+struct ColumnStats {
+  std::string column;
+  std::string min;
+  std::string max;
+  uint64_t nulls = 0;
+};
+
 struct Snapshot {
   int64_t id = 0;
   int64_t table_id = 0;
@@ -71,9 +103,31 @@ class Catalog {
   std::optional<Snapshot> CurrentSnapshot(int64_t table_id);
 
   //! Creates the database and table when missing, or records a new table version when
-  //! the columns or partition keys differ from the current ones. Returns the table as
-  //! stored (with its id and version). Call inside a transaction.
-  Table RegisterTable(const Table& table);
+  //! the columns or partition keys differ from the current ones (with `change`, the diff as
+  //! JSON, when given). Returns the table as stored (with its id and version). Call inside
+  //! a transaction.
+  Table RegisterTable(const Table& table, const std::string& change = "");
+
+  //! Every schema version of a table, oldest first.
+  std::vector<TableVersion> Versions(int64_t table_id);
+  //! Every snapshot of a table (files not filled in), oldest first.
+  std::vector<Snapshot> Snapshots(int64_t table_id);
+
+  //! The table's partitions, by spec.
+  std::vector<Partition> Partitions(int64_t table_id);
+  //! Records the partitions present now (inserting new ones, refreshing counts) and marks
+  //! those no longer present deleted when `mark_deleted`. Returns (added, deleted).
+  std::pair<int, int> SyncPartitions(int64_t table_id, const std::vector<Partition>& present,
+                                     bool mark_deleted);
+
+  //! Column statistics of a snapshot.
+  std::vector<ColumnStats> Stats(int64_t snapshot_id);
+  void RecordStats(int64_t snapshot_id, const std::vector<ColumnStats>& stats);
+
+  //! What the crawler saw of a table's files last time (a fingerprint of their keys, sizes
+  //! and times), so a re-crawl can skip what did not change. `table` is "<db>.<table>".
+  std::optional<std::string> CrawlFingerprint(const std::string& table);
+  void SetCrawlFingerprint(const std::string& table, const std::string& fingerprint);
 
   //! Records a new current snapshot of `table_id` listing exactly `files`. Call inside the
   //! transaction that commits the stage's other records. Returns the snapshot id.

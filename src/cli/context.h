@@ -62,6 +62,9 @@ void AddSimulateCommand(CLI::App& app, Context& context);
 //! `ingest` and `ledger`.
 void AddIngestCommand(CLI::App& app, Context& context);
 void AddTransformCommand(CLI::App& app, Context& context);
+void AddCrawlCommand(CLI::App& app, Context& context);
+//! `catalog ls|show|history|ddl|export`: the lake's tables, their schema and history.
+void AddCatalogCommand(CLI::App& app, Context& context);
 //! `workflow validate` and `workflow run`: the Amazon States Language interpreter.
 void AddWorkflowCommand(CLI::App& app, Context& context);
 //! `simulate serve`, added under the `simulate` verb by AddSimulateCommand.

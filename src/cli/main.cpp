@@ -53,6 +53,8 @@ int Run(int argc, char** argv) {
   AddSimulateCommand(app, context);
   AddIngestCommand(app, context);
   AddTransformCommand(app, context);
+  AddCrawlCommand(app, context);
+  AddCatalogCommand(app, context);
   AddWorkflowCommand(app, context);
 
   try {

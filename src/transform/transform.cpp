@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "catalog/crawler.h"
 #include "common/clock.h"
 #include "common/crash.h"
 #include "common/error.h"
@@ -1002,6 +1003,22 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
                                                  : "merge";
     result.snapshot_id =
         catalog_.CommitSnapshot(stored.id, result.run_id, operation, snapshot_files);
+    std::map<std::string, catalog::Partition> partitions;
+    std::vector<std::string> paths;
+    for (const auto& f : snapshot_files) {
+      paths.push_back(LocalPathOf(lake_, f.key));
+      if (f.partition.empty()) continue;
+      catalog::Partition& p = partitions[f.partition];
+      p.spec = f.partition;
+      p.location = location + f.partition + "/";
+      ++p.files;
+      p.rows += f.rows;
+      p.bytes += f.bytes;
+    }
+    std::vector<catalog::Partition> present;
+    for (auto& [spec, p] : partitions) present.push_back(p);
+    catalog_.SyncPartitions(stored.id, present, true);
+    catalog_.RecordStats(result.snapshot_id, catalog::ParquetStats(paths, stored.columns));
     for (const auto& f : snapshot_files) result.table_rows += f.rows;
     if (options.full_refresh) {
       catalog_.db()

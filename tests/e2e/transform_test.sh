@@ -5,23 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 
 reader="$SHOPLAKE_SOURCE/tests/js/read_parquet.mjs"
-# A project like the demo's, reading a local folder of exports.
-make_project() {
-  mkdir -p "$1" && cp -r "$SHOPLAKE_SOURCE/pipeline" "$1/"
-  cat >"$1/shoplake.yaml" <<'YAML'
-name: shop
-lake: lake
-sources:
-  shop:
-    uri: exports
-datasets:
-  orders: {source: shop, pattern: "orders/*.csv"}
-  products: {source: shop, pattern: "products/*.csv"}
-  customers: {source: shop, pattern: "customers/*.csv"}
-YAML
-  (cd "$1" && "$SHOPLAKE" -q simulate --out exports --days 10 --orders 8000 --dirty-rate 0.01 --seed 9 >/dev/null &&
-    "$SHOPLAKE" -q ingest "$PWD/exports" --source-name shop --ingest-date 2026-11-27 >/dev/null)
-}
+make_project() { make_shop_project "$1"; }
 table_digest() {  # rows, sum(quantity) and rows per partition, as hyparquet reads the folder
   node "$reader" "$1/lake/processed/shop/order_lines" quantity
 }

@@ -1,0 +1,493 @@
+#include "catalog/crawler.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/hash.h"
+#include "query/duckdb.h"
+
+namespace shoplake::catalog {
+namespace {
+
+using query::QuoteLiteral;
+
+// A table as the folders show it.
+struct Group {
+  std::string database, name, format, location;
+  std::vector<lake::ObjectInfo> files;
+  std::map<std::string, std::string> partition_of;        // key -> "k=v/k=v"
+  std::map<std::string, std::string> partition_location;  // spec -> key prefix
+  std::vector<std::string> partition_keys;                // in folder order
+};
+
+bool IsKeyValue(const std::string& segment) {
+  size_t eq = segment.find('=');
+  return eq != std::string::npos && eq > 0;
+}
+
+// A name fit for SQL: lower case, letters, digits and underscores.
+std::string Identifier(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out += (std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+  }
+  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out = "t_" + out;
+  return out;
+}
+
+std::vector<std::string> Split(const std::string& key) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (size_t slash; (slash = key.find('/', start)) != std::string::npos; start = slash + 1) {
+    parts.push_back(key.substr(start, slash - start));
+  }
+  parts.push_back(key.substr(start));
+  return parts;
+}
+
+std::string JoinPath(const std::vector<std::string>& parts, size_t from, size_t to) {
+  std::string out;
+  for (size_t i = from; i < to; ++i) out += (out.empty() ? "" : "/") + parts[i];
+  return out;
+}
+
+// Places a file in its table: database, table, location and partition, by the zone's layout.
+void Place(const lake::ObjectInfo& object, std::map<std::string, Group>& groups) {
+  const std::string& key = object.key;
+  std::string format = key.ends_with(".parquet") ? "parquet" : key.ends_with(".csv") ? "csv" : "";
+  if (format.empty()) return;
+  auto parts = Split(key);
+  std::string database, name;
+  size_t first_partition = 0;  // index of the first segment inside the table's folder
+  if (parts[0] == "processed" && parts.size() >= 4) {
+    database = parts[1];
+    name = parts[2];
+    first_partition = 3;
+  } else if (parts[0] == "rejects" && parts.size() >= 3) {
+    database = "rejects";
+    name = parts[1];
+    first_partition = 2;
+  } else if (parts[0] == "raw" && parts.size() >= 3) {
+    // raw/<source>/[k=v/...]<folder>/...: the first plain folder names the table.
+    database = "raw_" + parts[1];
+    size_t i = 2;
+    while (i + 1 < parts.size() && IsKeyValue(parts[i])) ++i;
+    name = i + 1 < parts.size() ? parts[i] : parts[1];
+    first_partition = 2;
+  } else {
+    return;
+  }
+  database = Identifier(database);
+  name = Identifier(name);
+  std::string id = database + "." + name;
+  Group& g = groups[id];
+  g.database = database;
+  g.name = name;
+  if (g.format.empty()) g.format = format;
+  if (g.format != format) return;  // a stray file of another format: not this table's
+  g.location = JoinPath(parts, 0, first_partition) + "/";
+  std::vector<std::string> keys, values;
+  size_t i = first_partition;
+  while (i + 1 < parts.size() && IsKeyValue(parts[i])) {
+    keys.push_back(parts[i].substr(0, parts[i].find('=')));
+    values.push_back(parts[i]);
+    ++i;
+  }
+  if (g.files.empty()) g.partition_keys = keys;
+  if (keys != g.partition_keys) {
+    spdlog::warn("{}: partition keys differ from the table's ({}): left out", key, id);
+    return;
+  }
+  std::string spec = JoinPath(values, 0, values.size());
+  g.files.push_back(object);
+  g.partition_of[key] = spec;
+  // The partition's folder: its key=value segments and, in raw, the table's folder.
+  g.partition_location[spec] = JoinPath(parts, 0, parts.size() - 1) + "/";
+}
+
+std::string Fingerprint(const Group& g) {
+  std::string text;
+  for (const auto& f : g.files)
+    text += fmt::format("{} {} {}\n", f.key, f.size, f.modified_unix_ms);
+  return HexEncode(Sha256(text));
+}
+
+// The type both values fit: the wider one, else VARCHAR.
+std::string Unify(const std::string& a, const std::string& b) {
+  if (a == b) return a;
+  if (Widens(a, b)) return b;
+  if (Widens(b, a)) return a;
+  return "VARCHAR";
+}
+
+// Partition values' type: INTEGER, BIGINT, DATE, else VARCHAR.
+std::string PartitionType(const std::vector<std::string>& values) {
+  bool ints = !values.empty(), dates = !values.empty(), big = false;
+  for (const auto& v : values) {
+    bool digits = !v.empty() && std::all_of(v.begin(), v.end(), [](char c) {
+      return std::isdigit(static_cast<unsigned char>(c));
+    });
+    ints = ints && digits;
+    big = big || (digits && v.size() > 9);
+    dates = dates && IsIsoDate(v);
+  }
+  if (ints) return big ? "BIGINT" : "INTEGER";
+  if (dates) return "DATE";
+  return "VARCHAR";
+}
+
+// Columns of `files`, merged by name in first-seen order.
+std::vector<Column> InferColumns(query::Connection& conn, const std::vector<std::string>& paths,
+                                 const std::string& format) {
+  std::vector<Column> columns;
+  for (const auto& path : paths) {
+    std::string scan =
+        format == "parquet"
+            ? "read_parquet(" + QuoteLiteral(path) + ", hive_partitioning = false)"
+            : "read_csv(" + QuoteLiteral(path) +
+                  ", sample_size = 20000, ignore_errors = true, strict_mode = false, "
+                  "hive_partitioning = false)";
+    std::vector<std::vector<std::optional<std::string>>> rows;
+    try {
+      rows =
+          conn.Query("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM " + scan + ")")
+              .Rows();
+    } catch (const Error& e) {
+      spdlog::warn("{}: schema not inferred: {}", path, e.what());
+      continue;
+    }
+    for (const auto& r : rows) {
+      std::string name = r[0].value_or(""), type = r[1].value_or("VARCHAR");
+      auto it = std::find_if(columns.begin(), columns.end(),
+                             [&](const Column& c) { return c.name == name; });
+      if (it == columns.end()) {
+        columns.push_back({name, type, true});
+      } else {
+        it->type = Unify(it->type, type);
+      }
+    }
+  }
+  return columns;
+}
+
+struct SchemaDiff {
+  std::vector<std::string> added, widened, removed, retyped;
+  bool compatible() const { return removed.empty() && retyped.empty(); }
+  bool empty() const {
+    return added.empty() && widened.empty() && removed.empty() && retyped.empty();
+  }
+  std::string Json() const {
+    return nlohmann::json{
+        {"added", added}, {"widened", widened}, {"removed", removed}, {"retyped", retyped}}
+        .dump();
+  }
+  std::string Text() const {
+    std::string out;
+    auto add = [&](const char* what, const std::vector<std::string>& items) {
+      if (items.empty()) return;
+      std::string list;
+      for (const auto& i : items) list += (list.empty() ? "" : ", ") + i;
+      out += (out.empty() ? "" : "; ") + std::string(what) + " " + list;
+    };
+    add("added", added);
+    add("widened", widened);
+    add("removed", removed);
+    add("retyped", retyped);
+    return out;
+  }
+};
+
+// How `seen` (the columns of the files read) differs from the table's `current` ones;
+// `merged` gets the current columns with the compatible changes applied.
+SchemaDiff Diff(const std::vector<Column>& current, const std::vector<Column>& seen,
+                std::vector<Column>& merged) {
+  SchemaDiff d;
+  merged = current;
+  for (const auto& c : seen) {
+    auto it = std::find_if(merged.begin(), merged.end(),
+                           [&](const Column& m) { return m.name == c.name; });
+    if (it == merged.end()) {
+      merged.push_back(c);
+      d.added.push_back(c.name + " " + c.type);
+    } else if (it->type != c.type) {
+      if (Widens(it->type, c.type)) {
+        d.widened.push_back(c.name + " " + it->type + " -> " + c.type);
+        it->type = c.type;
+      } else if (!Widens(c.type, it->type)) {
+        d.retyped.push_back(c.name + " " + it->type + " -> " + c.type);
+      }
+    }
+  }
+  if (!seen.empty()) {
+    for (const auto& c : current) {
+      if (std::none_of(seen.begin(), seen.end(),
+                       [&](const Column& s) { return s.name == c.name; })) {
+        d.removed.push_back(c.name);
+      }
+    }
+  }
+  return d;
+}
+
+}  // namespace
+
+bool Widens(const std::string& from, const std::string& to) {
+  if (from == to) return true;
+  static const std::map<std::string, int> kIntegers = {
+      {"TINYINT", 1}, {"SMALLINT", 2}, {"INTEGER", 3}, {"BIGINT", 4}, {"HUGEINT", 5}};
+  auto f = kIntegers.find(from), t = kIntegers.find(to);
+  if (f != kIntegers.end() && t != kIntegers.end()) return f->second < t->second;
+  if (to == "DOUBLE" && (from == "FLOAT" || f != kIntegers.end() || from.rfind("DECIMAL", 0) == 0))
+    return true;
+  if (from == "DATE" && to.rfind("TIMESTAMP", 0) == 0) return true;
+  int fp = 0, fs = 0, tp = 0, ts = 0;
+  if (std::sscanf(from.c_str(), "DECIMAL(%d,%d)", &fp, &fs) == 2 &&
+      std::sscanf(to.c_str(), "DECIMAL(%d,%d)", &tp, &ts) == 2) {
+    return ts >= fs && tp - ts >= fp - fs;
+  }
+  return false;
+}
+
+std::vector<ColumnStats> ParquetStats(const std::vector<std::string>& paths,
+                                      const std::vector<Column>& columns) {
+  if (paths.empty() || columns.empty()) return {};
+  query::Database db;
+  query::Connection conn(db);
+  std::string list;
+  for (const auto& p : paths) list += (list.empty() ? "" : ", ") + QuoteLiteral(p);
+  conn.Execute(
+      "CREATE TABLE m AS SELECT path_in_schema, stats_min_value, stats_max_value, stats_null_count "
+      "FROM"
+      " parquet_metadata([" +
+      list + "])");
+  std::vector<std::string> parts;
+  for (const auto& c : columns) {
+    parts.push_back(
+        "SELECT " + QuoteLiteral(c.name) + ", CAST(min(TRY_CAST(stats_min_value AS " + c.type +
+        ")) AS VARCHAR), CAST(max(TRY_CAST(stats_max_value AS " + c.type +
+        ")) AS VARCHAR), coalesce(sum(stats_null_count), 0) FROM m WHERE path_in_schema = " +
+        QuoteLiteral(c.name));
+  }
+  std::string sql;
+  for (const auto& p : parts) sql += (sql.empty() ? "" : " UNION ALL ") + p;
+  std::vector<ColumnStats> out;
+  for (const auto& r : conn.Query(sql).Rows()) {
+    if (!r[1] || !r[2]) continue;
+    out.push_back({r[0].value_or(""), *r[1], *r[2], r[3] ? std::stoull(*r[3]) : 0});
+  }
+  return out;
+}
+
+Crawler::Crawler(lake::Store& lake, Catalog& catalog) : lake_(lake), catalog_(catalog) {}
+
+CrawlReport Crawler::Run(const CrawlOptions& options) {
+  auto started = std::chrono::steady_clock::now();
+  CrawlReport report;
+  // Crawls take turns; SQLite lets the catalog's readers go on meanwhile.
+  auto lock = lake_.Acquire("catalog-crawl", options.lock_wait);
+  std::vector<std::string> prefixes = options.paths;
+  if (prefixes.empty()) prefixes = {"processed/", "raw/", "rejects/"};
+
+  std::map<std::string, Group> groups;
+  for (const auto& prefix : prefixes) {
+    for (const auto& object : lake_.List(prefix)) Place(object, groups);
+  }
+  std::string run_id = "crawl-" + NewRunId();
+  std::unique_ptr<query::Database> db;
+  std::unique_ptr<query::Connection> conn;
+  auto duckdb = [&]() -> query::Connection& {
+    if (!conn) {
+      db = std::make_unique<query::Database>();
+      conn = std::make_unique<query::Connection>(*db);
+    }
+    return *conn;
+  };
+  auto local = [&](const std::string& key) {
+    auto path = lake_.LocalPath(key);
+    if (!path) throw Error(ErrorCode::kUsage, "crawl needs a local lake for now", lake_.uri());
+    return *path;
+  };
+
+  for (auto& [id, g] : groups) {
+    std::string fingerprint = Fingerprint(g);
+    auto existing = catalog_.FindTable(g.database, g.name);
+    if (existing && existing->owner != "crawler") {
+      report.tables.push_back(
+          {id, "skipped", "owned by " + existing->owner + ", which keeps it up to date"});
+      continue;
+    }
+    if (!options.recrawl_all && catalog_.CrawlFingerprint(id) == fingerprint) {
+      report.tables.push_back({id, "unchanged", ""});
+      continue;
+    }
+    // Files to read: all for a new table or a full recrawl, else those no snapshot lists.
+    std::set<std::string> known;
+    std::optional<Snapshot> current;
+    if (existing) current = catalog_.CurrentSnapshot(existing->id);
+    if (current) {
+      for (const auto& f : current->files) known.insert(f.key);
+    }
+    bool complete = !existing || options.recrawl_all;
+    std::vector<std::string> sample;
+    for (const auto& f : g.files) {
+      if (complete || !known.count(f.key)) sample.push_back(local(f.key));
+    }
+    // Sampling: a few files spread over the folder say what the others hold.
+    constexpr size_t kSampleFiles = 8;
+    if (sample.size() > kSampleFiles) {
+      std::vector<std::string> spread;
+      for (size_t i = 0; i < kSampleFiles; ++i)
+        spread.push_back(sample[i * (sample.size() - 1) / (kSampleFiles - 1)]);
+      sample = spread;
+      complete = false;
+    }
+    std::vector<Column> seen =
+        sample.empty() ? std::vector<Column>{} : InferColumns(duckdb(), sample, g.format);
+    report.files_read += static_cast<int>(sample.size());
+
+    Table table;
+    table.database = g.database;
+    table.name = g.name;
+    table.location = g.location;
+    table.format = g.format;
+    table.owner = "crawler";
+    for (size_t k = 0; k < g.partition_keys.size(); ++k) {
+      std::vector<std::string> values;
+      for (const auto& [spec, loc] : g.partition_location) {
+        auto parts = Split(spec);
+        if (k < parts.size()) values.push_back(parts[k].substr(parts[k].find('=') + 1));
+      }
+      table.partition_keys.push_back({g.partition_keys[k], PartitionType(values), false});
+    }
+    std::string action = existing ? "updated" : "created";
+    std::string detail;
+    std::string change;
+    if (!existing) {
+      table.columns = seen;
+      detail = fmt::format("{} columns, {} partitions, {} files", seen.size(),
+                           g.partition_location.size(), g.files.size());
+    } else {
+      std::vector<Column> merged;
+      SchemaDiff diff = Diff(existing->columns, seen, merged);
+      if (!diff.compatible() && !options.update_incompatible) {
+        std::string message = "incompatible schema change (" + diff.Text() +
+                              "): table left at version " + std::to_string(existing->version) +
+                              "; --update-incompatible applies it";
+        spdlog::warn("{}: {}", id, message);
+        report.tables.push_back({id, "incompatible", message});
+        continue;
+      }
+      if (!diff.compatible()) {
+        // Applied on request: the files' columns as read, removed ones dropped.
+        merged.erase(std::remove_if(merged.begin(), merged.end(),
+                                    [&](const Column& c) {
+                                      return std::none_of(
+                                          seen.begin(), seen.end(),
+                                          [&](const Column& s) { return s.name == c.name; });
+                                    }),
+                     merged.end());
+        for (auto& m : merged) {
+          for (const auto& s : seen) {
+            if (s.name == m.name) m.type = s.type;
+          }
+        }
+      }
+      table.columns = merged;
+      if (!diff.empty()) change = diff.Json();
+      detail = diff.empty() ? fmt::format("{} files", g.files.size()) : diff.Text();
+    }
+
+    // Rows per Parquet file from the footers; CSV row counts are not known without reading.
+    std::map<std::string, uint64_t> rows_of;
+    if (g.format == "parquet") {
+      std::vector<std::string> quoted;
+      for (const auto& f : g.files) quoted.push_back(QuoteLiteral(local(f.key)));
+      report.files_read += static_cast<int>(g.files.size());
+      std::string list;
+      for (const auto& q : quoted) list += (list.empty() ? "" : ", ") + q;
+      for (const auto& r :
+           duckdb()
+               .Query("SELECT file_name, num_rows FROM parquet_file_metadata([" + list + "])")
+               .Rows()) {
+        rows_of[r[0].value_or("")] = r[1] ? std::stoull(*r[1]) : 0;
+      }
+    }
+    std::vector<SnapshotFile> files;
+    std::map<std::string, Partition> partitions;
+    for (const auto& f : g.files) {
+      uint64_t rows = rows_of[local(f.key)];
+      const std::string& spec = g.partition_of[f.key];
+      files.push_back({f.key, spec, rows, f.size});
+      Partition& p = partitions[spec];
+      p.spec = spec;
+      p.location = g.partition_location[spec];
+      ++p.files;
+      p.rows += rows;
+      p.bytes += f.size;
+    }
+    std::vector<Partition> present;
+    for (auto& [spec, p] : partitions) {
+      if (!spec.empty()) present.push_back(p);
+    }
+
+    SqliteTransaction tx(catalog_.db());
+    Table stored = catalog_.RegisterTable(table, change);
+    if (existing && stored.version != existing->version) action = "updated";
+    bool files_changed = !current || current->files.size() != files.size() ||
+                         !std::equal(files.begin(), files.end(), current->files.begin(),
+                                     [](const SnapshotFile& a, const SnapshotFile& b) {
+                                       return a.key == b.key && a.bytes == b.bytes;
+                                     });
+    if (files_changed) {
+      int64_t snapshot = catalog_.CommitSnapshot(stored.id, run_id, "crawl", files);
+      if (g.format == "parquet") {
+        std::vector<std::string> paths;
+        for (const auto& f : files) paths.push_back(local(f.key));
+        catalog_.RecordStats(snapshot, ParquetStats(paths, stored.columns));
+      }
+    }
+    auto [added, deleted] = catalog_.SyncPartitions(stored.id, present, options.mark_deleted);
+    report.partitions_added += added;
+    report.partitions_deleted += deleted;
+    catalog_.SetCrawlFingerprint(id, fingerprint);
+    tx.Commit();
+    if (existing && change.empty() && !files_changed && added == 0 && deleted == 0)
+      action = "unchanged";
+    if (added || deleted)
+      detail += fmt::format("{}partitions +{} -{}", detail.empty() ? "" : "; ", added, deleted);
+    report.tables.push_back({id, action, detail});
+  }
+
+  // Crawler tables under the crawled prefixes whose folders are gone: every partition deleted.
+  for (const auto& t : catalog_.Tables()) {
+    if (t.owner != "crawler" || groups.count(t.database + "." + t.name)) continue;
+    bool crawled = std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& p) {
+      return t.location.rfind(p, 0) == 0 || p.rfind(t.location, 0) == 0;
+    });
+    if (!crawled) continue;
+    SqliteTransaction tx(catalog_.db());
+    auto current = catalog_.CurrentSnapshot(t.id);
+    if (current && !current->files.empty()) catalog_.CommitSnapshot(t.id, run_id, "crawl", {});
+    auto [added, deleted] = catalog_.SyncPartitions(t.id, {}, options.mark_deleted);
+    report.partitions_deleted += deleted;
+    catalog_.SetCrawlFingerprint(t.database + "." + t.name, "");
+    tx.Commit();
+    report.tables.push_back(
+        {t.database + "." + t.name, "updated",
+         "its folder is gone: no files; partitions -" + std::to_string(deleted)});
+  }
+  report.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return report;
+}
+
+}  // namespace shoplake::catalog
