@@ -60,12 +60,15 @@ std::string SnapshotScanSql(lake::Store& lake, const Table& table, const Snapsho
     std::string columns;
     for (const auto* list : {&table.columns, &table.partition_keys}) {
       for (const auto& c : *list) {
-        columns += (columns.empty() ? "" : ", ") + std::string("CAST(") + QuoteIdentifier(c.name) +
-                   " AS " + c.type + ") AS " + QuoteIdentifier(c.name);
+        // TRY_CAST: raw text that is not of the column's type reads as NULL, as Hive's
+        // CSV SerDe reads it; the transform's rejects are where bad values are accounted for.
+        columns += (columns.empty() ? "" : ", ") + std::string("TRY_CAST(") +
+                   QuoteIdentifier(c.name) + " AS " + c.type + ") AS " + QuoteIdentifier(c.name);
       }
     }
     return "(SELECT " + columns + " FROM read_csv([" + files +
-           "], header = true, union_by_name = true, all_varchar = true, hive_partitioning = " +
+           "], header = true, union_by_name = true, all_varchar = true, ignore_errors = true,"
+           " hive_partitioning = " +
            (table.partition_keys.empty() ? "false" : "true") + "))";
   }
   return "read_parquet([" + files + "], union_by_name = true, " + partitioning + ")";

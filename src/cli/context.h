@@ -65,6 +65,8 @@ void AddTransformCommand(CLI::App& app, Context& context);
 void AddCrawlCommand(CLI::App& app, Context& context);
 //! `catalog ls|show|history|ddl|export`: the lake's tables, their schema and history.
 void AddCatalogCommand(CLI::App& app, Context& context);
+//! `query "SQL"`: SQL over the catalog's tables, its result saved under results/.
+void AddQueryCommand(CLI::App& app, Context& context);
 //! `workflow validate` and `workflow run`: the Amazon States Language interpreter.
 void AddWorkflowCommand(CLI::App& app, Context& context);
 //! `simulate serve`, added under the `simulate` verb by AddSimulateCommand.

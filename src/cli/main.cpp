@@ -55,6 +55,7 @@ int Run(int argc, char** argv) {
   AddTransformCommand(app, context);
   AddCrawlCommand(app, context);
   AddCatalogCommand(app, context);
+  AddQueryCommand(app, context);
   AddWorkflowCommand(app, context);
 
   try {

@@ -24,7 +24,7 @@ assert_contains "$OUT" "shop.order_lines" "ls"
 assert_contains "$OUT" "3 tables" "ls"
 json="$(shoplake catalog ls --json)"
 assert_eq "$(jq -r '[.[].table] | join(",")' <<<"$json")" "shop.customers,shop.order_lines,shop.products" "ls tables"
-rows="$(sqlite3 "$db" "SELECT s.rows FROM catalog_snapshots s JOIN catalog_tables t ON t.id = s.table_id WHERE t.name = 'order_lines' ORDER BY s.id DESC LIMIT 1")"
+rows="$(sqlite3 "$db" "SELECT s.rows FROM catalog_snapshots s JOIN catalog_tables t ON t.id = s.table_id WHERE t.database = 'shop' AND t.name = 'order_lines' ORDER BY s.id DESC LIMIT 1")"
 [[ "$rows" -gt 3000 ]] || fail "too few rows: $rows"
 assert_eq "$(jq '.[] | select(.name == "order_lines") | .rows' <<<"$json")" "$rows" "ls rows"
 assert_eq "$(jq -r '.[] | select(.name == "order_lines") | [.owner, .format, .version, .location] | join(" ")' <<<"$json")" \
@@ -84,7 +84,7 @@ assert_contains "$OUT" '  `quantity` bigint,' "ddl follows the current version"
 assert_contains "$OUT" $'PARTITIONED BY (\n  `year` int,\n  `month` int\n)' "ddl keys"
 assert_contains "$OUT" "STORED AS PARQUET" "ddl"
 assert_contains "$OUT" "LOCATION '$lake_uri/processed/shop/order_lines/'" "ddl location"
-columns="$(sqlite3 "$db" "SELECT count(*) FROM catalog_tables t, catalog_table_versions v, json_each(v.columns) WHERE v.table_id = t.id AND v.version = t.version AND t.name = 'order_lines'")"
+columns="$(sqlite3 "$db" "SELECT count(*) FROM catalog_tables t, catalog_table_versions v, json_each(v.columns) WHERE v.table_id = t.id AND v.version = t.version AND t.database = 'shop' AND t.name = 'order_lines'")"
 assert_eq "$(grep -c '^  `' <<<"$OUT")" "$((columns + 2))" "ddl declares every column and key"
 run_status code shoplake catalog ddl order_lines --location-root s3://shop-data/lake
 assert_contains "$OUT" "LOCATION 's3://shop-data/lake/processed/shop/order_lines/'" "ddl --location-root"
@@ -121,4 +121,11 @@ assert_eq "$(jq '[.tables[] | select(.action != "unchanged" and .action != "skip
 echo "re-crawl with nothing new: $(jq .seconds <<<"$OUT") s" >&2
 run_status code shoplake crawl --recrawl sometimes
 assert_eq "$code" 2 "bad --recrawl"
+# With dirty raw CSV crawled, queries still run: over the typed table, and over the raw
+# table (rows the CSV reader cannot parse are skipped there; the rejects account for them).
+run_status code shoplake query "SELECT count(*) AS n FROM shop.order_lines" --format csv
+assert_eq "$code" 0 "query after crawl: $ERR"
+assert_eq "$(tail -1 <<<"$OUT")" "$(sqlite3 shop/lake/_catalog/catalog.db "SELECT rows FROM catalog_snapshots s JOIN catalog_tables t ON t.id = s.table_id WHERE t.database = 'shop' AND t.name = 'order_lines' ORDER BY s.id DESC LIMIT 1")" "typed rows"
+run_status code shoplake query "SELECT count(*) FROM raw_shop.orders" --format csv
+assert_eq "$code" 0 "query of a dirty raw table: $ERR"
 echo "catalog_test: ok"

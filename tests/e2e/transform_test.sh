@@ -44,7 +44,7 @@ for point in transform.before_write transform.before_commit transform.after_comm
   (cd crash && "$SHOPLAKE" -q transform products customers >/dev/null)
   run_status code bash -c "cd crash && SHOPLAKE_CRASH_AT=$point '$SHOPLAKE' transform orders"
   assert_eq "$code" 137 "$point: killed"
-  snapshots="$(sqlite3 crash/lake/_catalog/catalog.db "SELECT count(*) FROM catalog_snapshots s JOIN catalog_tables t ON t.id = s.table_id WHERE t.name = 'order_lines'")"
+  snapshots="$(sqlite3 crash/lake/_catalog/catalog.db "SELECT count(*) FROM catalog_snapshots s JOIN catalog_tables t ON t.id = s.table_id WHERE t.database = 'shop' AND t.name = 'order_lines'")"
   if [[ "$point" == transform.after_commit ]]; then
     assert_eq "$snapshots" 1 "$point: committed before the kill"
   else
@@ -54,7 +54,7 @@ for point in transform.before_write transform.before_commit transform.after_comm
   assert_eq "$code" 0 "$point: re-run exit code: $ERR"
   assert_eq "$(table_digest crash)" "$expected" "$point: table after the re-run"
   [[ -z "$(find crash/lake/processed -name '.tmp-*')" ]] || fail "$point: work folder left"
-  listed="$(sqlite3 crash/lake/_catalog/catalog.db "SELECT count(*) FROM catalog_snapshot_files WHERE snapshot_id = (SELECT max(s.id) FROM catalog_snapshots s JOIN catalog_tables t ON t.id = s.table_id WHERE t.name = 'order_lines')")"
+  listed="$(sqlite3 crash/lake/_catalog/catalog.db "SELECT count(*) FROM catalog_snapshot_files WHERE snapshot_id = (SELECT max(s.id) FROM catalog_snapshots s JOIN catalog_tables t ON t.id = s.table_id WHERE t.database = 'shop' AND t.name = 'order_lines')")"
   assert_eq "$(find crash/lake/processed/shop/order_lines -name '*.parquet' | wc -l)" "$listed" "$point: only the snapshot's files"
 done
 echo "transform_test: ok"
