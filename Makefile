@@ -16,14 +16,17 @@ all: build
 bootstrap:
 	@scripts/bootstrap --check >/dev/null 2>&1 || scripts/bootstrap
 
+# TARGET narrows the build (the demo needs only the binary, not the tests).
+TARGET ?=
 build: bootstrap
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS) >/dev/null
-	cmake --build $(BUILD) -j $(JOBS)
+	cmake --build $(BUILD) -j $(JOBS) $(if $(TARGET),--target $(TARGET))
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
-demo: build
+demo: bootstrap
+	$(MAKE) --no-print-directory build TARGET=shoplake
 	scripts/demo $(BUILD)/shoplake
 
 bench: build
