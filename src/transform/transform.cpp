@@ -574,7 +574,9 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
                     ? options.threads
                     : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   conn.Execute("SET threads = " + std::to_string(threads));
-  // Work files DuckDB spills to when the rows outgrow memory stay inside the lake.
+  // Work files DuckDB spills to when the rows outgrow memory stay inside the lake, in the
+  // run's work folder, made now so that DuckDB never has to create its parents.
+  fs::create_directories(location_path + "/.tmp-" + result.run_id);
   conn.Execute("SET temp_directory = " +
                QuoteLiteral(location_path + "/.tmp-" + result.run_id + "/spill"));
   for (int i = 0; i < reference_count; ++i) conn.Execute(sql[static_cast<size_t>(i)]);
