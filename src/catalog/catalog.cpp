@@ -115,41 +115,33 @@ Catalog::Catalog(const std::string& path) : db_(path) {
   ApplySchema(db_, "catalog", kCatalogSchemaVersion, kSchema, "the catalog");
 }
 
-std::vector<Table> Catalog::Tables() {
-  std::vector<Table> out;
-  auto rows = db_.Prepare(
-      "SELECT t.id, t.database, t.name, t.location, t.format, t.owner, t.version, v.columns,"
-      " v.partition_keys FROM catalog_tables t JOIN catalog_table_versions v"
-      " ON v.table_id = t.id AND v.version = t.version ORDER BY t.database, t.name");
-  while (rows.Step()) {
-    Table t;
-    t.id = rows.Int64(0);
-    t.database = rows.Text(1);
-    t.name = rows.Text(2);
-    t.location = rows.Text(3);
-    t.format = rows.Text(4);
-    t.owner = rows.Text(5);
-    t.version = static_cast<int>(rows.Int64(6));
-    t.columns = ColumnsFrom(rows.Text(7));
-    t.partition_keys = ColumnsFrom(rows.Text(8));
-    out.push_back(std::move(t));
-  }
-  return out;
+namespace {
+
+// The current version of tables, joined with their columns; a WHERE clause may follow.
+constexpr const char* kSelectTables =
+    "SELECT t.id, t.database, t.name, t.location, t.format, t.owner, t.version, v.columns,"
+    " v.partition_keys FROM catalog_tables t JOIN catalog_table_versions v"
+    " ON v.table_id = t.id AND v.version = t.version";
+
+Table TableFrom(const SqliteStatement& row) {
+  Table t;
+  t.id = row.Int64(0);
+  t.database = row.Text(1);
+  t.name = row.Text(2);
+  t.location = row.Text(3);
+  t.format = row.Text(4);
+  t.owner = row.Text(5);
+  t.version = static_cast<int>(row.Int64(6));
+  t.columns = ColumnsFrom(row.Text(7));
+  t.partition_keys = ColumnsFrom(row.Text(8));
+  return t;
 }
 
-std::optional<Table> Catalog::FindTable(const std::string& database, const std::string& name) {
-  for (auto& t : Tables()) {
-    if (t.database == database && t.name == name) return t;
-  }
-  return std::nullopt;
-}
+constexpr const char* kSelectSnapshots =
+    "SELECT id, parent_id, committed_at, run_id, operation, rows, bytes FROM catalog_snapshots"
+    " WHERE table_id = ?";
 
-std::optional<Snapshot> Catalog::CurrentSnapshot(int64_t table_id) {
-  auto row = db_.Prepare(
-      "SELECT id, parent_id, committed_at, run_id, operation, rows, bytes FROM catalog_snapshots"
-      " WHERE table_id = ? ORDER BY id DESC LIMIT 1");
-  row.Bind(1, table_id);
-  if (!row.Step()) return std::nullopt;
+Snapshot SnapshotFrom(const SqliteStatement& row, int64_t table_id) {
   Snapshot s;
   s.id = row.Int64(0);
   s.table_id = table_id;
@@ -159,6 +151,30 @@ std::optional<Snapshot> Catalog::CurrentSnapshot(int64_t table_id) {
   s.operation = row.Text(4);
   s.rows = static_cast<uint64_t>(row.Int64(5));
   s.bytes = static_cast<uint64_t>(row.Int64(6));
+  return s;
+}
+
+}  // namespace
+
+std::vector<Table> Catalog::Tables() {
+  std::vector<Table> out;
+  auto rows = db_.Prepare(std::string(kSelectTables) + " ORDER BY t.database, t.name");
+  while (rows.Step()) out.push_back(TableFrom(rows));
+  return out;
+}
+
+std::optional<Table> Catalog::FindTable(const std::string& database, const std::string& name) {
+  auto row = db_.Prepare(std::string(kSelectTables) + " WHERE t.database = ? AND t.name = ?");
+  row.Bind(1, database).Bind(2, name);
+  if (!row.Step()) return std::nullopt;
+  return TableFrom(row);
+}
+
+std::optional<Snapshot> Catalog::CurrentSnapshot(int64_t table_id) {
+  auto row = db_.Prepare(std::string(kSelectSnapshots) + " ORDER BY id DESC LIMIT 1");
+  row.Bind(1, table_id);
+  if (!row.Step()) return std::nullopt;
+  Snapshot s = SnapshotFrom(row, table_id);
   auto files = db_.Prepare(
       "SELECT key, partition, rows, bytes FROM catalog_snapshot_files WHERE snapshot_id = ?"
       " ORDER BY key");
@@ -238,22 +254,9 @@ std::vector<TableVersion> Catalog::Versions(int64_t table_id) {
 
 std::vector<Snapshot> Catalog::Snapshots(int64_t table_id) {
   std::vector<Snapshot> out;
-  auto rows = db_.Prepare(
-      "SELECT id, parent_id, committed_at, run_id, operation, rows, bytes FROM catalog_snapshots"
-      " WHERE table_id = ? ORDER BY id");
+  auto rows = db_.Prepare(std::string(kSelectSnapshots) + " ORDER BY id");
   rows.Bind(1, table_id);
-  while (rows.Step()) {
-    Snapshot s;
-    s.id = rows.Int64(0);
-    s.table_id = table_id;
-    s.parent_id = rows.Int64(1);
-    s.committed_at = rows.Text(2);
-    s.run_id = rows.Text(3);
-    s.operation = rows.Text(4);
-    s.rows = static_cast<uint64_t>(rows.Int64(5));
-    s.bytes = static_cast<uint64_t>(rows.Int64(6));
-    out.push_back(std::move(s));
-  }
+  while (rows.Step()) out.push_back(SnapshotFrom(rows, table_id));
   return out;
 }
 
