@@ -283,7 +283,6 @@ class LineMap {
       : header_(header ? 1 : 0) {
     uint64_t j = 0;
     for (const auto& [record, extra] : rejected) {
-      rejected_.push_back(record);
       goods_before_.push_back(record - 1 - j++);  // non-decreasing
     }
     std::map<uint64_t, uint64_t> extra = rejected;
@@ -324,7 +323,7 @@ class LineMap {
 
  private:
   uint64_t header_;
-  std::vector<uint64_t> rejected_, goods_before_;
+  std::vector<uint64_t> goods_before_;  // per refused record: good records before it
   std::vector<uint64_t> extra_records_, extra_lines_, extra_before_and_at_;
 };
 
@@ -668,16 +667,15 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
     good_range[r[0].value_or("")] = {first, count};
   }
 
-  // Rule violations, one row each.
+  // Rule violations, one row each, by file.
   struct RuleViolation {
-    std::string path;
     uint64_t rid;
     std::string column, rule, message, value;
   };
-  std::vector<RuleViolation> violations;
+  std::map<std::string, std::vector<RuleViolation>> violations;  // by path
   for (const auto& r : conn.Query("SELECT * FROM violations ORDER BY filename, rid").Rows()) {
-    violations.push_back({r[0].value_or(""), ToU64(r[1]), r[2].value_or(""), r[3].value_or(""),
-                          r[4].value_or(""), r[5].value_or("")});
+    violations[r[0].value_or("")].push_back(
+        {ToU64(r[1]), r[2].value_or(""), r[3].value_or(""), r[4].value_or(""), r[5].value_or("")});
   }
 
   // Lines: per file, map records to physical lines, check against the file, fetch raw lines.
@@ -688,14 +686,21 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
     auto [first_rid, good_count] =
         good_range.count(f.path) ? good_range[f.path] : std::pair<uint64_t, uint64_t>{0, 0};
     uint64_t records = good_count + rejected.size();
+    FileCounts& fc = counts[f.raw_key];
+    fc.rows_read = records;
+    const std::vector<RuleViolation>& file_violations = violations[f.path];
+    if (rejected.empty() && file_violations.empty()) continue;  // no line to tell
+
     LineMap lines(mapping.csv.header, rejected, {});
-    std::set<uint64_t> wanted;
-    for (const auto& v : violations) {
-      if (v.path == f.path)
+    auto wanted_lines = [&] {  // where the rows refused by a rule start
+      std::set<uint64_t> wanted;
+      for (const auto& v : file_violations) {
         wanted.insert(lines.LineOfRecord(lines.RecordOfGood(v.rid - first_rid + 1)));
-    }
+      }
+      return wanted;
+    };
     std::map<uint64_t, std::string> raw_lines;
-    uint64_t physical = ScanLines(f.path, wanted, raw_lines);
+    uint64_t physical = ScanLines(f.path, wanted_lines(), raw_lines);
     if (physical != lines.ExpectedLines(records)) {
       // Some good records hold line breaks inside quotes: count them in, then look again.
       std::vector<std::string> concat;
@@ -713,20 +718,13 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
         multi[ToU64(r[0]) - first_rid + 1] = ToU64(r[1]);
       }
       lines = LineMap(mapping.csv.header, rejected, multi);
-      wanted.clear();
-      for (const auto& v : violations) {
-        if (v.path == f.path)
-          wanted.insert(lines.LineOfRecord(lines.RecordOfGood(v.rid - first_rid + 1)));
-      }
       raw_lines.clear();
-      physical = ScanLines(f.path, wanted, raw_lines);
+      physical = ScanLines(f.path, wanted_lines(), raw_lines);
       if (physical != lines.ExpectedLines(records)) {
         spdlog::warn("{}: {} lines but {} records: reject line numbers may be off", f.raw_key,
                      physical, records);
       }
     }
-    FileCounts& fc = counts[f.raw_key];
-    fc.rows_read = records;
     fc.rows_rejected = rejected.size();
     for (const auto& e : csv_errors[f.path]) {
       uint64_t line = lines.LineOfRecord(e.record);
@@ -734,8 +732,7 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
                                 e.rule, e.message, "", e.raw});
     }
     std::set<uint64_t> rejected_rids;
-    for (const auto& v : violations) {
-      if (v.path != f.path) continue;
+    for (const auto& v : file_violations) {
       uint64_t record = lines.RecordOfGood(v.rid - first_rid + 1);
       uint64_t line = lines.LineOfRecord(record);
       result.rejects.push_back({f.raw_key, line, line + lines.ExtraLines(record), v.column, v.rule,

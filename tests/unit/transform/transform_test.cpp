@@ -70,6 +70,16 @@ class Lake {
     return transformer.Run(Dataset(dataset), LoadMapping(kMappings / (dataset + ".yaml")), options);
   }
 
+  // The whole pipeline on a fresh shop: simulate, ingest, transform products, customers and
+  // orders (in dependency order). Returns the orders' result.
+  TransformResult Build(double dirty_rate) {
+    Simulate(dirty_rate);
+    Ingest();
+    Transform("products");
+    Transform("customers");
+    return Transform("orders");
+  }
+
   // The table's current rows, as DuckDB reads its snapshot's files.
   std::string TableSql(const std::string& table) {
     auto t = catalog_->FindTable("shop", table);
@@ -118,11 +128,7 @@ std::string RawKey(const std::string& file) { return "raw/shop/ingest_date=2026-
 
 TEST_F(TransformTest, EveryFaultIsRefusedWithItsRuleFileAndLineAndTheCountsReconcile) {
   Lake lake(folder_.path() / "dirty");
-  lake.Simulate(0.04);
-  lake.Ingest();
-  lake.Transform("products");
-  lake.Transform("customers");
-  TransformResult result = lake.Transform("orders");
+  TransformResult result = lake.Build(0.04);
   ASSERT_TRUE(result.committed);
 
   // What the manifest says each reject must be, by (raw key, line).
@@ -229,11 +235,7 @@ TEST_F(TransformTest, EveryFaultIsRefusedWithItsRuleFileAndLineAndTheCountsRecon
   // The Parquet: every written row, with the declared types, in year/month partitions;
   // and each row exactly a row of the same shop exported clean.
   Lake clean(folder_.path() / "clean");
-  clean.Simulate(0);
-  clean.Ingest();
-  clean.Transform("products");
-  clean.Transform("customers");
-  TransformResult clean_result = clean.Transform("orders");
+  TransformResult clean_result = clean.Build(0);
   EXPECT_EQ(clean_result.totals.rows_rejected, 0u);
   EXPECT_EQ(clean_result.totals.duplicates_dropped, 0u);
 
