@@ -11,7 +11,8 @@ namespace shoplake::catalog {
 namespace {
 
 // The catalog's schema version (ApplySchema records it in shoplake_schema).
-constexpr int kCatalogSchemaVersion = 1;
+// 2 added catalog_views.
+constexpr int kCatalogSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS catalog_databases (
@@ -90,6 +91,18 @@ CREATE TABLE IF NOT EXISTS catalog_snapshot_files (
   bytes       INTEGER NOT NULL,
   PRIMARY KEY (snapshot_id, key)
 );
+-- Views as Glue keeps them: the SQL that defines each (a whole CREATE VIEW statement), in
+-- the order they must be created (a view after the views it reads).
+CREATE TABLE IF NOT EXISTS catalog_views (
+  database   TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  sql        TEXT NOT NULL,
+  file       TEXT NOT NULL,
+  position   INTEGER NOT NULL,
+  version    INTEGER NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (database, name)
+);
 )sql";
 
 std::string ColumnsJson(const std::vector<Column>& columns) {
@@ -139,7 +152,7 @@ Table TableFrom(const SqliteStatement& row) {
 
 constexpr const char* kSelectSnapshots =
     "SELECT id, parent_id, committed_at, run_id, operation, rows, bytes FROM catalog_snapshots"
-    " WHERE table_id = ?";
+    " WHERE table_id = ?1";
 
 Snapshot SnapshotFrom(const SqliteStatement& row, int64_t table_id) {
   Snapshot s;
@@ -170,9 +183,24 @@ std::optional<Table> Catalog::FindTable(const std::string& database, const std::
   return TableFrom(row);
 }
 
-std::optional<Snapshot> Catalog::CurrentSnapshot(int64_t table_id) {
-  auto row = db_.Prepare(std::string(kSelectSnapshots) + " ORDER BY id DESC LIMIT 1");
+std::optional<Snapshot> Catalog::SnapshotAsOf(int64_t table_id, const AsOf& as_of) {
+  std::string sql = kSelectSnapshots;
+  if (as_of.snapshot_id > 0) sql += " AND id <= ?2";
+  if (!as_of.time.empty()) {
+    auto valid = db_.Prepare("SELECT julianday(?) IS NOT NULL");
+    valid.Bind(1, as_of.time);
+    if (!valid.Step() || valid.Int64(0) == 0) {
+      throw Error(ErrorCode::kUsage, "not a time: '" + as_of.time + "'", "--as-of",
+                  "give a snapshot id or a time such as 2026-11-27T05:04:12Z");
+    }
+    // julianday: committed_at is ISO 8601 with milliseconds and Z; the time may be any
+    // form SQLite reads ("2026-11-27", "2026-11-27 05:04", "...+01:00").
+    sql += " AND julianday(committed_at) <= julianday(?3)";
+  }
+  auto row = db_.Prepare(sql + " ORDER BY id DESC LIMIT 1");
   row.Bind(1, table_id);
+  if (as_of.snapshot_id > 0) row.Bind(2, as_of.snapshot_id);
+  if (!as_of.time.empty()) row.Bind(3, as_of.time);
   if (!row.Step()) return std::nullopt;
   Snapshot s = SnapshotFrom(row, table_id);
   auto files = db_.Prepare(
@@ -385,6 +413,56 @@ int64_t Catalog::CommitSnapshot(int64_t table_id, const std::string& run_id,
     insert.Run();
   }
   return id;
+}
+
+std::vector<View> Catalog::Views() {
+  std::vector<View> out;
+  auto rows = db_.Prepare(
+      "SELECT database, name, sql, file, version, updated_at FROM catalog_views ORDER BY "
+      "position");
+  while (rows.Step()) {
+    out.push_back({rows.Text(0), rows.Text(1), rows.Text(2), rows.Text(3),
+                   static_cast<int>(rows.Int64(4)), rows.Text(5)});
+  }
+  return out;
+}
+
+std::vector<ViewChange> Catalog::ReplaceViews(const std::vector<View>& views) {
+  std::map<std::string, View> before;
+  for (auto& v : Views()) before.emplace(v.database + "." + v.name, v);
+  std::string now = UtcNowIso();
+  std::vector<ViewChange> changes;
+  SqliteTransaction tx(db_);
+  db_.Execute("DELETE FROM catalog_views");
+  auto insert = db_.Prepare("INSERT INTO catalog_views VALUES (?, ?, ?, ?, ?, ?, ?)");
+  int64_t position = 0;
+  for (const auto& v : views) {
+    std::string full = v.database + "." + v.name;
+    auto old = before.find(full);
+    int version = 1;
+    std::string updated_at = now;
+    std::string change = "created";
+    if (old != before.end()) {
+      bool same = old->second.sql == v.sql;
+      version = old->second.version + (same ? 0 : 1);
+      updated_at = same ? old->second.updated_at : now;
+      change = same ? "unchanged" : "updated";
+      before.erase(old);
+    }
+    insert.Reset();
+    insert.Bind(1, v.database)
+        .Bind(2, v.name)
+        .Bind(3, v.sql)
+        .Bind(4, v.file)
+        .Bind(5, position++)
+        .Bind(6, int64_t{version})
+        .Bind(7, updated_at)
+        .Run();
+    changes.push_back({full, change, version});
+  }
+  for (const auto& [full, v] : before) changes.push_back({full, "dropped", v.version});
+  tx.Commit();
+  return changes;
 }
 
 }  // namespace shoplake::catalog

@@ -89,6 +89,31 @@ struct Snapshot {
   std::vector<SnapshotFile> files;
 };
 
+//! A view as the catalog keeps it: the statement that defines it, from its file.
+struct View {
+  std::string database;
+  std::string name;
+  std::string sql;   //!< CREATE OR REPLACE VIEW <database>.<name> AS ...
+  std::string file;  //!< where it was read from, relative to the project
+  int version = 0;   //!< 1, 2, ...: bumped when the SQL changes
+  std::string updated_at;
+};
+
+//! What ReplaceViews did to one view: created, updated, unchanged or dropped.
+struct ViewChange {
+  std::string view;  //!< "<database>.<name>"
+  std::string change;
+  int version = 0;
+};
+
+//! A point in a table's history: the latest snapshot with an id up to `snapshot_id`, or
+//! committed at or before `time` (ISO 8601, UTC unless it says otherwise). Neither set:
+//! the current snapshot.
+struct AsOf {
+  int64_t snapshot_id = 0;
+  std::string time;
+};
+
 class Catalog {
  public:
   //! Opens (creating or migrating) the catalog in `path`. Throws Error(kIo) naming it.
@@ -100,7 +125,10 @@ class Catalog {
   std::optional<Table> FindTable(const std::string& database, const std::string& name);
   std::vector<Table> Tables();
   //! The table's current snapshot (files included), or nullopt before the first commit.
-  std::optional<Snapshot> CurrentSnapshot(int64_t table_id);
+  std::optional<Snapshot> CurrentSnapshot(int64_t table_id) { return SnapshotAsOf(table_id, {}); }
+  //! The table's snapshot as of `as_of` (files included), or nullopt when the table had no
+  //! commit then. Throws Error(kUsage) for a time SQLite cannot read.
+  std::optional<Snapshot> SnapshotAsOf(int64_t table_id, const AsOf& as_of);
 
   //! Creates the database and table when missing, or records a new table version when
   //! the columns or partition keys differ from the current ones (with `change`, the diff as
@@ -133,6 +161,13 @@ class Catalog {
   //! transaction that commits the stage's other records. Returns the snapshot id.
   int64_t CommitSnapshot(int64_t table_id, const std::string& run_id, const std::string& operation,
                          const std::vector<SnapshotFile>& files);
+
+  //! Every view, in the order they must be created.
+  std::vector<View> Views();
+  //! Makes `views` (in creation order) the catalog's views, in one transaction: new ones
+  //! created, changed ones given a new version, missing ones dropped. Returns what changed,
+  //! in `views` order, then the dropped.
+  std::vector<ViewChange> ReplaceViews(const std::vector<View>& views);
 
  private:
   SqliteDatabase db_;

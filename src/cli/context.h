@@ -67,6 +67,8 @@ void AddCrawlCommand(CLI::App& app, Context& context);
 void AddCatalogCommand(CLI::App& app, Context& context);
 //! `query "SQL"`: SQL over the catalog's tables, its result saved under results/.
 void AddQueryCommand(CLI::App& app, Context& context);
+//! `views apply|ls`: the analytics views of pipeline/views, recorded in the catalog.
+void AddViewsCommand(CLI::App& app, Context& context);
 //! `workflow validate` and `workflow run`: the Amazon States Language interpreter.
 void AddWorkflowCommand(CLI::App& app, Context& context);
 //! `simulate serve`, added under the `simulate` verb by AddSimulateCommand.

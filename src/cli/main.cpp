@@ -56,6 +56,7 @@ int Run(int argc, char** argv) {
   AddCrawlCommand(app, context);
   AddCatalogCommand(app, context);
   AddQueryCommand(app, context);
+  AddViewsCommand(app, context);
   AddWorkflowCommand(app, context);
 
   try {

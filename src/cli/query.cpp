@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -26,30 +27,21 @@ struct QueryFlags {
   std::string file;  //!< -f FILE.sql
   std::string format = "table";
   std::string output;  //!< -o FILE; stdout when empty
+  std::string as_of;   //!< --as-of SNAPSHOT|TIME; empty for the current snapshots
 };
 
-using Row = std::vector<std::optional<std::string>>;
-
-bool IsNumeric(duckdb_type type) {
-  switch (type) {
-    case DUCKDB_TYPE_TINYINT:
-    case DUCKDB_TYPE_SMALLINT:
-    case DUCKDB_TYPE_INTEGER:
-    case DUCKDB_TYPE_BIGINT:
-    case DUCKDB_TYPE_UTINYINT:
-    case DUCKDB_TYPE_USMALLINT:
-    case DUCKDB_TYPE_UINTEGER:
-    case DUCKDB_TYPE_UBIGINT:
-    case DUCKDB_TYPE_HUGEINT:
-    case DUCKDB_TYPE_UHUGEINT:
-    case DUCKDB_TYPE_FLOAT:
-    case DUCKDB_TYPE_DOUBLE:
-    case DUCKDB_TYPE_DECIMAL:
-      return true;
-    default:
-      return false;
+// --as-of: digits are a snapshot id, anything else a time.
+catalog::AsOf ParseAsOf(const std::string& text) {
+  catalog::AsOf as_of;
+  if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit)) {
+    as_of.snapshot_id = std::stoll(text);
+  } else {
+    as_of.time = text;
   }
+  return as_of;
 }
+
+using Row = std::vector<std::optional<std::string>>;
 
 // One CSV field (RFC 4180): quoted when it holds a separator, quote or line break; NULL is
 // an empty field.
@@ -116,7 +108,7 @@ class JsonPrinter : public ResultPrinter {
   static nlohmann::ordered_json Value(duckdb_type type, const std::optional<std::string>& text) {
     if (!text) return nullptr;
     if (type == DUCKDB_TYPE_BOOLEAN) return *text == "true";
-    if (IsNumeric(type)) {
+    if (query::IsNumericType(type)) {
       // inf and nan have no JSON spelling: they stay text.
       auto number = nlohmann::ordered_json::parse(*text, nullptr, false);
       if (number.is_number()) return number;
@@ -136,7 +128,7 @@ class TablePrinter : public ResultPrinter {
   void Begin(const query::Result& result) override {
     for (size_t c = 0; c < result.column_count(); ++c) {
       header_.push_back(result.column_name(c));
-      numeric_.push_back(IsNumeric(result.column_type(c)));
+      numeric_.push_back(query::IsNumericType(result.column_type(c)));
     }
   }
   void Add(const Row& row) override {
@@ -181,6 +173,19 @@ std::unique_ptr<ResultPrinter> MakePrinter(const std::string& format, std::ostre
   return std::make_unique<TablePrinter>(out);
 }
 
+// Moves `from` to `to` whole: copied beside `to` first when they are on different disks.
+void MoveOut(const std::filesystem::path& from, const std::filesystem::path& to) {
+  std::error_code ec;
+  std::filesystem::rename(from, to, ec);
+  if (!ec) return;
+  auto staged = to;
+  staged += ".tmp";
+  std::filesystem::copy_file(from, staged, std::filesystem::copy_options::overwrite_existing, ec);
+  if (!ec) std::filesystem::rename(staged, to, ec);
+  std::filesystem::remove(from);
+  if (ec) throw Error(ErrorCode::kIo, "cannot write the result: " + ec.message(), to.string());
+}
+
 std::string ReadSql(const QueryFlags& flags) {
   if (flags.sql.empty() == flags.file.empty()) {
     throw Error(ErrorCode::kUsage, "give the SQL as an argument or with -f FILE, not both",
@@ -201,7 +206,9 @@ void RunQuery(Context& context, const QueryFlags& flags) {
   }
   catalog::Catalog catalog(context.catalog_path());
   lake::Store& lake = context.lake();
-  query::QueryEngine engine(lake, catalog);
+  query::EngineOptions options;
+  if (!flags.as_of.empty()) options.as_of = ParseAsOf(flags.as_of);
+  query::QueryEngine engine(lake, catalog, options);
 
   std::string id = NewRunId();
   std::string started_at = UtcNowIso();
@@ -209,7 +216,10 @@ void RunQuery(Context& context, const QueryFlags& flags) {
   auto tables = engine.TablesRead(sql);
   std::optional<query::Result> result;
   if (flags.format == "parquet") {
-    result.emplace(engine.RunToParquet(sql, std::filesystem::absolute(flags.output).string()));
+    // DuckDB writes only inside the lake: the file is made there, then moved to -o.
+    std::string key = "results/.tmp-" + id + ".parquet";
+    result.emplace(engine.RunToParquet(sql, key));
+    MoveOut(*lake.LocalPath(key), flags.output);
   } else {
     result.emplace(engine.Run(sql));
   }
@@ -266,6 +276,8 @@ void RunQuery(Context& context, const QueryFlags& flags) {
                                    {"duration_seconds", seconds},
                                    {"rows", rows},
                                    {"columns", columns},
+                                   {"as_of", flags.as_of.empty() ? nlohmann::ordered_json(nullptr)
+                                                                 : nlohmann::ordered_json(flags.as_of)},
                                    {"tables", read},
                                    {"result", csv_key}};
   lake.WriteAll("results/" + id + ".json", record.dump(1) + "\n");
@@ -278,8 +290,12 @@ void AddQueryCommand(CLI::App& app, Context& context) {
   auto flags = std::make_shared<QueryFlags>();
   auto* verb = app.add_subcommand("query", "Run SQL over the catalog's tables");
   verb->footer(
-      "Each catalog table is the view <database>.<table> over its current snapshot, e.g.\n"
+      "Each catalog table is the view <database>.<table> over its current snapshot, beside\n"
+      "the views of shoplake views apply, e.g.\n"
       "  shoplake query \"SELECT count(*) FROM shop.order_lines\"\n"
+      "  shoplake query \"SELECT * FROM shop.top10_customers\"\n"
+      "  shoplake query --as-of 2026-11-27T05:00:00Z \"SELECT count(*) FROM shop.order_lines\"\n"
+      "Queries are read-only: one SELECT at a time, reading nothing outside the lake.\n"
       "Every result is also saved as results/<query id>.csv in the lake, with a .json beside\n"
       "it (the SQL, duration, rows, tables and snapshots read). Guide: docs/query.md");
   verb->add_option("SQL", flags->sql, "One SQL statement");
@@ -289,6 +305,9 @@ void AddQueryCommand(CLI::App& app, Context& context) {
       ->default_str("table");
   verb->add_option("-o,--output", flags->output, "Write the result to FILE, not stdout")
       ->type_name("FILE");
+  verb->add_option("--as-of", flags->as_of,
+                   "Read each table as it was at snapshot ID, or at TIME (ISO 8601, UTC)")
+      ->type_name("ID|TIME");
   verb->callback([&context, flags] { RunQuery(context, *flags); });
 }
 

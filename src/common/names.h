@@ -8,6 +8,13 @@
 
 namespace shoplake {
 
+//! `text` in lower case (ASCII letters; other bytes unchanged).
+std::string Lower(std::string_view text);
+
+//! True when `text` holds `name` ("shop.items") as a whole: not inside a longer word or
+//! after a dot ("xshop.items", "shop.items_2", "db.shop.items" do not count).
+bool MentionsName(std::string_view text, std::string_view name);
+
 //! Edit distance (insertions, deletions, substitutions) between two strings.
 size_t EditDistance(std::string_view a, std::string_view b);
 

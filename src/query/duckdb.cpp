@@ -38,16 +38,6 @@ ErrorCode CodeOf(duckdb_error_type type) {
   }
 }
 
-// Statements are named in errors by their first line, shortened.
-std::string StatementLabel(std::string_view sql) {
-  auto start = sql.find_first_not_of(" \t\r\n");
-  if (start == std::string_view::npos) return "SQL";
-  sql.remove_prefix(start);
-  auto line = sql.substr(0, sql.find('\n'));
-  if (line.size() > 80) return "SQL: " + std::string(line.substr(0, 77)) + "...";
-  return "SQL: " + std::string(line);
-}
-
 template <typename T>
 const T* Column(duckdb_data_chunk chunk, size_t column) {
   return static_cast<const T*>(duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk, column)));
@@ -106,6 +96,37 @@ std::string TimestampToString(int64_t micros) {
 }
 
 }  // namespace
+
+bool IsNumericType(duckdb_type type) {
+  switch (type) {
+    case DUCKDB_TYPE_TINYINT:
+    case DUCKDB_TYPE_SMALLINT:
+    case DUCKDB_TYPE_INTEGER:
+    case DUCKDB_TYPE_BIGINT:
+    case DUCKDB_TYPE_UTINYINT:
+    case DUCKDB_TYPE_USMALLINT:
+    case DUCKDB_TYPE_UINTEGER:
+    case DUCKDB_TYPE_UBIGINT:
+    case DUCKDB_TYPE_HUGEINT:
+    case DUCKDB_TYPE_UHUGEINT:
+    case DUCKDB_TYPE_FLOAT:
+    case DUCKDB_TYPE_DOUBLE:
+    case DUCKDB_TYPE_DECIMAL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string StatementLabel(std::string_view sql) {
+  auto start = sql.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos) return "SQL";
+  sql.remove_prefix(start);
+  auto line = sql.substr(0, sql.find('\n'));
+  if (line.size() > 80) return "SQL: " + std::string(line.substr(0, 77)) + "...";
+  return "SQL: " + std::string(line);
+}
+
 
 std::string DuckDbVersion() { return duckdb_library_version(); }
 

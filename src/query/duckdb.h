@@ -70,6 +70,9 @@ class PreparedStatement {
   //! On failure throws Error naming the SQL (see Connection::Query for the codes).
   Result Execute(const std::vector<Parameter>& parameters = {});
 
+  //! What kind of statement it is (SELECT, INSERT, COPY, ...).
+  duckdb_statement_type type() const { return duckdb_prepared_statement_type(statement_); }
+
  private:
   friend class Connection;
   PreparedStatement(duckdb_prepared_statement statement, std::string sql);
@@ -172,6 +175,12 @@ class Result {
   std::vector<duckdb_type> types_;
   std::vector<std::pair<uint8_t, uint8_t>> decimals_;
 };
+
+//! True for the integer, floating and decimal types (numbers align right, print bare in JSON).
+bool IsNumericType(duckdb_type type);
+
+//! How errors name a statement: "SQL: " and its first line, shortened.
+std::string StatementLabel(std::string_view sql);
 
 //! `text` as a SQL string literal: 'it''s'. For identifiers use QuoteIdentifier.
 std::string QuoteLiteral(std::string_view text);

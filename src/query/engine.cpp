@@ -5,21 +5,18 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
+#include <regex>
 #include <set>
 
 #include "catalog/mount.h"
 #include "common/error.h"
 #include "common/names.h"
+#include "common/uri.h"
 
 namespace shoplake::query {
 namespace {
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // `sql` without trailing blanks and semicolons, and on its own lines, so it can sit inside
 // COPY (...) even when it ends in a -- comment.
@@ -55,15 +52,64 @@ std::string WithoutRepeatedContext(const std::string& message) {
   return a == b ? message.substr(0, second) : message;
 }
 
-// True when `text` (lower case, quotes dropped) names `name` ("db.table") as a whole word.
-bool Mentions(const std::string& text, const std::string& name) {
-  auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
-  for (size_t at = text.find(name); at != std::string::npos; at = text.find(name, at + 1)) {
-    bool starts = at == 0 || (!is_word(text[at - 1]) && text[at - 1] != '.');
-    bool ends = at + name.size() == text.size() || !is_word(text[at + name.size()]);
-    if (starts && ends) return true;
+// "INSERT", "COPY", ... for the refusal of a statement that is not a query.
+std::string StatementKind(duckdb_statement_type type) {
+  switch (type) {
+    case DUCKDB_STATEMENT_TYPE_INSERT: return "INSERT";
+    case DUCKDB_STATEMENT_TYPE_UPDATE: return "UPDATE";
+    case DUCKDB_STATEMENT_TYPE_DELETE: return "DELETE";
+    case DUCKDB_STATEMENT_TYPE_COPY: return "COPY";
+    case DUCKDB_STATEMENT_TYPE_CREATE: return "CREATE";
+    case DUCKDB_STATEMENT_TYPE_DROP: return "DROP";
+    case DUCKDB_STATEMENT_TYPE_ALTER: return "ALTER";
+    case DUCKDB_STATEMENT_TYPE_ATTACH: return "ATTACH";
+    case DUCKDB_STATEMENT_TYPE_DETACH: return "DETACH";
+    case DUCKDB_STATEMENT_TYPE_SET: return "SET";
+    case DUCKDB_STATEMENT_TYPE_PRAGMA: return "PRAGMA";
+    case DUCKDB_STATEMENT_TYPE_EXPORT: return "EXPORT";
+    case DUCKDB_STATEMENT_TYPE_LOAD: return "LOAD";
+    case DUCKDB_STATEMENT_TYPE_TRANSACTION: return "transaction";
+    default: return "non-query";
   }
-  return false;
+}
+
+[[noreturn]] void Refuse(const std::string& kind, std::string_view sql) {
+  throw Error(ErrorCode::kUsage, "queries are read-only: " + kind + " statements are refused",
+              StatementLabel(sql),
+              "ask with SELECT; the lake changes only through its stages (ingest, transform, "
+              "crawl, views apply)");
+}
+
+// The statement's first word when it is one that writes or changes settings ("INSERT"),
+// after blanks and comments; nullopt otherwise.
+std::optional<std::string> WriteKeyword(std::string_view sql) {
+  static const std::regex kFirstWord(R"(^(?:\s|--[^\n]*(?:\n|$)|/\*[\s\S]*?\*/)*([A-Za-z]+))");
+  static const std::set<std::string> kWrites = {
+      "INSERT", "UPDATE", "DELETE", "MERGE",   "TRUNCATE", "COPY",       "CREATE",
+      "DROP",   "ALTER",  "ATTACH", "DETACH",  "USE",      "SET",        "RESET",
+      "PRAGMA", "EXPORT", "IMPORT", "LOAD",    "INSTALL",  "CHECKPOINT", "VACUUM",
+      "CALL",   "BEGIN",  "COMMIT", "ROLLBACK", "ABORT",   "START"};
+  std::string text(sql);
+  std::smatch match;
+  if (!std::regex_search(text, match, kFirstWord)) return std::nullopt;
+  std::string word = match[1].str();
+  std::transform(word.begin(), word.end(), word.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  if (!kWrites.count(word)) return std::nullopt;
+  return word;
+}
+
+// Throws when a file of an old snapshot is gone: the transform deletes the files a commit
+// supersedes, so time travel reaches back only as far as they were kept.
+void CheckFilesKept(lake::Store& lake, const std::string& table, const catalog::Snapshot& snapshot) {
+  for (const auto& f : snapshot.files) {
+    if (!lake.Stat(f.key)) {
+      throw Error(ErrorCode::kData,
+                  "snapshot " + std::to_string(snapshot.id) + " lists " + f.key +
+                      ", which a later commit superseded and removed",
+                  table, "pick a later snapshot: shoplake catalog history " + table);
+    }
+  }
 }
 
 // The bare table name of "db.table".
@@ -71,31 +117,105 @@ std::string TableOf(const std::string& full) { return full.substr(full.find('.')
 
 }  // namespace
 
-QueryEngine::QueryEngine(lake::Store& lake, catalog::Catalog& catalog,
-                         const std::map<std::string, std::string>& settings)
-    : database_(":memory:", settings), connection_(database_) {
+QueryEngine::QueryEngine(lake::Store& lake, catalog::Catalog& catalog, EngineOptions options)
+    : lake_(lake), database_(":memory:", options.settings), connection_(database_) {
   std::set<std::string> schemas;
-  for (const auto& table : catalog.Tables()) {
-    auto snapshot = catalog.CurrentSnapshot(table.id);
-    if (!snapshot) snapshot.emplace();  // no commit yet: an empty view with the columns
+  for (auto& table : catalog.Tables()) {
+    std::string name = table.database + "." + table.name;
+    auto snapshot = options.as_of ? catalog.SnapshotAsOf(table.id, *options.as_of)
+                                  : catalog.CurrentSnapshot(table.id);
+    if (!snapshot) snapshot.emplace();  // no commit (yet, or by then): an empty view
     if (schemas.insert(table.database).second) {
       connection_.Execute("CREATE SCHEMA IF NOT EXISTS " + QuoteIdentifier(table.database));
     }
+    tables_.push_back({name, snapshot->id, snapshot->rows, snapshot->bytes});
+    pending_.push_back({std::move(table), std::move(*snapshot), options.as_of.has_value()});
+  }
+  // Views are created when a query first names them, as tables are mounted: defining one
+  // binds it, which reads the footers of every file it scans.
+  if (options.views) pending_views_ = catalog.Views();
+  LockDown();
+}
+
+void QueryEngine::MountNamed(std::string_view sql) {
+  if (pending_.empty() && pending_views_.empty()) return;
+  std::string text = ExpandedText(sql);
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    const auto& table = it->table;
     std::string name = table.database + "." + table.name;
-    try {
-      connection_.Execute("CREATE VIEW " + QuoteIdentifier(table.database) + "." +
-                          QuoteIdentifier(table.name) + " AS SELECT * FROM " +
-                          catalog::SnapshotScanSql(lake, table, *snapshot));
-    } catch (const Error& e) {
-      spdlog::debug("{}: not mounted: {}", name, e.what());
-      unmounted_.emplace_back(
-          name, Error(e.code(), "table " + name + " cannot be read: " + e.message(), e.input(),
-                      e.hint()));
+    if (!MentionsName(text, Lower(name))) {
+      ++it;
       continue;
     }
-    tables_.push_back(
-        {table.database + "." + table.name, snapshot->id, snapshot->rows, snapshot->bytes});
+    try {
+      if (it->check_files) CheckFilesKept(lake_, name, it->snapshot);
+      connection_.Execute("CREATE VIEW " + QuoteIdentifier(table.database) + "." +
+                          QuoteIdentifier(table.name) + " AS SELECT * FROM " +
+                          catalog::SnapshotScanSql(lake_, table, it->snapshot));
+    } catch (const Error& e) {
+      spdlog::debug("{}: not mounted: {}", name, e.what());
+      Error error(e.code(), "table " + name + " cannot be read: " + e.message(), e.input(),
+                  e.hint());
+      unmounted_.emplace_back(name, error);
+      pending_.erase(it);
+      throw error;
+    }
+    it = pending_.erase(it);
   }
+  // In the catalog's order: a view after the views it reads.
+  for (auto it = pending_views_.begin(); it != pending_views_.end();) {
+    std::string name = it->database + "." + it->name;
+    if (!MentionsName(text, Lower(name))) {
+      ++it;
+      continue;
+    }
+    catalog::View view = std::move(*it);
+    it = pending_views_.erase(it);
+    try {
+      DefineView(view);
+    } catch (const Error& e) {
+      spdlog::debug("{}: not created: {}", name, e.what());
+      Error error(e.code(), "view " + name + " cannot be created: " + e.message(), e.input(),
+                  "fix it, then run shoplake views apply");
+      unmounted_.emplace_back(name, error);
+      throw error;
+    }
+  }
+}
+
+void QueryEngine::LockDown() {
+  // DuckDB reads only below the lake; the lock keeps a query from SETting it back.
+  auto where = ParseUri(lake_.uri());
+  if (where.scheme == "file") {
+    connection_.Execute("SET allowed_directories = [" + QuoteLiteral(where.path + "/") + "]");
+  }
+  connection_.Execute("SET enable_external_access = false");
+  connection_.Execute("SET lock_configuration = true");
+}
+
+void QueryEngine::DefineView(const catalog::View& view) {
+  duckdb_extracted_statements statements = nullptr;
+  idx_t count = duckdb_extract_statements(connection_.handle(), view.sql.c_str(), &statements);
+  duckdb_destroy_extracted(&statements);
+  if (count > 1) {
+    throw Error(ErrorCode::kConfig,
+                "holds " + std::to_string(count) + " statements; a view file holds one",
+                view.file, "keep only the CREATE OR REPLACE VIEW " + view.name);
+  }
+  MountNamed(view.sql);
+  try {
+    connection_.Execute("CREATE SCHEMA IF NOT EXISTS " + QuoteIdentifier(view.database));
+    connection_.Execute(view.sql);
+  } catch (const Error& e) {
+    // The statement is the whole file, so DuckDB's "LINE n:" is the file's line n.
+    std::string line;
+    static const std::regex kLine("\\nLINE ([0-9]+):");
+    std::smatch match;
+    std::string message = WithoutRepeatedContext(e.message());
+    if (std::regex_search(message, match, kLine)) line = ":" + match[1].str();
+    throw Error(ErrorCode::kConfig, message, view.file + line, e.hint());
+  }
+  defined_views_.emplace_back(view.database + "." + view.name, view.sql);
 }
 
 std::vector<std::string> QueryEngine::NamedTables(std::string_view sql) {
@@ -119,30 +239,49 @@ std::vector<std::string> QueryEngine::NamedTables(std::string_view sql) {
   return names;
 }
 
-std::vector<MountedTable> QueryEngine::TablesRead(std::string_view sql) {
-  // DuckDB's own list of a statement's tables (duckdb_get_table_names) expands views into
-  // what they read, so it never names ours: look for the qualified names in the text,
-  // quotes dropped. A name inside a string or comment counts too; the list errs on the side
-  // of naming a snapshot the query did not need.
-  std::string text;
-  for (char c : Lower(sql)) {
-    if (c != '"') text += c;
+std::string QueryEngine::ExpandedText(std::string_view sql) {
+  // Table names are found in the text, quotes dropped, and in the text of each view it
+  // names (DuckDB's duckdb_get_table_names expands views into what they read, so it never
+  // names ours). A name inside a string or comment counts too: that errs on the side of
+  // mounting, and of listing, a table the query did not need.
+  auto searchable = [](std::string_view text) {
+    std::string out;
+    for (char c : Lower(text)) {
+      if (c != '"') out += c;
+    }
+    return out;
+  };
+  std::string text = searchable(sql);
+  std::set<std::string> expanded;
+  for (bool grew = true; grew;) {
+    grew = false;
+    auto expand = [&](const std::string& name, const std::string& view_sql) {
+      if (!expanded.count(name) && MentionsName(text, Lower(name))) {
+        expanded.insert(name);
+        text += "\n" + searchable(view_sql);
+        grew = true;
+      }
+    };
+    for (const auto& [name, view_sql] : defined_views_) expand(name, view_sql);
+    for (const auto& v : pending_views_) expand(v.database + "." + v.name, v.sql);
   }
+  return text;
+}
+
+std::vector<MountedTable> QueryEngine::TablesRead(std::string_view sql) {
+  std::string text = ExpandedText(sql);
   std::vector<MountedTable> out;
   for (const auto& t : tables_) {
-    if (Mentions(text, Lower(t.name))) out.push_back(t);
+    if (MentionsName(text, Lower(t.name))) out.push_back(t);
   }
   return out;
 }
 
 void QueryEngine::CheckMounted(std::string_view sql) {
   if (unmounted_.empty()) return;
-  std::string text;
-  for (char c : Lower(sql)) {
-    if (c != '"') text += c;
-  }
+  std::string text = ExpandedText(sql);
   for (const auto& [name, error] : unmounted_) {
-    if (Mentions(text, Lower(name))) throw error;
+    if (MentionsName(text, Lower(name))) throw error;
   }
 }
 
@@ -181,29 +320,45 @@ Error QueryEngine::Explain(const Error& error, std::string_view sql) {
   return Error(error.code(), message, error.input(), hint);
 }
 
-void QueryEngine::Check(std::string_view sql) {
+PreparedStatement QueryEngine::PrepareReadOnly(std::string_view sql) {
+  // Refused by its first word before DuckDB binds it: binding a write would fail for other
+  // reasons first ("items is not a table"), and the refusal is what the user needs to hear.
+  if (auto kind = WriteKeyword(sql)) Refuse(*kind, sql);
   CheckMounted(sql);
+  MountNamed(sql);
+  std::optional<PreparedStatement> prepared;
   try {
-    connection_.Prepare(sql);
+    prepared.emplace(connection_.Prepare(sql));
   } catch (const Error& e) {
     throw Explain(e, sql);
   }
+  auto type = prepared->type();
+  if (type != DUCKDB_STATEMENT_TYPE_SELECT && type != DUCKDB_STATEMENT_TYPE_EXPLAIN) {
+    Refuse(StatementKind(type), sql);
+  }
+  return std::move(*prepared);
 }
 
 Result QueryEngine::Run(std::string_view sql) {
-  CheckMounted(sql);
+  auto prepared = PrepareReadOnly(sql);
   try {
-    return connection_.Query(sql);
+    return prepared.Execute();
   } catch (const Error& e) {
     throw Explain(e, sql);
   }
 }
 
-Result QueryEngine::RunToParquet(std::string_view sql, const std::string& path) {
-  Check(sql);
-  connection_.Execute("COPY (" + Embeddable(sql) + ") TO " + QuoteLiteral(path) +
+Result QueryEngine::RunToParquet(std::string_view sql, const std::string& key) {
+  PrepareReadOnly(sql);
+  auto path = lake_.LocalPath(key);
+  if (!path) {
+    throw Error(ErrorCode::kUsage, "no local path for " + key, lake_.uri(),
+                "writing Parquet needs a local lake for now");
+  }
+  std::filesystem::create_directories(std::filesystem::path(*path).parent_path());
+  connection_.Execute("COPY (" + Embeddable(sql) + ") TO " + QuoteLiteral(*path) +
                       " (FORMAT parquet)");
-  return connection_.Query("SELECT * FROM read_parquet(" + QuoteLiteral(path) + ")");
+  return connection_.Query("SELECT * FROM read_parquet(" + QuoteLiteral(*path) + ")");
 }
 
 }  // namespace shoplake::query

@@ -2,10 +2,13 @@
 // leftover file its snapshot does not list) reads exactly the snapshot's rows; errors keep
 // DuckDB's caret once and suggest the nearest catalog table.
 #include "query/engine.h"
+#include "query/views.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <map>
 
 #include "catalog/catalog.h"
 #include "common/error.h"
@@ -16,6 +19,21 @@
 namespace shoplake::query {
 namespace {
 namespace fs = std::filesystem;
+
+// Every data file under `root` with its size and a hash of its bytes: equal before and after
+// means nothing changed. The catalog's SQLite files are left out (a reader may touch its
+// WAL index); what the catalog holds is checked through its API.
+std::map<std::string, std::string> TreeContents(const fs::path& root) {
+  std::map<std::string, std::string> out;
+  for (const auto& entry : fs::recursive_directory_iterator(root)) {
+    auto key = entry.path().lexically_relative(root).string();
+    if (!entry.is_regular_file() || key.rfind("_catalog/", 0) == 0) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string bytes(std::istreambuf_iterator<char>(in), {});
+    out[key] = std::to_string(bytes.size()) + ":" + std::to_string(std::hash<std::string>{}(bytes));
+  }
+  return out;
+}
 
 class EngineTest : public ::testing::Test {
  protected:
@@ -105,6 +123,191 @@ TEST_F(EngineTest, ARuntimeFailureIsNotAUsageError) {
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(e.exit_code(), 1) << e.what();
+  }
+}
+
+// Every statement that is not a query, and every file outside the lake, is refused with a
+// message saying so; the lake's files are the same bytes afterwards.
+TEST_F(EngineTest, QueriesAreReadOnlyAndStayInsideTheLake) {
+  fs::path lake = folder_.path() / "lake";
+  auto before = TreeContents(lake);
+  QueryEngine engine(*store_, *catalog_);
+  struct Case {
+    std::string sql;
+    std::string says;
+  };
+  std::vector<Case> cases = {
+      {"INSERT INTO shop.items VALUES (1, 2)", "INSERT statements are refused"},
+      {"COPY (SELECT 1) TO '" + (lake / "processed/shop/items/x.parquet").string() + "'",
+       "COPY statements are refused"},
+      {"COPY (SELECT 1) TO '/tmp/shoplake-leak.csv'", "COPY statements are refused"},
+      {"ATTACH '" + (lake / "x.duckdb").string() + "'", "ATTACH statements are refused"},
+      {"CREATE TABLE t AS SELECT * FROM shop.items", "CREATE statements are refused"},
+      {"DROP VIEW shop.items", "DROP statements are refused"},
+      {"SET enable_external_access = true", "SET statements are refused"},
+      {"SELECT * FROM read_csv('/etc/passwd')", "file system operations are disabled"},
+      {"SELECT * FROM read_text('" + (lake / "../../etc/passwd").string() + "')",
+       "file system operations are disabled"},
+      {"SELECT 1; DROP VIEW shop.items", "multiple statements"},
+  };
+  for (const auto& c : cases) {
+    try {
+      engine.Run(c.sql);
+      ADD_FAILURE() << "not refused: " << c.sql;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(c.says), std::string::npos)
+          << c.sql << " -> " << e.what();
+    }
+  }
+  EXPECT_FALSE(fs::exists("/tmp/shoplake-leak.csv"));
+  EXPECT_EQ(TreeContents(lake), before);
+  EXPECT_EQ(catalog_->Tables().size(), 1u);
+  EXPECT_EQ(catalog_->CurrentSnapshot(catalog_->Tables()[0].id)->id, snapshot_id_);
+  // Still answers queries, over the lake's files.
+  EXPECT_EQ(engine.Run("SELECT count(*) FROM shop.items").Rows()[0][0], "5");
+}
+
+// A second commit adds a file: --as-of the first snapshot reads the first 5 rows; a time
+// before any commit reads an empty table; a snapshot whose file is gone says which.
+TEST_F(EngineTest, AsOfReadsATableAsItWas) {
+  fs::path dir = folder_.path() / "lake/processed/shop/items";
+  int64_t second = 0;
+  {
+    SqliteTransaction tx(catalog_->db());
+    auto t = catalog_->FindTable("shop", "items");
+    second = catalog_->CommitSnapshot(t->id, "run-2", "append",
+                                      {{"processed/shop/items/a.parquet", "", 3, 1},
+                                       {"processed/shop/items/b.parquet", "", 2, 1},
+                                       {"processed/shop/items/leftover.parquet", "", 4, 1}});
+    tx.Commit();
+  }
+  auto count = [&](std::optional<catalog::AsOf> as_of) {
+    EngineOptions options;
+    options.as_of = as_of;
+    QueryEngine engine(*store_, *catalog_, options);
+    return *engine.Run("SELECT count(*) FROM shop.items").Rows()[0][0];
+  };
+  EXPECT_EQ(count(std::nullopt), "9");
+  EXPECT_EQ(count(catalog::AsOf{snapshot_id_, ""}), "5");
+  EXPECT_EQ(count(catalog::AsOf{second, ""}), "9");
+  EXPECT_EQ(count(catalog::AsOf{0, "2000-01-01T00:00:00Z"}), "0");
+  EXPECT_EQ(count(catalog::AsOf{0, "2999-01-01"}), "9");
+  try {
+    count(catalog::AsOf{0, "last tuesday"});
+    ADD_FAILURE() << "a bad time was taken";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kUsage);
+    EXPECT_NE(e.message().find("not a time: 'last tuesday'"), std::string::npos) << e.what();
+  }
+  fs::remove(dir / "a.parquet");
+  try {
+    count(catalog::AsOf{snapshot_id_, ""});
+    ADD_FAILURE() << "read a snapshot whose file is gone";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("lists processed/shop/items/a.parquet, which a later commit "
+                               "superseded and removed"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+class ViewsTest : public EngineTest {
+ protected:
+  fs::path Write(const std::string& name, const std::string& sql) {
+    fs::path dir = folder_.path() / "views";
+    fs::create_directories(dir);
+    std::ofstream(dir / name) << sql;
+    return dir;
+  }
+  fs::path dir() { return folder_.path() / "views"; }
+  std::string Names(const std::vector<catalog::View>& views) {
+    std::string out;
+    for (const auto& v : views) out += (out.empty() ? "" : " ") + v.name;
+    return out;
+  }
+  void ExpectLoadError(const std::string& says, const std::string& input) {
+    try {
+      LoadViews(dir(), folder_.path());
+      ADD_FAILURE() << "loaded; expected: " << says;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kConfig);
+      EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << e.what();
+      EXPECT_EQ(e.input(), input) << e.what();
+    }
+  }
+};
+
+TEST_F(ViewsTest, AViewComesAfterTheViewsItReads) {
+  // Alphabetically a < b < c, but a reads c which reads b.
+  Write("a.sql", "-- totals\nCREATE OR REPLACE VIEW shop.a AS SELECT sum(n) AS n FROM shop.c");
+  Write("b.sql", "CREATE VIEW shop.b AS SELECT qty AS n FROM shop.items");
+  Write("c.sql", "/* doubled */ create or replace view \"shop\".\"c\" as SELECT 2 * n AS n FROM shop.b");
+  auto views = LoadViews(dir(), folder_.path());
+  EXPECT_EQ(Names(views), "b c a");
+  EXPECT_EQ(views[0].file, "views/b.sql");
+
+  EngineOptions fresh;
+  fresh.views = false;
+  {
+    QueryEngine engine(*store_, *catalog_, fresh);
+    auto changes = ApplyViews(engine, *catalog_, views);
+    ASSERT_EQ(changes.size(), 3u);
+    EXPECT_EQ(changes[0].change, "created");
+  }
+  // A new engine creates them from the catalog; a query through them reads the table.
+  QueryEngine engine(*store_, *catalog_);
+  EXPECT_EQ(engine.Run("SELECT n FROM shop.a").Rows()[0][0], "300");
+  ASSERT_EQ(engine.TablesRead("SELECT * FROM shop.a").size(), 1u);
+  EXPECT_EQ(engine.TablesRead("SELECT * FROM shop.a")[0].name, "shop.items");
+
+  // Changed, unchanged, dropped: versions follow the SQL.
+  Write("b.sql", "CREATE VIEW shop.b AS SELECT qty + 1 AS n FROM shop.items");
+  fs::remove(dir() / "a.sql");
+  QueryEngine again(*store_, *catalog_, fresh);
+  auto changes = ApplyViews(again, *catalog_, LoadViews(dir(), folder_.path()));
+  ASSERT_EQ(changes.size(), 3u);
+  EXPECT_EQ(changes[0].view + " " + changes[0].change, "shop.b updated");
+  EXPECT_EQ(changes[0].version, 2);
+  EXPECT_EQ(changes[1].view + " " + changes[1].change, "shop.c unchanged");
+  EXPECT_EQ(changes[2].view + " " + changes[2].change, "shop.a dropped");
+  EXPECT_EQ(Names(catalog_->Views()), "b c");
+}
+
+TEST_F(ViewsTest, AMalformedViewFileIsNamed) {
+  Write("x.sql", "SELECT 1");
+  ExpectLoadError("not a view definition", "views/x.sql");
+  fs::remove(dir() / "x.sql");
+  Write("x.sql", "CREATE VIEW x AS SELECT 1");
+  ExpectLoadError("view x has no database", "views/x.sql");
+  fs::remove(dir() / "x.sql");
+  Write("x.sql", "CREATE VIEW shop.y AS SELECT 1");
+  ExpectLoadError("defines view shop.y, but is named x.sql", "views/x.sql");
+  fs::remove(dir() / "x.sql");
+  Write("p.sql", "CREATE VIEW shop.p AS SELECT * FROM shop.q");
+  Write("q.sql", "CREATE VIEW shop.q AS SELECT * FROM shop.p");
+  ExpectLoadError("views read each other in a cycle: views/p.sql, views/q.sql", dir().string());
+}
+
+TEST_F(ViewsTest, AViewThatDoesNotBindNamesItsFileAndLine) {
+  Write("v.sql", "-- a comment\nCREATE VIEW shop.v AS\nSELECT qty,\n       nope\nFROM shop.items");
+  EngineOptions fresh;
+  fresh.views = false;
+  QueryEngine engine(*store_, *catalog_, fresh);
+  try {
+    ApplyViews(engine, *catalog_, LoadViews(dir(), folder_.path()));
+    FAIL() << "applied a view with an unknown column";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kConfig);
+    EXPECT_EQ(e.input(), "views/v.sql:4") << e.what();
+    EXPECT_NE(e.message().find("nope"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(catalog_->Views().empty());  // nothing recorded
+  Write("v.sql", "CREATE VIEW shop.v AS SELECT 1 AS one; DROP VIEW shop.items");
+  try {
+    engine.DefineView(LoadViews(dir(), folder_.path())[0]);
+    FAIL() << "a file of two statements was applied";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("holds 2 statements"), std::string::npos) << e.what();
   }
 }
 

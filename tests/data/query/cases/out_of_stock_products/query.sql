@@ -1,0 +1,1 @@
+SELECT * FROM shop.out_of_stock_products

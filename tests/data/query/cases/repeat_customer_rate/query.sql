@@ -1,0 +1,1 @@
+SELECT * FROM shop.repeat_customer_rate

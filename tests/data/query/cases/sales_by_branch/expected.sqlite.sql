@@ -1,0 +1,15 @@
+WITH per_branch AS (
+  SELECT branch_id,
+         (SELECT branch_name FROM sales s2 WHERE s2.branch_id = s.branch_id
+          ORDER BY order_ts DESC LIMIT 1) AS branch_name,
+         (SELECT branch_type FROM sales s2 WHERE s2.branch_id = s.branch_id
+          ORDER BY order_ts DESC LIMIT 1) AS branch_type,
+         count(DISTINCT order_id) AS orders, sum(quantity) AS units, sum(revenue_c) AS revenue_c
+  FROM sales s GROUP BY branch_id
+)
+SELECT branch_id, branch_name, branch_type, orders, units,
+       printf('%.2f', revenue_c / 100.0) AS revenue,
+       printf('%.2f', (revenue_c * 100 / 100.0)
+                      / ((SELECT sum(revenue_c) FROM per_branch) / 100.0)) AS share_pct
+FROM per_branch
+ORDER BY revenue_c DESC, branch_id;

@@ -1,0 +1,1 @@
+SELECT * FROM shop.sales_by_branch

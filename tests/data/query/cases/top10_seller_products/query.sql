@@ -1,0 +1,1 @@
+SELECT * FROM shop.top10_seller_products

@@ -1,0 +1,1 @@
+SELECT * FROM shop.total_sales
