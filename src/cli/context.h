@@ -71,6 +71,8 @@ void AddQueryCommand(CLI::App& app, Context& context);
 void AddViewsCommand(CLI::App& app, Context& context);
 //! `workflow validate` and `workflow run`: the Amazon States Language interpreter.
 void AddWorkflowCommand(CLI::App& app, Context& context);
+//! `report`: the dashboard (pipeline/dashboard.yaml) as one self-contained HTML file.
+void AddReportCommand(CLI::App& app, Context& context);
 //! `simulate serve`, added under the `simulate` verb by AddSimulateCommand.
 void AddSimulateServeCommand(CLI::App& simulate, Context& context);
 

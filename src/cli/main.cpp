@@ -58,6 +58,7 @@ int Run(int argc, char** argv) {
   AddQueryCommand(app, context);
   AddViewsCommand(app, context);
   AddWorkflowCommand(app, context);
+  AddReportCommand(app, context);
 
   try {
     app.parse(argc, argv);

@@ -50,6 +50,42 @@ stop_bucket() {
   wait "$BUCKET_PID" 2>/dev/null || true
 }
 
+# start_webhook LOG: a webhook on 127.0.0.1 and a free port (a small node server) that
+# answers 200 and appends each request to LOG as one JSON line {method, url, type, body};
+# sets HOOK_PORT. The EXIT trap stops it.
+start_webhook() {
+  local log="$1"
+  cat >"$SCRATCH/webhook.js" <<'JS'
+const http = require('http');
+const fs = require('fs');
+const log = process.argv[2];
+const server = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (chunk) => (body += chunk));
+  req.on('end', () => {
+    const line = {method: req.method, url: req.url, type: req.headers['content-type'], body};
+    fs.appendFileSync(log, JSON.stringify(line) + '\n');
+    res.writeHead(200, {'Content-Type': 'text/plain'});
+    res.end('ok');
+  });
+});
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+// Bounded even if the test's EXIT trap never runs.
+setTimeout(() => process.exit(0), 600000).unref();
+JS
+  touch "$log"
+  node "$SCRATCH/webhook.js" "$log" >"$SCRATCH/webhook.port" 2>"$SCRATCH/webhook.err" &
+  local pid=$! i
+  E2E_PIDS="${E2E_PIDS:-} $pid"
+  for i in $(seq 1 100); do
+    [[ -s "$SCRATCH/webhook.port" ]] && break
+    kill -0 "$pid" 2>/dev/null || fail "webhook exited early: $(cat "$SCRATCH/webhook.err")"
+    sleep 0.1
+  done
+  HOOK_PORT="$(head -n1 "$SCRATCH/webhook.port")"
+  [[ "$HOOK_PORT" =~ ^[0-9]+$ ]] || fail "webhook printed no port"
+}
+
 # tree_digest DIR: one line per file (relative path and sha256), sorted: equal output
 # means byte-identical trees.
 tree_digest() {
@@ -76,4 +112,12 @@ datasets:
 YAML
   (cd "$dir" && "$SHOPLAKE" -q simulate --out exports "$@" >/dev/null &&
     "$SHOPLAKE" -q ingest "$PWD/exports" --source-name shop --ingest-date 2026-11-27 >/dev/null)
+}
+
+# make_dashboard_project DIR: make_shop_project over 70 days from January 1st (three months
+# for a trend line), transformed, with the analytics views applied: what a dashboard reads.
+make_dashboard_project() {
+  make_shop_project "$1" --days 70 --orders 6000 --dirty-rate 0.01 --seed 9
+  (cd "$1" && "$SHOPLAKE" -q transform products customers orders >/dev/null &&
+    "$SHOPLAKE" -q views apply >/dev/null)
 }
