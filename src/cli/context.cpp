@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "common/error.h"
+#include "pipeline/stages.h"
 
 namespace shoplake::cli {
 
@@ -39,6 +40,10 @@ std::string Context::catalog_path() {
   }
   std::filesystem::create_directories(std::filesystem::path(*path).parent_path());
   return *path;
+}
+
+pipeline::Workspace Context::workspace() {
+  return pipeline::Workspace{project(), lake(), catalog_path()};
 }
 
 }  // namespace shoplake::cli

@@ -11,6 +11,9 @@
 namespace CLI {
 class App;
 }
+namespace shoplake::pipeline {
+struct Workspace;
+}
 
 namespace shoplake::cli {
 
@@ -43,6 +46,10 @@ class Context {
   //! folder created. Throws Error(kUsage) for a remote lake, which has none yet.
   std::string catalog_path();
 
+  //! The project, the lake and its catalog file, as the stage functions and the pipeline's
+  //! tasks take them (pipeline/stages.h).
+  pipeline::Workspace workspace();
+
  private:
   std::optional<Project> project_;
   std::unique_ptr<lake::Store> lake_;
@@ -71,6 +78,8 @@ void AddQueryCommand(CLI::App& app, Context& context);
 void AddViewsCommand(CLI::App& app, Context& context);
 //! `workflow validate` and `workflow run`: the Amazon States Language interpreter.
 void AddWorkflowCommand(CLI::App& app, Context& context);
+//! `run`: the project's pipeline (paths.workflow) as `workflow run` runs a definition.
+void AddRunCommand(CLI::App& app, Context& context);
 //! `report`: the dashboard (pipeline/dashboard.yaml) as one self-contained HTML file.
 void AddReportCommand(CLI::App& app, Context& context);
 //! `simulate serve`, added under the `simulate` verb by AddSimulateCommand.

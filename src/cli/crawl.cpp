@@ -8,6 +8,7 @@
 #include "catalog/crawler.h"
 #include "cli/context.h"
 #include "common/error.h"
+#include "pipeline/stages.h"
 
 namespace shoplake::cli {
 namespace {
@@ -22,29 +23,15 @@ struct CrawlFlags {
 };
 
 void RunCrawl(Context& context, const CrawlFlags& flags) {
-  catalog::Catalog catalog(context.catalog_path());
-  catalog::Crawler crawler(context.lake(), catalog);
   catalog::CrawlOptions options;
-  for (auto path : flags.paths) {
-    // A lake key prefix: "processed/shop", "raw/" ... (a trailing '/' is added).
-    while (!path.empty() && path.front() == '/') path.erase(0, 1);
-    if (!path.empty() && path.back() != '/') path += '/';
-    options.paths.push_back(path);
-  }
+  options.paths = flags.paths;
   options.recrawl_all = flags.recrawl == "all";
   options.update_incompatible = flags.update_incompatible;
   options.mark_deleted = !flags.keep_deleted;
   options.lock_wait = std::chrono::seconds(flags.lock_timeout_s);
-  auto report = crawler.Run(options);
+  auto report = pipeline::Crawl(context.workspace(), options);
   if (flags.json) {
-    nlohmann::json out = {{"partitions_added", report.partitions_added},
-                          {"partitions_deleted", report.partitions_deleted},
-                          {"seconds", report.seconds},
-                          {"tables", nlohmann::json::array()}};
-    for (const auto& t : report.tables) {
-      out["tables"].push_back({{"table", t.table}, {"action", t.action}, {"detail", t.detail}});
-    }
-    fmt::print("{}\n", out.dump());
+    fmt::print("{}\n", pipeline::CrawlJson(report).dump());
     return;
   }
   size_t width = 5;

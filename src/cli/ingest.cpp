@@ -8,11 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
-#include "common/clock.h"
 #include "common/error.h"
 #include "common/progress.h"
-#include "common/uri.h"
 #include "ingest/ingestor.h"
+#include "pipeline/stages.h"
 
 namespace shoplake::cli {
 namespace {
@@ -28,106 +27,33 @@ struct IngestFlags {
   bool json = false;
 };
 
-// A source's folder name in raw/: lower-case letters, digits, '-' and '_'.
-bool IsSourceName(const std::string& name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-  });
-}
-
-std::string DerivedSourceName(const std::string& uri) {
-  Uri parsed = ParseUri(uri);
-  std::string base = parsed.scheme == "file"
-                         ? std::filesystem::path(parsed.path).filename().string()
-                         : parsed.authority;
-  std::string name;
-  for (char c : base) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    name.push_back(
-        ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_') ? c : '-');
-  }
-  return name;
-}
-
 void RunIngest(Context& context, const IngestFlags& flags) {
   // SOURCE is a source named in shoplake.yaml, or a URI or path.
-  std::string uri = flags.source;
-  std::string name = flags.source_name;
-  const auto& sources = context.project().sources;
-  auto named = std::find_if(sources.begin(), sources.end(),
-                            [&](const SourceSpec& s) { return s.name == flags.source; });
-  if (named != sources.end()) {
-    uri = named->uri;
-    if (name.empty()) name = named->name;
-  }
-  if (name.empty()) name = DerivedSourceName(uri);
-  if (!IsSourceName(name)) {
-    throw Error(ErrorCode::kUsage, "invalid source name '" + name + "'", "--source-name",
-                "use lower-case letters, digits, '-' and '_'");
-  }
-  if (!flags.ingest_date.empty() && !IsIsoDate(flags.ingest_date)) {
-    throw Error(ErrorCode::kUsage, "not a date: '" + flags.ingest_date + "'", "--ingest-date",
-                "write it as YYYY-MM-DD");
-  }
+  pipeline::ResolvedSource source =
+      pipeline::ResolveSource(context.project(), flags.source, flags.source_name);
   ingest::SourceOptions source_options;
   source_options.stall_timeout = std::chrono::seconds(flags.stall_timeout_s);
-  auto source = ingest::OpenSource(uri, source_options);
-
-  lake::Store& lake = context.lake();
-  ingest::IngestLedger ledger(context.catalog_path());
   ingest::IngestOptions options;
-  options.source_name = name;
   options.ingest_date = flags.ingest_date;
   options.parallel = flags.parallel;
   options.retry.max_attempts = flags.max_attempts;
   options.retry.initial_delay = std::chrono::milliseconds(flags.retry_delay_ms);
   options.progress = !context.options.quiet;
-  // One ingest per source at a time; others of the same source wait their turn.
-  auto lock = lake.Acquire("ingest-" + name, std::chrono::minutes(10));
-  ingest::Ingestor ingestor(lake, ledger, options);
-  auto summary = ingestor.Run(*source);
+  auto summary = pipeline::Ingest(context.workspace(), source, source_options, options);
 
-  int worst_exit = 0;
   for (const auto& o : summary.objects) {
-    if (o.outcome == ingest::IngestedObject::Outcome::kFailed) {
-      spdlog::error("failed: {}", o.error);
-      worst_exit = std::max(worst_exit, o.exit_code);
-    }
+    if (o.outcome == ingest::IngestedObject::Outcome::kFailed) spdlog::error("failed: {}", o.error);
   }
   if (flags.json) {
-    nlohmann::json out = {{"run_id", summary.run_id},
-                          {"source", name},
-                          {"source_uri", summary.source_uri},
-                          {"new", summary.objects_new},
-                          {"unchanged", summary.objects_unchanged},
-                          {"failed", summary.objects_failed},
-                          {"bytes", summary.bytes},
-                          {"seconds", summary.seconds}};
-    for (const auto& o : summary.objects) {
-      const char* outcome = o.outcome == ingest::IngestedObject::Outcome::kNew         ? "new"
-                            : o.outcome == ingest::IngestedObject::Outcome::kUnchanged ? "unchanged"
-                                                                                       : "failed";
-      out["objects"].push_back({{"uri", o.object.uri},
-                                {"outcome", outcome},
-                                {"raw_key", o.raw_key},
-                                {"attempts", o.attempts},
-                                {"error", o.error}});
-    }
-    fmt::print("{}\n", out.dump());
+    fmt::print("{}\n", pipeline::IngestJson(summary, source.name, true).dump());
   } else {
-    fmt::print("ingest {}: {} new ({}), {} unchanged, {} failed in {:.1f}s ({}/s); run {}\n", name,
-               summary.objects_new, Progress::Bytes(static_cast<double>(summary.bytes)),
-               summary.objects_unchanged, summary.objects_failed, summary.seconds,
-               Progress::Bytes(summary.seconds > 0 ? summary.bytes / summary.seconds : 0),
-               summary.run_id);
+    fmt::print(
+        "ingest {}: {} new ({}), {} unchanged, {} failed in {:.1f}s ({}/s); run {}\n", source.name,
+        summary.objects_new, Progress::Bytes(static_cast<double>(summary.bytes)),
+        summary.objects_unchanged, summary.objects_failed, summary.seconds,
+        Progress::Bytes(summary.seconds > 0 ? summary.bytes / summary.seconds : 0), summary.run_id);
   }
-  if (summary.objects_failed > 0) {
-    throw Error(worst_exit == 2 ? ErrorCode::kUsage : ErrorCode::kData,
-                std::to_string(summary.objects_failed) + " of " +
-                    std::to_string(summary.objects.size()) + " objects failed (listed above)",
-                summary.source_uri,
-                "fix the cause and run the same command again: what arrived is kept");
-  }
+  pipeline::CheckIngest(summary);
 }
 
 void RunLedger(Context& context, const std::string& source, bool json) {

@@ -58,6 +58,7 @@ int Run(int argc, char** argv) {
   AddQueryCommand(app, context);
   AddViewsCommand(app, context);
   AddWorkflowCommand(app, context);
+  AddRunCommand(app, context);
   AddReportCommand(app, context);
 
   try {

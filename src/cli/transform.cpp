@@ -9,11 +9,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "catalog/catalog.h"
 #include "cli/context.h"
 #include "common/error.h"
-#include "common/names.h"
-#include "transform/mapping.h"
+#include "pipeline/stages.h"
 
 namespace shoplake::cli {
 namespace {
@@ -23,29 +21,6 @@ struct TransformFlags {
   transform::TransformOptions options;
   bool json = false;
 };
-
-const DatasetSpec& FindDataset(const Project& project, const std::string& name) {
-  std::vector<std::string> names;
-  for (const auto& d : project.datasets) {
-    if (d.name == name) return d;
-    names.push_back(d.name);
-  }
-  std::string where = project.file ? project.file->string() : "shoplake.yaml";
-  throw Error(
-      ErrorCode::kUsage, "no dataset '" + name + "' in the project" + DidYouMean(name, names),
-      where, names.empty() ? "declare it under datasets: in shoplake.yaml" : "datasets: " + [&] {
-        std::string all;
-        for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
-        return all;
-      }());
-}
-
-nlohmann::json CountsJson(const transform::FileCounts& c) {
-  return {{"rows_read", c.rows_read},
-          {"rows_written", c.rows_written},
-          {"rows_rejected", c.rows_rejected},
-          {"duplicates_dropped", c.duplicates_dropped}};
-}
 
 void PrintResult(const transform::TransformResult& r, bool dry_run) {
   if (dry_run) {
@@ -80,39 +55,15 @@ void PrintResult(const transform::TransformResult& r, bool dry_run) {
 }
 
 void RunTransform(Context& context, const TransformFlags& flags) {
-  const Project& project = context.project();
-  catalog::Catalog catalog(context.catalog_path());
-  transform::Transformer transformer(context.lake(), catalog);
+  auto workspace = context.workspace();
   nlohmann::json out = nlohmann::json::array();
   for (const auto& name : flags.datasets) {
-    const DatasetSpec& dataset = FindDataset(project, name);
-    std::filesystem::path mapping_file =
-        project.root /
-        (dataset.mapping.empty() ? "pipeline/mappings/" + name + ".yaml" : dataset.mapping);
-    transform::Mapping mapping = transform::LoadMapping(mapping_file);
-    auto result = transformer.Run(dataset, mapping, flags.options);
-    if (!flags.json) {
+    auto result = pipeline::Transform(workspace, name, flags.options);
+    if (flags.json) {
+      out.push_back(pipeline::TransformJson(result, true));
+    } else {
       PrintResult(result, flags.options.dry_run);
-      continue;
     }
-    nlohmann::json files = nlohmann::json::array();
-    for (const auto& f : result.files) {
-      auto j = CountsJson(f);
-      j["raw_key"] = f.raw_key;
-      files.push_back(j);
-    }
-    out.push_back({{"dataset", result.dataset},
-                   {"table", result.table},
-                   {"run_id", result.run_id},
-                   {"committed", result.committed},
-                   {"snapshot_id", result.snapshot_id},
-                   {"table_rows", result.table_rows},
-                   {"totals", CountsJson(result.totals)},
-                   {"files", files},
-                   {"rejects", result.rejects.size()},
-                   {"rejects_prefix", result.rejects_prefix},
-                   {"plan", result.plan},
-                   {"seconds", result.seconds}});
   }
   if (flags.json) fmt::print("{}\n", out.dump());
 }

@@ -3,6 +3,7 @@
 #include "common/project.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "common/error.h"
 #include "common/files.h"
@@ -16,14 +17,16 @@ namespace {
 
 constexpr const char* kProjectFileName = "shoplake.yaml";
 
-const std::vector<std::string> kTopKeys = {"name",     "lake",  "sources",
-                                           "datasets", "paths", "simulate"};
+const std::vector<std::string> kTopKeys = {"name",  "lake",     "sources", "datasets",
+                                           "paths", "simulate", "notify",  "workflow"};
 const std::vector<std::string> kSourceKeys = {"uri"};
 const std::vector<std::string> kDatasetKeys = {"source", "pattern", "mapping"};
 const std::vector<std::string> kPathKeys = {"mappings", "views", "dashboard", "workflow",
                                             "reports"};
 const std::vector<std::string> kSimulateKeys = {"seed",   "days",       "start",
                                                 "orders", "dirty_rate", "out"};
+const std::vector<std::string> kNotifyKeys = {"url", "command", "timeout_seconds"};
+const std::vector<std::string> kWorkflowKeys = {"bindings"};
 
 std::map<std::string, std::string> DefaultPaths() {
   return {{"mappings", "pipeline/mappings"},
@@ -31,6 +34,22 @@ std::map<std::string, std::string> DefaultPaths() {
           {"dashboard", "pipeline/dashboard.yaml"},
           {"workflow", "pipeline/pipeline.asl.json"},
           {"reports", "reports"}};
+}
+
+// The pipeline's variables bound to shoplake's own handlers, so that a project runs
+// pipeline/pipeline.asl.json without a workflow: section.
+std::map<std::string, std::string> DefaultBindings() {
+  return {{"IngestFunctionArn", "shoplake:ingest"}, {"TransformFunctionArn", "shoplake:transform"},
+          {"CrawlFunctionArn", "shoplake:crawl"},   {"ViewsFunctionArn", "shoplake:views"},
+          {"ReportFunctionArn", "shoplake:report"}, {"NotifyFunctionArn", "shoplake:notify"}};
+}
+
+// A substitution variable's name, as SAM accepts them in ${...}: letters, digits, '_'.
+bool IsVariableName(const std::string& name) {
+  return !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+         });
 }
 
 }  // namespace
@@ -58,6 +77,7 @@ Project ParseProject(const std::string& text, const fs::path& file) {
   project.file = file;
   project.root = file.has_parent_path() ? fs::absolute(file).parent_path() : fs::current_path();
   project.paths = DefaultPaths();
+  project.bindings = DefaultBindings();
   if (doc.IsNull()) return project;  // an empty file means all defaults
   reader.ExpectMap(doc, "", kTopKeys);
 
@@ -130,6 +150,50 @@ Project ParseProject(const std::string& text, const fs::path& file) {
                                            "a number between 0 and 1");
     if (simulate["out"]) spec.out = reader.String(simulate["out"], "simulate.out");
   }
+
+  if (auto notify = doc["notify"]) {
+    reader.ExpectMap(notify, "notify", kNotifyKeys);
+    auto& spec = project.notify;
+    if (notify["url"]) {
+      spec.url = reader.String(notify["url"], "notify.url");
+      if (!spec.url.starts_with("http://") && !spec.url.starts_with("https://")) {
+        reader.Fail(notify["url"], "'notify.url' must be an http:// or https:// URL",
+                    "for example: url: https://hooks.example.com/shoplake");
+      }
+    }
+    if (notify["command"]) spec.command = reader.String(notify["command"], "notify.command");
+    if (notify["timeout_seconds"]) {
+      spec.timeout_seconds =
+          reader.Get<int>(notify["timeout_seconds"], "notify.timeout_seconds", "a whole number");
+      if (spec.timeout_seconds <= 0) {
+        reader.Fail(notify["timeout_seconds"], "'notify.timeout_seconds' must be positive");
+      }
+    }
+  }
+
+  if (auto workflow = doc["workflow"]) {
+    reader.ExpectMap(workflow, "workflow", kWorkflowKeys);
+    if (auto bindings = workflow["bindings"]) {
+      if (!bindings.IsMap()) {
+        reader.Fail(bindings, "'workflow.bindings' must be a mapping of variables to resources",
+                    "for example: IngestFunctionArn: shoplake:ingest");
+      }
+      for (const auto& entry : bindings) {
+        auto variable = entry.first.as<std::string>();
+        auto path = "workflow.bindings." + variable;
+        if (!IsVariableName(variable)) {
+          reader.Fail(entry.first, "'" + path + "': a variable name is letters, digits and '_'",
+                      "write it as the definition does inside ${...}, e.g. IngestFunctionArn");
+        }
+        auto value = reader.String(entry.second, path);
+        if (value.empty()) {
+          reader.Fail(entry.second, "'" + path + "' is empty",
+                      "bind it to a resource, e.g. shoplake:ingest");
+        }
+        project.bindings[variable] = value;
+      }
+    }
+  }
   return project;
 }
 
@@ -151,6 +215,7 @@ Project DiscoverProject(const fs::path& start) {
   Project project;
   project.root = fs::absolute(start);
   project.paths = DefaultPaths();
+  project.bindings = DefaultBindings();
   return project;
 }
 

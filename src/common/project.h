@@ -36,6 +36,14 @@ struct SimulateSpec {
   std::string out = "exports";  //!< relative to the project root
 };
 
+//! Where `shoplake:notify` sends a message when its task's input names no url or command
+//! (shoplake.yaml's `notify:` section).
+struct NotifySpec {
+  std::string url;           //!< webhook (http:// or https://): the message is POSTed as JSON
+  std::string command;       //!< shell command: the message is written to its stdin
+  int timeout_seconds = 10;  //!< bounds each delivery
+};
+
 struct Project {
   std::filesystem::path root;                 //!< folder holding shoplake.yaml (or the cwd)
   std::optional<std::filesystem::path> file;  //!< the shoplake.yaml, when one was found
@@ -45,6 +53,11 @@ struct Project {
   std::vector<DatasetSpec> datasets;
   std::map<std::string, std::string> paths;  //!< mappings, views, dashboard, workflow
   SimulateSpec simulate;
+  NotifySpec notify;
+  //! shoplake.yaml's workflow.bindings over the defaults: each substitution variable a state
+  //! machine names ("${IngestFunctionArn}", as SAM's DefinitionSubstitutions do) -> the
+  //! value it stands for locally, a task resource such as "shoplake:ingest".
+  std::map<std::string, std::string> bindings;
 
   //! The lake as an absolute URI or path (relative paths resolved against root).
   std::string LakeUri() const;

@@ -175,16 +175,23 @@ void ApplySchema(SqliteDatabase& db, std::string_view component, int version,
   db.Execute(schema);
   auto recorded = db.Prepare("SELECT version FROM shoplake_schema WHERE component = ?");
   recorded.Bind(1, component);
-  if (recorded.Step() && recorded.Int64(0) > version) {
-    throw Error(ErrorCode::kConfig,
-                std::string(what) + " was written by a newer shoplake (schema " +
-                    std::to_string(recorded.Int64(0)) + ")",
-                db.path(), "upgrade shoplake");
+  bool current = false;
+  if (recorded.Step()) {
+    if (recorded.Int64(0) > version) {
+      throw Error(ErrorCode::kConfig,
+                  std::string(what) + " was written by a newer shoplake (schema " +
+                      std::to_string(recorded.Int64(0)) + ")",
+                  db.path(), "upgrade shoplake");
+    }
+    current = recorded.Int64(0) == version;
   }
-  db.Prepare("INSERT OR REPLACE INTO shoplake_schema VALUES (?, ?)")
-      .Bind(1, component)
-      .Bind(2, int64_t{version})
-      .Run();
+  // Only a migration writes: opening a current catalog to read it leaves its bytes alone.
+  if (!current) {
+    db.Prepare("INSERT OR REPLACE INTO shoplake_schema VALUES (?, ?)")
+        .Bind(1, component)
+        .Bind(2, int64_t{version})
+        .Run();
+  }
   tx.Commit();
 }
 

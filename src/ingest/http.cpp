@@ -304,6 +304,11 @@ HttpResponse HttpClient::Fetch(const HttpRequest& request, const HttpSubject& su
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteCallback);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
   if (request.head) curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  if (request.body) {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body->size()));
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body->data());
+  }
   if (request.offset > 0) curl_easy_setopt(curl, CURLOPT_RANGE, range.c_str());
 
   CURLcode code = curl_easy_perform(curl);

@@ -1,7 +1,8 @@
-// HttpClient: the one way ingest talks HTTP, a small RAII wrapper over libcurl.
+// HttpClient: the one way shoplake talks HTTP as a client (ingest's sources, the workflow's
+// notify webhooks), a small RAII wrapper over libcurl.
 //
-// It sends GET and HEAD requests (with an optional "Range: bytes=N-"), streams a response
-// body to a sink or buffers a small one, and turns every failure into a shoplake::Error
+// It sends GET and HEAD requests (with an optional "Range: bytes=N-") and POSTs, streams
+// a response body to a sink or buffers a small one, and turns every failure into an Error
 // that names what was asked for and says what to do:
 //   - connection refused or reset, timeouts, stalls, short bodies, HTTP 408, 429 and 5xx
 //     -> kNetwork (worth another attempt; see retry.h);
@@ -50,6 +51,9 @@ struct HttpResponse {
 struct HttpRequest {
   std::string url;
   bool head = false;  //!< HEAD instead of GET
+  //! Set: POST these bytes instead of GET (say their type in `headers`, e.g.
+  //! "Content-Type: application/json").
+  std::optional<std::string> body;
   //! > 0 sends "Range: bytes=<offset>-". A 206 answer must start at `offset`; a 200 answer
   //! (a server that ignores ranges) has its first `offset` bytes skipped here, so the sink
   //! sees the same bytes either way.

@@ -198,6 +198,7 @@ IngestSummary Ingestor::Run(Source& source) {
         summary.objects[i].error = Describe(e, objects[i].uri);
         if (!e.hint().empty()) summary.objects[i].error += " (" + e.hint() + ")";
         summary.objects[i].exit_code = e.exit_code();
+        summary.objects[i].error_code = e.code();
         summary.objects[i].raw_key.clear();
       } catch (const std::exception& e) {
         summary.objects[i].object = objects[i];

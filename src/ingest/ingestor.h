@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "ingest/ledger.h"
 #include "ingest/retry.h"
 #include "ingest/source.h"
@@ -43,6 +44,8 @@ struct IngestedObject {
   int attempts = 0;     //!< transfers started (1 when nothing went wrong)
   std::string error;    //!< why it failed (one line, names the object)
   int exit_code = 0;    //!< the failure's exit code (1 or 2)
+  //! The failure's kind: kNetwork for a transient one ingest gave up retrying.
+  ErrorCode error_code = ErrorCode::kInternal;
 };
 
 struct IngestSummary {

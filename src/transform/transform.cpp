@@ -910,9 +910,10 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
     SqliteTransaction tx(catalog_.db());
     record_run("failed", current ? current->id : 0, message);
     tx.Commit();
-    throw Error(ErrorCode::kData, message + "; nothing was published", result.table,
-                "see the rejects in " + result.rejects_prefix +
-                    " (shoplake query will read them); fix the source or raise --max-reject-rate");
+    throw TooManyRejects(ErrorCode::kData, message + "; nothing was published", result.table,
+                         "see the rejects in " + result.rejects_prefix +
+                             " (shoplake query will read them); fix the source or raise "
+                             "--max-reject-rate");
   }
 
   step("counts and rejects");

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "common/error.h"
 #include "common/project.h"
 #include "lake/store.h"
 #include "transform/mapping.h"
@@ -71,14 +72,23 @@ struct TransformResult {
   double seconds = 0;
 };
 
+//! What Run throws when more than max_reject_rate of the rows read are refused (nothing is
+//! published): an Error(kData) that callers can tell from the other data errors, since
+//! only raising the rate or fixing the source helps (the pipeline names it
+//! Shoplake.TooManyRejects).
+class TooManyRejects : public Error {
+ public:
+  using Error::Error;
+};
+
 class Transformer {
  public:
   //! `lake` must be local for now (DuckDB reads and writes files); `catalog` is the lake's.
   Transformer(lake::Store& lake, catalog::Catalog& catalog);
 
   //! Runs the transform of `dataset` (from the project) with `mapping`. Throws Error:
-  //! kData when the reject rate is exceeded or a header does not match the mapping (naming
-  //! the file), kUsage when a referenced table does not exist yet.
+  //! TooManyRejects (kData) when the reject rate is exceeded, kData when a header does not
+  //! match the mapping (naming the file), kUsage when a referenced table does not exist yet.
   TransformResult Run(const DatasetSpec& dataset, const Mapping& mapping,
                       const TransformOptions& options);
 

@@ -37,6 +37,14 @@ json HistoryEvent::ToJson() const {
   return out;
 }
 
+std::string StateMachineArn(const std::string& state_machine_name) {
+  return "arn:shoplake:states:local:stateMachine:" + state_machine_name;
+}
+
+std::string ExecutionArn(const std::string& state_machine_name, const std::string& execution_name) {
+  return "arn:shoplake:states:local:execution:" + state_machine_name + ":" + execution_name;
+}
+
 json ExecutionResult::ToJson() const {
   if (status == Status::kSucceeded) return {{"status", "SUCCEEDED"}, {"output", output}};
   return {{"status", "FAILED"}, {"error", error}, {"cause", cause}};
@@ -90,38 +98,56 @@ class Execution {
         rng_(options.random_seed ? *options.random_seed : std::random_device{}()) {
     intrinsics_.random = [this] { return Random(); };
     name_ = options.execution_name.empty() ? NewUuid() : options.execution_name;
-    state_machine_id_ = "arn:shoplake:states:local:stateMachine:" + options.state_machine_name;
-    execution_id_ =
-        "arn:shoplake:states:local:execution:" + options.state_machine_name + ":" + name_;
-    start_ = clock_.Now();
+    state_machine_id_ = StateMachineArn(options.state_machine_name);
+    execution_id_ = ExecutionArn(options.state_machine_name, name_);
+    const Clock::TimePoint now = clock_.Now();
+    start_ = options.redrive ? options.redrive->started : now;
+    if (options.redrive) {
+      first_event_id_ = options.redrive->last_event_id + 1;
+      invocations_ = options.redrive->invocations;
+    }
     if (definition.contains("TimeoutSeconds")) {
       timeout_seconds_ = definition["TimeoutSeconds"].get<long long>();
-      deadline_ = start_ + std::chrono::seconds(timeout_seconds_);
+      deadline_ = now + std::chrono::seconds(timeout_seconds_);
     }
+    redrive_time_ = now;
   }
 
   ExecutionResult Run() {
     ExecutionResult result;
     result.execution_id = execution_id_;
-    Record("ExecutionStarted", "", {{"input", input_}, {"name", name_}});
+    result.execution_name = name_;
+    const auto& redrive = options_.redrive;
+    if (redrive) {
+      Record("ExecutionRedriven", "", {{"redriveCount", redrive->redrive_count}});
+    } else {
+      Record("ExecutionStarted", "", {{"input", input_}, {"name", name_}});
+    }
     Scope scope{std::make_shared<Cancellation>()};
     try {
-      result.output = RunMachine(definition_, input_, scope);
+      result.output = redrive ? RunMachine(definition_, redrive->state_input, scope, redrive->state)
+                              : RunMachine(definition_, input_, scope);
       result.status = ExecutionResult::Status::kSucceeded;
       Record("ExecutionSucceeded", "", {{"output", result.output}});
     } catch (const StatesError& e) {
       result.error = e.error();
       result.cause = e.cause();
-      bool timed_out = e.error() == errors::kTimeout && dynamic_cast<const ExecutionAbort*>(&e);
-      Record(timed_out ? "ExecutionTimedOut" : "ExecutionFailed", "",
+      result.timed_out =
+          e.error() == errors::kTimeout && dynamic_cast<const ExecutionAbort*>(&e) != nullptr;
+      Record(result.timed_out ? "ExecutionTimedOut" : "ExecutionFailed", "",
              {{"error", e.error()}, {"cause", e.cause()}});
     } catch (const std::exception& e) {
       result.error = errors::kRuntime;
       result.cause = e.what();
       Record("ExecutionFailed", "", {{"error", result.error}, {"cause", result.cause}});
     }
+    if (result.status != ExecutionResult::Status::kSucceeded) {
+      result.failed_state = current_state_;
+      result.failed_state_input = std::move(current_input_);
+    }
     std::lock_guard lock(mutex_);
     result.history = std::move(history_);
+    if (options_.listener != nullptr) options_.listener->OnEnd(result);
     return result;
   }
 
@@ -134,16 +160,19 @@ class Execution {
     return EvaluateIntrinsic("States.UUID()", json(), json(), intrinsics_).get<std::string>();
   }
 
+  // Under the lock, so ids follow the order of the calls and the listener (which may
+  // write to SQLite) sees one event at a time even from Parallel and Map threads.
   void Record(const std::string& type, const std::string& state, json details) {
     std::lock_guard lock(mutex_);
     HistoryEvent event;
-    event.id = static_cast<int64_t>(history_.size()) + 1;
+    event.id = first_event_id_ + static_cast<int64_t>(history_.size());
     event.previous_id = event.id - 1;
     event.timestamp = FormatTimestamp(clock_.Now());
     event.type = type;
     event.state = state;
     event.details = std::move(details);
     history_.push_back(std::move(event));
+    if (options_.listener != nullptr) options_.listener->OnEvent(execution_id_, history_.back());
   }
 
   json Context(const std::string& state, Clock::TimePoint entered, int retry_count,
@@ -158,6 +187,10 @@ class Execution {
         {"State",
          {{"Name", state}, {"EnteredTime", FormatTimestamp(entered)}, {"RetryCount", retry_count}}},
         {"StateMachine", {{"Id", state_machine_id_}, {"Name", options_.state_machine_name}}}};
+    // As on AWS: RedriveCount is always there (0 before any redrive), RedriveTime only
+    // once the execution was redriven.
+    context["Execution"]["RedriveCount"] = options_.redrive ? options_.redrive->redrive_count : 0;
+    if (options_.redrive) context["Execution"]["RedriveTime"] = FormatTimestamp(redrive_time_);
     if (map_item != nullptr) context["Map"] = {{"Item", *map_item}};
     return context;
   }
@@ -250,10 +283,19 @@ class Execution {
 
   // --- states -----------------------------------------------------------------------------
 
-  json RunMachine(const json& machine, json input, const Scope& scope) {
+  // Runs `machine` (the definition, a Parallel branch or a Map's processor) from `start`
+  // (default StartAt) to its end.
+  json RunMachine(const json& machine, json input, const Scope& scope,
+                  const std::string& start = "") {
     const json& states = machine["States"];
-    std::string name = machine["StartAt"].get<std::string>();
+    std::string name = start.empty() ? machine["StartAt"].get<std::string>() : start;
+    const bool top_level = &machine == &definition_;
     for (;;) {
+      if (top_level) {
+        // Kept for a redrive: only this thread runs the top level, so no lock.
+        current_state_ = name;
+        current_input_ = input;
+      }
       CheckAlive(scope);
       Step step = RunState(name, states[name], std::move(input), scope);
       if (!step.next) return step.output;
@@ -729,6 +771,10 @@ class Execution {
   std::string execution_id_;
   std::string state_machine_id_;
   Clock::TimePoint start_;
+  Clock::TimePoint redrive_time_;  // when this run began: $$.Execution.RedriveTime
+  int64_t first_event_id_ = 1;
+  std::string current_state_;  // the top-level state running, and its input
+  json current_input_;
   long long timeout_seconds_ = 0;
   std::optional<Clock::TimePoint> deadline_;
   IntrinsicEnvironment intrinsics_;
@@ -749,7 +795,7 @@ void CollectResources(const json& machine, const std::string& prefix, const Task
       out.push_back({where, "Resource",
                      "no handler for resource '" + state["Resource"].get<std::string>() +
                          "' (built-in: shoplake:echo, shoplake:fail, shoplake:flaky, "
-                         "shoplake:sleep)"});
+                         "shoplake:sleep, shoplake:notify)"});
     }
     if (type == "Parallel") {
       for (size_t i = 0; i < state["Branches"].size(); ++i) {
@@ -784,6 +830,12 @@ std::vector<ValidationError> StateMachine::UnboundResources(const TaskRegistry& 
 
 ExecutionResult StateMachine::Run(const json& input, const TaskRegistry& registry,
                                   const ExecutionOptions& options) const {
+  if (options.redrive && !definition_["States"].contains(options.redrive->state)) {
+    throw Error(ErrorCode::kConfig,
+                "cannot redrive from state '" + options.redrive->state +
+                    "': the definition has no such top-level state",
+                options.state_machine_name, "redrive with the definition the execution ran");
+  }
   Execution execution(definition_, registry, options, input);
   return execution.Run();
 }

@@ -1,6 +1,7 @@
 // The Amazon States Language interpreter (JSONPath query language): a StateMachine built
-// from a validated definition runs executions against a TaskRegistry of local handlers and
-// returns the result with the execution's event history.
+// from a validated definition runs executions (or redrives failed ones) against a
+// TaskRegistry of local handlers, tells an ExecutionListener of each event as it happens
+// (workflow/history.h persists them) and returns the result with the event history.
 //
 // Thread-safety: a StateMachine is immutable and may run several executions at once. Task
 // handlers run on their own threads (a timed-out handler is abandoned, its Cancellation
@@ -74,12 +75,50 @@ struct HistoryEvent {
   json ToJson() const;
 };
 
+struct ExecutionResult;
+
+//! Told of an execution's events as they happen, e.g. to persist them (workflow/history.h).
+//!
+//! Thread-safety: events are recorded by whichever of the execution's threads made them
+//! (Parallel branches and Map iterations run on their own), but the interpreter serialises
+//! the calls: OnEvent sees one event at a time, in id order, then OnEnd once, last. A
+//! listener shared by several executions at once must lock for itself.
+//! REQUIRES: neither method throws; a listener that fails keeps its error for its owner
+//! to report after the run (the execution itself must not fail because of it).
+class ExecutionListener {
+ public:
+  virtual ~ExecutionListener() = default;
+  //! `execution_id` is the execution's ARN (ExecutionArn).
+  virtual void OnEvent(const std::string& execution_id, const HistoryEvent& event) = 0;
+  //! The execution's end (its history is in `result` too).
+  virtual void OnEnd(const ExecutionResult& result) = 0;
+};
+
+//! Where a redrive continues a failed execution: the same execution (name, input, start
+//! time, event numbering), entered again at the top-level state that failed, with the input
+//! that state had, as Step Functions' RedriveExecution does.
+struct RedrivePoint {
+  std::string state;          //!< a top-level state of the machine (ExecutionResult::failed_state)
+  json state_input;           //!< the input it was entered with
+  Clock::TimePoint started;   //!< the execution's first start: $$.Execution.StartTime
+  int redrive_count = 1;      //!< this redrive's number: 1 for the first
+  int64_t last_event_id = 0;  //!< new events are numbered after it
+  //! Task invocations so far per state name, so that counts made "per state per
+  //! execution" (shoplake:flaky) go on across redrives.
+  std::map<std::string, int> invocations;
+};
+
 struct ExecutionOptions {
   std::string state_machine_name = "StateMachine";
-  std::string execution_name;           //!< empty: a fresh UUID
-  Clock* clock = nullptr;               //!< null: the system clock
-  std::optional<uint64_t> random_seed;  //!< seeds States.UUID, MathRandom and FULL jitter
-  int max_threads_per_map = 40;         //!< the cap for MaxConcurrency 0 (unbounded)
+  std::string execution_name;             //!< empty: a fresh UUID
+  Clock* clock = nullptr;                 //!< null: the system clock
+  std::optional<uint64_t> random_seed;    //!< seeds States.UUID, MathRandom and FULL jitter
+  int max_threads_per_map = 40;           //!< the cap for MaxConcurrency 0 (unbounded)
+  ExecutionListener* listener = nullptr;  //!< told of every event; may be null
+  //! Set: continue an earlier execution (named by execution_name) instead of starting one.
+  //! The events begin with ExecutionRedriven; the execution's TimeoutSeconds counts again
+  //! from the redrive.
+  std::optional<RedrivePoint> redrive;
 };
 
 struct ExecutionResult {
@@ -88,12 +127,24 @@ struct ExecutionResult {
   json output;        //!< when succeeded
   std::string error;  //!< when failed
   std::string cause;
-  std::string execution_id;
+  bool timed_out = false;  //!< failed by the execution's own TimeoutSeconds (ExecutionTimedOut)
+  //! When failed: the top-level state that failed (or was about to run when the execution
+  //! timed out) and the input it was entered with: where a redrive resumes.
+  std::string failed_state;
+  json failed_state_input;
+  std::string execution_id;  //!< the execution's ARN
+  std::string execution_name;
+  //! This run's events (after a redrive: the redrive's own, numbered after the earlier ones).
   std::vector<HistoryEvent> history;
 
   //! {"status":"SUCCEEDED","output":...} or {"status":"FAILED","error":...,"cause":...}
   json ToJson() const;
 };
+
+//! "arn:shoplake:states:local:stateMachine:NAME": $$.StateMachine.Id.
+std::string StateMachineArn(const std::string& state_machine_name);
+//! "arn:shoplake:states:local:execution:MACHINE:NAME": $$.Execution.Id.
+std::string ExecutionArn(const std::string& state_machine_name, const std::string& execution_name);
 
 //! A definition ready to run.
 class StateMachine {
@@ -106,8 +157,10 @@ class StateMachine {
   //! The Task states whose Resource has no handler in `registry`, as validation errors.
   std::vector<ValidationError> UnboundResources(const TaskRegistry& registry) const;
 
-  //! Runs one execution to its end. Never throws for a failing execution: the failure is in
-  //! the result. REQUIRES: every Resource bound (UnboundResources empty).
+  //! Runs one execution to its end (or, with options.redrive, continues one). Never throws
+  //! for a failing execution: the failure is in the result. Throws Error(kConfig) when
+  //! options.redrive names no top-level state. REQUIRES: every Resource bound
+  //! (UnboundResources empty).
   ExecutionResult Run(const json& input, const TaskRegistry& registry,
                       const ExecutionOptions& options = {}) const;
 

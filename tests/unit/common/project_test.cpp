@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 
 #include "common/error.h"
 #include "common/files.h"
@@ -37,7 +38,24 @@ TEST(Project, ReadsEveryFieldOfAValidFile) {
   EXPECT_EQ(project.simulate.days, 30);
   EXPECT_DOUBLE_EQ(project.simulate.dirty_rate, 0.02);
   EXPECT_EQ(project.simulate.start, "2026-01-01");  // default
+  EXPECT_EQ(project.notify.url, "https://hooks.example.com/shoplake");
+  EXPECT_EQ(project.notify.command, "mail -s shoplake ops@example.com");
+  EXPECT_EQ(project.notify.timeout_seconds, 5);
   EXPECT_THROW(project.PathOf("nope"), Error);
+  // workflow.bindings: the file's entries replace or add to the defaults.
+  EXPECT_EQ(project.bindings.at("IngestFunctionArn"), "shoplake:echo");
+  EXPECT_EQ(project.bindings.at("BucketName"), "shop-exports");
+  EXPECT_EQ(project.bindings.at("TransformFunctionArn"), "shoplake:transform");
+}
+
+TEST(Project, BindsThePipelinesVariablesByDefault) {
+  Project project = ParseProject("name: demo\n", "/tmp/demo/shoplake.yaml");
+  std::map<std::string, std::string> expected = {
+      {"IngestFunctionArn", "shoplake:ingest"}, {"TransformFunctionArn", "shoplake:transform"},
+      {"CrawlFunctionArn", "shoplake:crawl"},   {"ViewsFunctionArn", "shoplake:views"},
+      {"ReportFunctionArn", "shoplake:report"}, {"NotifyFunctionArn", "shoplake:notify"}};
+  EXPECT_EQ(project.bindings, expected);
+  EXPECT_EQ(DiscoverProject("/").bindings, expected);
 }
 
 class ProjectDiscovery : public ::testing::Test {

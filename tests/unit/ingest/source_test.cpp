@@ -23,6 +23,7 @@
 #include "ingest/retry.h"
 #include "lake/local_store.h"
 #include "simulate/bucket_server.h"
+#include "support/loopback_server.h"
 #include "support/temp_folder.h"
 
 namespace shoplake::ingest {
@@ -35,6 +36,7 @@ using simulate::BucketServerOptions;
 
 // --- Helpers ------------------------------------------------------------------------
 
+using shoplake::testing::LoopbackServer;
 using shoplake::testing::TempFolder;
 
 //! Sets (or with nullptr unsets) an environment variable for one scope.
@@ -418,36 +420,6 @@ TEST_F(GcsSourceTest, TheIngestorCopiesEverythingThroughFaults) {
 }
 
 // --- GCS credentials, against a stand-in that wants a bearer token --------------------
-
-class LoopbackServer {
- public:
-  LoopbackServer() {
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    if (port_ <= 0) throw std::runtime_error("cannot bind");
-    // The port already listens: clients may connect before the accept loop runs.
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~LoopbackServer() {
-    // stop() is a no-op until the accept loop has started.
-    for (int i = 0; i < 5000 && !server_.is_running(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    server_.stop();
-    thread_.join();
-  }
-  LoopbackServer(const LoopbackServer&) = delete;
-  LoopbackServer& operator=(const LoopbackServer&) = delete;
-  httplib::Server& server() { return server_; }
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-};
 
 TEST(GcsCredentials, ATokenIsSentAsBearerAndARefusalSaysWhatToSet) {
   httplib::Server* raw = nullptr;
