@@ -82,6 +82,8 @@ void AddWorkflowCommand(CLI::App& app, Context& context);
 void AddRunCommand(CLI::App& app, Context& context);
 //! `report`: the dashboard (pipeline/dashboard.yaml) as one self-contained HTML file.
 void AddReportCommand(CLI::App& app, Context& context);
+//! `serve`: the local web app (live dashboard, tables, SQL, executions, /metrics).
+void AddServeCommand(CLI::App& app, Context& context);
 //! `simulate serve`, added under the `simulate` verb by AddSimulateCommand.
 void AddSimulateServeCommand(CLI::App& simulate, Context& context);
 

@@ -60,6 +60,7 @@ int Run(int argc, char** argv) {
   AddWorkflowCommand(app, context);
   AddRunCommand(app, context);
   AddReportCommand(app, context);
+  AddServeCommand(app, context);
 
   try {
     app.parse(argc, argv);

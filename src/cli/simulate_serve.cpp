@@ -2,57 +2,20 @@
 // SIGINT or SIGTERM. Prints the endpoint and the STORAGE_EMULATOR_HOST line on stdout first,
 // so scripts and people can point a client at it.
 #include <fmt/core.h>
-#include <pthread.h>
-#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <memory>
 
 #include "cli/context.h"
+#include "cli/signals.h"
 #include "common/error.h"
 #include "simulate/bucket_server.h"
 
 namespace shoplake::cli {
 namespace {
-
-//! Blocks SIGINT and SIGTERM in this thread (and the threads it starts afterwards) for its
-//! lifetime, so the signals queue up for Wait() instead of killing the process mid-request.
-class BlockedStopSignals {
- public:
-  BlockedStopSignals() {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGTERM);
-    int err = pthread_sigmask(SIG_BLOCK, &set_, &previous_);
-    if (err != 0) {
-      throw Error(ErrorCode::kInternal, std::string("cannot block signals: ") + std::strerror(err));
-    }
-  }
-  ~BlockedStopSignals() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
-  BlockedStopSignals(const BlockedStopSignals&) = delete;
-  BlockedStopSignals& operator=(const BlockedStopSignals&) = delete;
-
-  //! Returns the signal that arrived.
-  int Wait() const {
-    for (;;) {
-      int signal = 0;
-      int err = sigwait(&set_, &signal);
-      if (err == 0) return signal;
-      if (err != EINTR) {
-        throw Error(ErrorCode::kInternal, std::string("sigwait failed: ") + std::strerror(err));
-      }
-    }
-  }
-
- private:
-  sigset_t set_{};
-  sigset_t previous_{};
-};
 
 struct ServeFlags {
   std::string root;

@@ -28,6 +28,7 @@
 
 #include "common/error.h"
 #include "common/hash.h"
+#include "common/http_server.h"
 #include "common/uri.h"
 
 namespace shoplake::simulate {
@@ -316,19 +317,10 @@ std::string_view RawPath(const std::string& target) {
 // --- The server -----------------------------------------------------------------------
 
 struct BucketServer::Impl {
-  //! httplib's Server leaves a bound socket open when it never listened; this closes it.
-  class Server : public httplib::Server {
-   public:
-    void CloseListeningSocket() {
-      socket_t sock = svr_sock_.exchange(INVALID_SOCKET);
-      if (sock != INVALID_SOCKET) ::close(sock);
-    }
-  };
-
   BucketServerOptions options;
   fs::path root;  //!< canonical
   int port = 0;
-  Server server;
+  HttpServer server;
   ChecksumCache checksums;
 
   std::mutex fault_mutex;
@@ -760,10 +752,6 @@ BucketServer::BucketServer(BucketServerOptions options)
     throw Error(ErrorCode::kUsage, "not a valid bucket name", b,
                 "use 3-63 lowercase letters, digits, '-', '_' or '.', e.g. shop-exports");
   }
-  if (o.port < 0 || o.port > 65535) {
-    throw Error(ErrorCode::kUsage, "port out of range", std::to_string(o.port),
-                "use 0 (any free port) up to 65535");
-  }
   if (o.faults.fail_first_requests < 0 || o.faults.latency.count() < 0) {
     throw Error(ErrorCode::kUsage, "fault settings must not be negative");
   }
@@ -776,19 +764,7 @@ BucketServer::BucketServer(BucketServerOptions options)
   });
   server.set_logger(
       [&impl](const httplib::Request& req, const httplib::Response& res) { impl.Log(req, res); });
-  if (o.port == 0) {
-    impl.port = server.bind_to_any_port(o.host);
-    if (impl.port <= 0) {
-      throw Error(ErrorCode::kIo, "cannot bind a free port", o.host,
-                  "check that the host is an address of this machine");
-    }
-  } else {
-    if (!server.bind_to_port(o.host, o.port)) {
-      throw Error(ErrorCode::kIo, "cannot bind the port", o.host + ":" + std::to_string(o.port),
-                  "is another server using it? pass --port 0 to pick a free one");
-    }
-    impl.port = o.port;
-  }
+  impl.port = server.Bind(o.host, o.port);
 }
 
 BucketServer::~BucketServer() {
@@ -810,13 +786,7 @@ void BucketServer::Run() { impl_->Serve(); }
 void BucketServer::Stop() {
   Impl& impl = *impl_;
   impl.stop_requested = true;
-  // httplib's stop() does nothing until its accept loop has started, so wait (bounded) for a
-  // Run() that has begun to get there.
-  auto deadline = Clock::now() + std::chrono::seconds(10);
-  while (impl.serving && !impl.server.is_running() && Clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  if (impl.server.is_running()) impl.server.stop();
+  impl.server.StopListening(impl.serving);
   if (impl.thread.joinable() && impl.thread.get_id() != std::this_thread::get_id()) {
     impl.thread.join();
   }
