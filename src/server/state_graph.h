@@ -1,8 +1,8 @@
 // The state machine of a workflow execution drawn as the Step Functions console draws it:
-// the definition's top-level states as boxes, its transitions as arrows, each state
-// coloured by what happened to it in that execution. The C++ side lays the graph out in
-// layers (a state one below the first state that leads to it) and writes a Vega-Lite spec;
-// the page draws it like any dashboard chart.
+// the definition's states as boxes (those of Parallel branches and Map iterations under their
+// parent), its transitions as arrows, each state coloured by what happened to it in that
+// execution. The C++ side lays the graph out in layers (a state one below the first state
+// that leads to it) and writes a Vega-Lite spec; the page draws it like any dashboard chart.
 //
 // Thread safety: free functions of their arguments.
 #pragma once
@@ -22,9 +22,13 @@ namespace shoplake::server {
 std::map<std::string, std::string> StateOutcomes(const std::vector<workflow::HistoryEvent>& events,
                                                  const std::string& execution_status);
 
-//! A Vega-Lite spec drawing `definition`'s top-level States (Next, Default, Choices and
-//! Catch transitions) with `outcomes`' colours; its data lists every state as
-//! {"state", "type", "outcome", "x", "y"}. Branches of Parallel and Map states are not drawn.
+//! A Vega-Lite spec drawing `definition`'s States (Next, Default, Choices and Catch
+//! transitions) with `outcomes`' colours; its data lists every state as
+//! {"state", "type", "outcome", "x", "y"}, every transition as {"from", "to", "kind", "x",
+//! "y", "x2", "y2"}. The states of a Parallel's branches and of a Map's item processor are
+//! drawn too, named "Parent/State", in rows under their parent within its layer, with a
+//! "branch" transition from the parent to each inner StartAt; their colour is their name's
+//! outcome (events do not say which iteration: a state failed in any is "failed").
 nlohmann::ordered_json StateGraphSpec(const nlohmann::json& definition,
                                       const std::map<std::string, std::string>& outcomes);
 

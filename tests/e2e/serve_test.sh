@@ -120,7 +120,8 @@ assert_contains "$(cat "$SCRATCH/body")" '<td>TaskStateCaught</td><td>Work</td>'
 assert_eq "$(get "execution?arn=nope")" 404 "an unknown execution"
 assert_eq "$(get sql)" 200 "SQL page"
 
-# /metrics: the catalog's run records, and the queries above (one not-JSON body + 4 refused).
+# /metrics: the catalog's run records, the workflow's state runs, and the queries above (one
+# not-JSON body + 4 refused).
 assert_eq "$(get metrics)" 200 "metrics"
 metrics="$(cat "$SCRATCH/body")"
 assert_contains "$metrics" "shoplake_catalog_tables 3" "tables"
@@ -130,6 +131,16 @@ assert_contains "$metrics" "shoplake_ingest_bytes_total{source=\"shop\"} $ingest
 assert_contains "$metrics" 'shoplake_queries_total{outcome="ok"} 1' "queries answered"
 assert_contains "$metrics" 'shoplake_queries_total{outcome="refused"} 5' "queries refused"
 assert_contains "$metrics" "# TYPE shoplake_transform_rows_written_total counter" "types declared"
+# flow1's top-level states, from the workflow history (labels in name order).
+flow="$(sqlite3 "$catalog" "SELECT state_machine FROM workflow_executions WHERE name = 'flow1'")"
+for run in Prepare/succeeded Decide/succeeded Work/caught Broken/failed; do
+  labels="{outcome=\"${run#*/}\",state=\"${run%/*}\",state_machine=\"$flow\"}"
+  assert_contains "$metrics" "shoplake_workflow_state_runs_total$labels 1" "runs of $run"
+  assert_contains "$metrics" "shoplake_workflow_state_duration_seconds_total$labels " "time in $run"
+done
+assert_eq "$(grep -c "^shoplake_workflow_state_runs_total{.*state_machine=\"$flow\"}" <<<"$metrics")" 4 \
+  "Skip and Done never ran"
+assert_contains "$metrics" "# TYPE shoplake_workflow_state_duration_seconds_total counter" "stage durations"
 
 # The live page in a browser: every panel, then the branch filter.
 node "$SHOPLAKE_SOURCE/tests/js/dashboard_browser.mjs" "$url" "$artifacts/dashboard.png" \
