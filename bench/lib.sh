@@ -10,3 +10,21 @@ measure() {
   printf -v "${var}_seconds" '%s' "$s"
   printf -v "${var}_rss_mib" '%s' "$((kb / 1024))"
 }
+
+# enter_bench_project: makes $work/project a project with the pipeline's mappings and views,
+# a local exports folder as source "shop" and its orders and products datasets, and cd's
+# into it. Needs $root (the checkout) and $work.
+enter_bench_project() {
+  mkdir -p "$work/project"
+  cp -r "$root/pipeline" "$work/project/"
+  cat >"$work/project/shoplake.yaml" <<'YAML'
+name: bench
+lake: lake
+sources:
+  shop: {uri: exports}
+datasets:
+  orders: {source: shop, pattern: "orders/*.csv"}
+  products: {source: shop, pattern: "products/*.csv"}
+YAML
+  cd "$work/project"
+}

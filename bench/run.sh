@@ -13,3 +13,4 @@ cmake --build "$root/build-bench" --target bench_hash bench_duckdb_sql
 bash "$root/bench/simulate/run.sh" "$bin"
 bash "$root/bench/ingest/run.sh" "$bin"
 bash "$root/bench/transform/run.sh" "$bin"
+bash "$root/bench/query/run.sh" "$bin"

@@ -14,25 +14,14 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/shoplake-bench-transform.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 orders=${BENCH_ORDERS:-4610000}  # ~10M order lines, all on one day: one file
 
-mkdir -p "$work/project"
-cp -r "$root/pipeline" "$work/project/"
-cat >"$work/project/shoplake.yaml" <<'YAML'
-name: bench
-lake: lake
-sources:
-  shop: {uri: exports}
-datasets:
-  orders: {source: shop, pattern: "orders/*.csv"}
-  products: {source: shop, pattern: "products/*.csv"}
-YAML
-cd "$work/project"
+source "$root/bench/lib.sh"
+enter_bench_project
 "$bin" -q simulate --out exports --days 1 --orders "$orders" --dirty-rate 0.001 --seed 42 >/dev/null
 "$bin" -q ingest "$PWD/exports" --source-name shop --ingest-date 2026-11-27 >/dev/null
 "$bin" -q transform products >/dev/null
 csv="$(ls "$PWD"/lake/raw/shop/ingest_date=2026-11-27/orders/*.csv)"
 csv_bytes=$(stat -c %s "$csv")
 
-source "$root/bench/lib.sh"
 measure ours "$bin" -q transform orders --json
 rows=$(jq '.[0].totals.rows_read' "$work/out")
 written=$(jq '.[0].totals.rows_written' "$work/out")
