@@ -270,16 +270,17 @@ void RunQuery(Context& context, const QueryFlags& flags) {
          {"rows", t.rows},
          {"bytes", t.bytes}});
   }
-  nlohmann::ordered_json record = {{"query_id", id},
-                                   {"sql", sql},
-                                   {"started_at", started_at},
-                                   {"duration_seconds", seconds},
-                                   {"rows", rows},
-                                   {"columns", columns},
-                                   {"as_of", flags.as_of.empty() ? nlohmann::ordered_json(nullptr)
-                                                                 : nlohmann::ordered_json(flags.as_of)},
-                                   {"tables", read},
-                                   {"result", csv_key}};
+  nlohmann::ordered_json record = {
+      {"query_id", id},
+      {"sql", sql},
+      {"started_at", started_at},
+      {"duration_seconds", seconds},
+      {"rows", rows},
+      {"columns", columns},
+      {"as_of",
+       flags.as_of.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(flags.as_of)},
+      {"tables", read},
+      {"result", csv_key}};
   lake.WriteAll("results/" + id + ".json", record.dump(1) + "\n");
   fmt::print(stderr, "query {}: {} rows in {:.3f}s; result {}\n", id, rows, seconds, csv_key);
 }

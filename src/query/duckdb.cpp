@@ -127,7 +127,6 @@ std::string StatementLabel(std::string_view sql) {
   return "SQL: " + std::string(line);
 }
 
-
 std::string DuckDbVersion() { return duckdb_library_version(); }
 
 // Database -------------------------------------------------------------------------

@@ -17,7 +17,6 @@
 namespace shoplake::query {
 namespace {
 
-
 // `sql` without trailing blanks and semicolons, and on its own lines, so it can sit inside
 // COPY (...) even when it ends in a -- comment.
 std::string Embeddable(std::string_view sql) {
@@ -55,21 +54,36 @@ std::string WithoutRepeatedContext(const std::string& message) {
 // "INSERT", "COPY", ... for the refusal of a statement that is not a query.
 std::string StatementKind(duckdb_statement_type type) {
   switch (type) {
-    case DUCKDB_STATEMENT_TYPE_INSERT: return "INSERT";
-    case DUCKDB_STATEMENT_TYPE_UPDATE: return "UPDATE";
-    case DUCKDB_STATEMENT_TYPE_DELETE: return "DELETE";
-    case DUCKDB_STATEMENT_TYPE_COPY: return "COPY";
-    case DUCKDB_STATEMENT_TYPE_CREATE: return "CREATE";
-    case DUCKDB_STATEMENT_TYPE_DROP: return "DROP";
-    case DUCKDB_STATEMENT_TYPE_ALTER: return "ALTER";
-    case DUCKDB_STATEMENT_TYPE_ATTACH: return "ATTACH";
-    case DUCKDB_STATEMENT_TYPE_DETACH: return "DETACH";
-    case DUCKDB_STATEMENT_TYPE_SET: return "SET";
-    case DUCKDB_STATEMENT_TYPE_PRAGMA: return "PRAGMA";
-    case DUCKDB_STATEMENT_TYPE_EXPORT: return "EXPORT";
-    case DUCKDB_STATEMENT_TYPE_LOAD: return "LOAD";
-    case DUCKDB_STATEMENT_TYPE_TRANSACTION: return "transaction";
-    default: return "non-query";
+    case DUCKDB_STATEMENT_TYPE_INSERT:
+      return "INSERT";
+    case DUCKDB_STATEMENT_TYPE_UPDATE:
+      return "UPDATE";
+    case DUCKDB_STATEMENT_TYPE_DELETE:
+      return "DELETE";
+    case DUCKDB_STATEMENT_TYPE_COPY:
+      return "COPY";
+    case DUCKDB_STATEMENT_TYPE_CREATE:
+      return "CREATE";
+    case DUCKDB_STATEMENT_TYPE_DROP:
+      return "DROP";
+    case DUCKDB_STATEMENT_TYPE_ALTER:
+      return "ALTER";
+    case DUCKDB_STATEMENT_TYPE_ATTACH:
+      return "ATTACH";
+    case DUCKDB_STATEMENT_TYPE_DETACH:
+      return "DETACH";
+    case DUCKDB_STATEMENT_TYPE_SET:
+      return "SET";
+    case DUCKDB_STATEMENT_TYPE_PRAGMA:
+      return "PRAGMA";
+    case DUCKDB_STATEMENT_TYPE_EXPORT:
+      return "EXPORT";
+    case DUCKDB_STATEMENT_TYPE_LOAD:
+      return "LOAD";
+    case DUCKDB_STATEMENT_TYPE_TRANSACTION:
+      return "transaction";
+    default:
+      return "non-query";
   }
 }
 
@@ -85,10 +99,10 @@ std::string StatementKind(duckdb_statement_type type) {
 std::optional<std::string> WriteKeyword(std::string_view sql) {
   static const std::regex kFirstWord(R"(^(?:\s|--[^\n]*(?:\n|$)|/\*[\s\S]*?\*/)*([A-Za-z]+))");
   static const std::set<std::string> kWrites = {
-      "INSERT", "UPDATE", "DELETE", "MERGE",   "TRUNCATE", "COPY",       "CREATE",
-      "DROP",   "ALTER",  "ATTACH", "DETACH",  "USE",      "SET",        "RESET",
-      "PRAGMA", "EXPORT", "IMPORT", "LOAD",    "INSTALL",  "CHECKPOINT", "VACUUM",
-      "CALL",   "BEGIN",  "COMMIT", "ROLLBACK", "ABORT",   "START"};
+      "INSERT", "UPDATE", "DELETE", "MERGE",    "TRUNCATE", "COPY",       "CREATE",
+      "DROP",   "ALTER",  "ATTACH", "DETACH",   "USE",      "SET",        "RESET",
+      "PRAGMA", "EXPORT", "IMPORT", "LOAD",     "INSTALL",  "CHECKPOINT", "VACUUM",
+      "CALL",   "BEGIN",  "COMMIT", "ROLLBACK", "ABORT",    "START"};
   std::string text(sql);
   std::smatch match;
   if (!std::regex_search(text, match, kFirstWord)) return std::nullopt;
@@ -101,7 +115,8 @@ std::optional<std::string> WriteKeyword(std::string_view sql) {
 
 // Throws when a file of an old snapshot is gone: the transform deletes the files a commit
 // supersedes, so time travel reaches back only as far as they were kept.
-void CheckFilesKept(lake::Store& lake, const std::string& table, const catalog::Snapshot& snapshot) {
+void CheckFilesKept(lake::Store& lake, const std::string& table,
+                    const catalog::Snapshot& snapshot) {
   for (const auto& f : snapshot.files) {
     if (!lake.Stat(f.key)) {
       throw Error(ErrorCode::kData,
@@ -162,15 +177,17 @@ void QueryEngine::MountNamed(std::string_view sql) {
     }
     it = pending_.erase(it);
   }
-  // In the catalog's order: a view after the views it reads.
-  for (auto it = pending_views_.begin(); it != pending_views_.end();) {
-    std::string name = it->database + "." + it->name;
-    if (!MentionsName(text, Lower(name))) {
-      ++it;
-      continue;
-    }
+  // In the catalog's order: a view after the views it reads. DefineView mounts what the
+  // view names and may take further views off the list, so each definition starts the scan
+  // again rather than keep an iterator into the list.
+  for (;;) {
+    auto it = std::find_if(pending_views_.begin(), pending_views_.end(), [&](const auto& v) {
+      return MentionsName(text, Lower(v.database + "." + v.name));
+    });
+    if (it == pending_views_.end()) break;
     catalog::View view = std::move(*it);
-    it = pending_views_.erase(it);
+    pending_views_.erase(it);
+    std::string name = view.database + "." + view.name;
     try {
       DefineView(view);
     } catch (const Error& e) {
@@ -199,8 +216,8 @@ void QueryEngine::DefineView(const catalog::View& view) {
   duckdb_destroy_extracted(&statements);
   if (count > 1) {
     throw Error(ErrorCode::kConfig,
-                "holds " + std::to_string(count) + " statements; a view file holds one",
-                view.file, "keep only the CREATE OR REPLACE VIEW " + view.name);
+                "holds " + std::to_string(count) + " statements; a view file holds one", view.file,
+                "keep only the CREATE OR REPLACE VIEW " + view.name);
   }
   MountNamed(view.sql);
   try {

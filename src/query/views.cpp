@@ -15,7 +15,6 @@ namespace shoplake::query {
 namespace {
 namespace fs = std::filesystem;
 
-
 // `sql` without its -- comments, lower case and without double quotes: the text in which to
 // look for the views a view reads. (A "--" inside a string literal would cut the line short;
 // views have no reason to hold one.)
@@ -25,7 +24,8 @@ std::string SearchableText(const std::string& sql) {
   for (size_t i = 0; i < sql.size(); ++i) {
     if (!comment && sql.compare(i, 2, "--") == 0) comment = true;
     if (sql[i] == '\n') comment = false;
-    if (!comment && sql[i] != '"') out += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i])));
+    if (!comment && sql[i] != '"')
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i])));
   }
   return out;
 }
@@ -55,8 +55,8 @@ catalog::View ReadViewFile(const fs::path& path, const fs::path& root) {
   view.name = Lower(match[3].str());
   if (view.name != Lower(stem)) {
     throw Error(ErrorCode::kConfig,
-                "the file defines view " + view.database + "." + view.name +
-                    ", but is named " + path.filename().string(),
+                "the file defines view " + view.database + "." + view.name + ", but is named " +
+                    path.filename().string(),
                 view.file, "name the file " + view.name + ".sql, or the view " + stem);
   }
   return view;
@@ -72,7 +72,8 @@ std::vector<catalog::View> LoadViews(const fs::path& dir, const fs::path& root) 
   }
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".sql") files.push_back(entry.path());
+    if (entry.is_regular_file() && entry.path().extension() == ".sql")
+      files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
 

@@ -2,7 +2,6 @@
 // leftover file its snapshot does not list) reads exactly the snapshot's rows; errors keep
 // DuckDB's caret once and suggest the nearest catalog table.
 #include "query/engine.h"
-#include "query/views.h"
 
 #include <gtest/gtest.h>
 
@@ -14,6 +13,7 @@
 #include "common/error.h"
 #include "common/sqlite.h"
 #include "lake/local_store.h"
+#include "query/views.h"
 #include "support/temp_folder.h"
 
 namespace shoplake::query {
@@ -241,7 +241,8 @@ TEST_F(ViewsTest, AViewComesAfterTheViewsItReads) {
   // Alphabetically a < b < c, but a reads c which reads b.
   Write("a.sql", "-- totals\nCREATE OR REPLACE VIEW shop.a AS SELECT sum(n) AS n FROM shop.c");
   Write("b.sql", "CREATE VIEW shop.b AS SELECT qty AS n FROM shop.items");
-  Write("c.sql", "/* doubled */ create or replace view \"shop\".\"c\" as SELECT 2 * n AS n FROM shop.b");
+  Write("c.sql",
+        "/* doubled */ create or replace view \"shop\".\"c\" as SELECT 2 * n AS n FROM shop.b");
   auto views = LoadViews(dir(), folder_.path());
   EXPECT_EQ(Names(views), "b c a");
   EXPECT_EQ(views[0].file, "views/b.sql");
