@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
 # CSV -> Parquet throughput of `shoplake transform orders` (every mapping rule on: casts,
 # not_null, min, accepted_values, regex, max_length, references, dedup on the primary key,
-# partitions) against DuckDB's own COPY (SELECT * FROM read_csv(...)) TO ... (FORMAT
-# parquet) of the same 10M-line file, in the same run; rows/s, MB/s and peak memory.
+# partitions, rejects with their lines) against DuckDB's own COPY (SELECT * FROM
+# read_csv(...)) TO ... (FORMAT parquet) of the same 10M-line file, in the same run; rows/s,
+# MB/s and peak memory, and where the transform spends its time.
 # Usage: bench/transform/run.sh [path/to/shoplake] [bench_duckdb_sql]
 # Writes bench/transform/results.md.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 bin="$(realpath "${1:-$root/build/shoplake}")"
-peer="${2:-$root/build-bench/bench/bench_duckdb_sql}"
+peer="$(realpath "${2:-$root/build-bench/bench/bench_duckdb_sql}")"
 [[ -x "$peer" ]] || { echo "bench: build the peer first (make bench does): $peer" >&2; exit 2; }
 work="$(mktemp -d "${TMPDIR:-/tmp}/shoplake-bench-transform.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 orders=${BENCH_ORDERS:-4610000}  # ~10M order lines, all on one day: one file
+
+# What else runs on the machine: the numbers depend on it (the peer runs in the same window).
+load() { cut -d' ' -f1 /proc/loadavg; }
+busy() {  # the busiest other processes, as "name (cpu%)"
+  ps -eo pcpu=,comm= --sort=-pcpu | awk '$1 > 5 {printf "%s%s (%s%%)", n++ ? ", " : "", $2, $1}'
+}
+load_start=$(load)
+busy_start="$(busy)"
 
 source "$root/bench/lib.sh"
 enter_bench_project
@@ -21,28 +30,63 @@ enter_bench_project
 "$bin" -q transform products >/dev/null
 csv="$(ls "$PWD"/lake/raw/shop/ingest_date=2026-11-27/orders/*.csv)"
 csv_bytes=$(stat -c %s "$csv")
+# The types the transform reads the file with, from its plan: the peer reads with the same.
+plan="$("$bin" transform orders --dry-run)"
+types="$(grep -o "columns = {[^}]*}" <<<"$plan" | head -1)"
+formats="$(grep -oE "(timestampformat|dateformat) = '[^']*'" <<<"$plan" | sort -u | paste -sd, -)"
 
-measure ours "$bin" -q transform orders --json
+measure ours "$bin" -v transform orders --json
+cp "$work/err" "$work/ours.err"
 rows=$(jq '.[0].totals.rows_read' "$work/out")
 written=$(jq '.[0].totals.rows_written' "$work/out")
 parquet_bytes=$(du -cb lake/processed/shop/order_lines | tail -1 | cut -f1)
 
-columns="$(head -1 "$csv" | tr ',' '\n' | sed "s/.*/'&': 'VARCHAR'/" | paste -sd, -)"
-measure peer "$peer" "COPY (SELECT * FROM read_csv('$csv', header = true, delim = ',', quote = '\"',
-  escape = '\"', ignore_errors = true)) TO '$work/peer.parquet' (FORMAT parquet, COMPRESSION zstd)"
+# rows_of FILE: the rows of a Parquet file, counted by the peer.
+rows_of() {
+  "$peer" "COPY (SELECT count(*) FROM '$1') TO '$work/count.csv' (HEADER false)" >/dev/null
+  cat "$work/count.csv"
+}
+# DuckDB's own typed copy: the same explicit types, its rejects tables taking the rows that
+# do not parse or cast (no rules, no duplicates, no partitions, no line numbers).
+measure peer "$peer" "COPY (SELECT * FROM read_csv('$csv', $types, header = true, delim = ',',
+  quote = '\"', escape = '\"', nullstr = [''], ${formats:+$formats, }auto_detect = false,
+  store_rejects = true)) TO '$work/peer.parquet' (FORMAT parquet, COMPRESSION zstd)"
+peer_rows=$(rows_of "$work/peer.parquet")
+# The command as the issue names it: types guessed by DuckDB's sniffer, bad rows skipped by
+# ignore_errors. DuckDB 1.4.4 then loses whole chunks of good rows (see its row count).
+measure sniffed "$peer" "COPY (SELECT * FROM read_csv('$csv', header = true, delim = ',',
+  quote = '\"', escape = '\"', ignore_errors = true)) TO '$work/sniffed.parquet'
+  (FORMAT parquet, COMPRESSION zstd)"
+sniffed_rows=$(rows_of "$work/sniffed.parquet")
+load_end=$(load)
+busy_end="$(busy)"
 
 ratio=$(echo "scale=2; $peer_seconds / $ours_seconds" | bc)
+row() {  # row WHAT SECONDS ROWS_WRITTEN RSS_MIB
+  echo "| $1 | $2 | $3 | $(echo "$rows / $2" | bc) | $(echo "scale=1; $csv_bytes / 1000000 / $2" | bc) | $4 |"
+}
 {
   echo "# Transform benchmark"
   echo
   echo "Command: \`bench/transform/run.sh\` (\`make bench\`), $(date -u +%Y-%m-%d), $(nproc) cores,"
   echo "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1). One orders file of $rows rows,"
   echo "$csv_bytes bytes (\`shoplake simulate --days 1 --orders $orders --dirty-rate 0.001\`)."
+  echo "rows/s and MB/s are of the file's rows and bytes (what each one reads)."
   echo
-  echo "| what | seconds | rows/s | MB/s of CSV | peak RSS MiB |"
-  echo "|---|---|---|---|---|"
-  echo "| shoplake transform orders (all rules, dedup, references, year/month partitions, rejects; $written rows written, $parquet_bytes bytes of Parquet) | $ours_seconds | $(echo "$rows / $ours_seconds" | bc) | $(echo "scale=1; $csv_bytes / 1000000 / $ours_seconds" | bc) | $ours_rss_mib |"
-  echo "| DuckDB: COPY (SELECT * FROM read_csv(...)) TO ... (FORMAT parquet, COMPRESSION zstd) | $peer_seconds | $(echo "$rows / $peer_seconds" | bc) | $(echo "scale=1; $csv_bytes / 1000000 / $peer_seconds" | bc) | $peer_rss_mib |"
+  echo "| what | seconds | rows written | rows/s | MB/s of CSV | peak RSS MiB |"
+  echo "|---|---|---|---|---|---|"
+  row "shoplake transform orders (all rules, dedup, references, year/month partitions, rejects with lines; $parquet_bytes bytes of Parquet)" "$ours_seconds" "$written" "$ours_rss_mib"
+  row "DuckDB: COPY (SELECT * FROM read_csv(..., the same types, store_rejects = true)) TO ... (FORMAT parquet, COMPRESSION zstd)" "$peer_seconds" "$peer_rows" "$peer_rss_mib"
+  row "DuckDB, the command as the issue wrote it: read_csv(..., ignore_errors = true), types sniffed" "$sniffed_seconds" "$sniffed_rows" "$sniffed_rss_mib"
   echo
-  echo "Ratio (DuckDB time / shoplake time, 1.0 = as fast as DuckDB's plain copy): **$ratio**"
+  echo "Ratio (DuckDB's typed copy's time / shoplake's time, 1.0 = as fast): **$ratio**"
+  echo
+  echo "Where the transform's time goes (\`shoplake -v transform\`; CPU is every thread's):"
+  echo
+  echo "| step | seconds | CPU seconds |"
+  echo "|---|---|---|"
+  sed -n 's/.*transform orders: \(.*\) in \([0-9.]*\)s (\([0-9.]*\)s CPU).*/| \1 | \2 | \3 |/p' "$work/ours.err"
+  echo
+  echo "Load average when the run started and ended: $load_start, $load_end."
+  echo "Other busy processes at the start: ${busy_start:-none}; at the end: ${busy_end:-none}."
 } | tee "$root/bench/transform/results.md"

@@ -2,9 +2,9 @@
 // Glue ETL job does, with every refused row accounted for.
 //
 // One run: take the raw files the dataset's bookmark has not seen (all with full_refresh),
-// parse them with DuckDB's CSV reader (explicit dialect, every column as text, structural
-// errors captured in its rejects tables), cast and check every column against the mapping
-// in one SQL pass, drop duplicates on the primary key (the latest ingested file wins),
+// parse them with DuckDB's CSV reader in parallel (explicit dialect and types; records that
+// do not parse or cast captured in its rejects tables) and check every rule in the same
+// pass (transform/parse.h), drop duplicates on the primary key (the latest ingested file wins),
 // write zstd Parquet for the partitions the new rows touch, and commit in one catalog
 // transaction: the table's new snapshot, the bookmark, and the counts per file (rows read =
 // written + rejected + duplicates dropped). Refused rows go to rejects/<table>/run_id=<id>/
@@ -33,6 +33,9 @@ struct TransformOptions {
   double max_reject_rate = 0.05;  //!< fail when rejected / read exceeds it
   int threads = 0;                //!< DuckDB threads; 0: one per core
   std::string run_id;             //!< empty: a new one
+  //! read_csv's buffer_size in bytes; 0: DuckDB's default. Smaller buffers cut a file into
+  //! more pieces parsed side by side (tests use them to check lines across the pieces).
+  int64_t csv_buffer_size = 0;
 };
 
 //! What one raw file gave.
@@ -64,6 +67,9 @@ struct TransformResult {
   std::vector<FileCounts> files;
   FileCounts totals;  //!< raw_key empty
   std::vector<Reject> rejects;
+  //! Every refused row's line was confirmed by reading it back from its file (false: the
+  //! lines may be off; the run says so in a warning).
+  bool lines_confirmed = true;
   bool committed = false;         //!< a new snapshot was committed
   int64_t snapshot_id = 0;        //!< the table's current snapshot after the run
   uint64_t table_rows = 0;        //!< rows in the table after the run

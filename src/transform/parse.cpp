@@ -1,0 +1,530 @@
+// The parse of a transform run (see parse.h).
+#include "transform/parse.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <optional>
+#include <set>
+
+#include "common/error.h"
+#include "common/files.h"
+#include "transform/raw_lines.h"
+#include "transform/rules.h"
+
+namespace shoplake::transform {
+namespace {
+
+using query::QuoteIdentifier;
+using query::QuoteLiteral;
+
+// How the work file is compressed: not at all. It is written once and read a few times
+// within the run, from the page cache; compressing it costs more CPU than it saves.
+constexpr const char* kWorkCompression = "uncompressed";
+
+std::string CharLiteral(char c) { return QuoteLiteral(std::string(1, c)); }
+
+uint64_t ToU64(const std::optional<std::string>& text) { return text ? std::stoull(*text) : 0; }
+
+// "TOO MANY COLUMNS" -> "csv:too_many_columns".
+std::string CsvRule(std::string type) {
+  for (auto& ch : type)
+    ch = ch == ' ' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return "csv:" + type;
+}
+
+// True when DuckDB writes the rows of `copy` (a COPY statement) in the order its query
+// yields them: a BATCH_COPY_TO_FILE plan. The line numbers rest on it.
+bool KeepsOrder(query::Connection& conn, const std::string& copy) {
+  for (const auto& r : conn.Query("EXPLAIN " + copy).Rows()) {
+    for (const auto& cell : r) {
+      if (cell && cell->find("BATCH_COPY_TO_FILE") != std::string::npos) return true;
+    }
+  }
+  return false;
+}
+
+// One error the reader found in a record.
+struct CsvError {
+  uint64_t byte = 0;   // where DuckDB places the record (on its first line)
+  std::string column;  // the source column; empty for whole-record errors
+  std::string type;    // DuckDB's error type: CAST, TOO MANY COLUMNS, ...
+  std::string message;
+  std::string raw;  // the record's text
+};
+
+// One rule a parsed row breaks.
+struct RuleViolation {
+  std::string column, rule, message, value;
+};
+
+}  // namespace
+
+void InsertRows(query::Connection& conn, const std::string& table, size_t width,
+                const std::vector<query::Parameter>& values) {
+  constexpr size_t kRowsPerStatement = 256;
+  auto statement = [&](size_t rows) {
+    std::string sql = "INSERT INTO " + table + " VALUES ";
+    for (size_t r = 0, n = 1; r < rows; ++r) {
+      sql += r ? ", (" : "(";
+      for (size_t c = 0; c < width; ++c, ++n) sql += (c ? ", $" : "$") + std::to_string(n);
+      sql += ")";
+    }
+    return conn.Prepare(sql);
+  };
+  size_t rows = values.size() / width;
+  std::optional<query::PreparedStatement> full;
+  conn.Execute("BEGIN");
+  for (size_t done = 0; done < rows;) {
+    size_t n = std::min(kRowsPerStatement, rows - done);
+    auto first = values.begin() + static_cast<std::ptrdiff_t>(done * width);
+    std::vector<query::Parameter> batch(first, first + static_cast<std::ptrdiff_t>(n * width));
+    if (n == kRowsPerStatement) {
+      if (!full) full.emplace(statement(n));
+      full->Execute(batch);
+    } else {
+      statement(n).Execute(batch);
+    }
+    done += n;
+  }
+  conn.Execute("COMMIT");
+}
+
+// A refused record read back from its raw text: a row a rule refused (a violator), or a
+// record the reader refused for a cast error alone.
+struct Parse::RereadRecord {
+  const InputFile* file = nullptr;
+  uint64_t line = 0, end_line = 0;
+  uint64_t rid = 0;  // violators: the row's place in the parse
+  bool violator = false;
+  std::string text;                       // the raw record
+  std::vector<CsvError> cast_errors;      // records refused for a cast
+  std::vector<RuleViolation> violations;  // violators: what the parse found
+};
+
+Parse::Parse(const Mapping& mapping, std::vector<InputFile> files,
+             std::map<std::string, std::string> reference_tables, std::string work_folder,
+             int64_t csv_buffer_size)
+    : mapping_(mapping),
+      files_(std::move(files)),
+      reference_tables_(std::move(reference_tables)),
+      work_folder_(std::move(work_folder)),
+      parsed_path_(work_folder_ + "/parsed.parquet"),
+      csv_buffer_size_(csv_buffer_size) {
+  // The reader casts a column itself unless it cannot as the mapping says: a timestamp
+  // (date) whose format is not the one read_csv takes for all of them (the first formatted
+  // one's), or a source two columns share. Those are read as text and cast in SQL, where a
+  // failed cast is a rule of its own ("type").
+  std::map<std::string, int> uses;
+  for (const auto& c : mapping_.columns) ++uses[c.source];
+  bool timestamp_chosen = false, date_chosen = false;
+  for (const auto& c : mapping_.columns) {
+    if (c.format.empty()) continue;
+    if (c.type == ColumnType::kTimestamp && !timestamp_chosen) {
+      timestamp_format_ = c.format;
+      timestamp_chosen = true;
+    } else if (c.type == ColumnType::kDate && !date_chosen) {
+      date_format_ = c.format;
+      date_chosen = true;
+    }
+  }
+  for (const auto& c : mapping_.columns) {
+    bool reader = uses[c.source] == 1;
+    if (c.type == ColumnType::kTimestamp) reader = reader && c.format == timestamp_format_;
+    if (c.type == ColumnType::kDate) reader = reader && c.format == date_format_;
+    by_reader_.push_back(reader);
+    reader_types_.push_back(reader ? SqlType(c) : "VARCHAR");
+    typed_values_.push_back(reader ? QuoteIdentifier(c.source) : CastExpr(c));
+    typed_columns_.push_back(typed_values_.back() + " AS " + QuoteIdentifier(c.name));
+  }
+
+  // The refused rows: those breaking a rule, and those naming an unknown key, with only the
+  // columns that say which and why (every column of every row would cost more to read).
+  std::vector<std::string> reference_columns, reference_fails;
+  for (const auto& c : mapping_.columns) {
+    if (!c.references) continue;
+    reference_columns.push_back(QuoteIdentifier(c.name));
+    reference_fails.push_back(QuoteIdentifier(c.name) + " NOT IN (SELECT k FROM " +
+                              reference_tables_.at(c.name) + ")");
+  }
+  refused_sql_ =
+      "CREATE OR REPLACE TEMP TABLE refused AS SELECT __file, __rid, __violations, __hash";
+  for (const auto& c : reference_columns) refused_sql_ += ", " + c;
+  refused_sql_ += " FROM parsed WHERE NOT __ok";
+  for (const auto& f : reference_fails) refused_sql_ += " OR " + f;
+
+  // What each refused row breaks, in the order of the mapping's rules, references last.
+  violations_sql_ =
+      "SELECT __file, __rid, i, v.\"column\", v.rule, v.message, v.value FROM (SELECT __file, "
+      "__rid, generate_subscripts(__violations, 1) AS i, unnest(__violations) AS v FROM "
+      "refused)";
+  for (size_t i = 0; i < mapping_.columns.size(); ++i) {
+    const ColumnSpec& c = mapping_.columns[i];
+    if (!c.references) continue;
+    std::string name = QuoteIdentifier(c.name);
+    violations_sql_ += " UNION ALL SELECT __file, __rid, " + std::to_string(1000000 + i) + ", " +
+                       QuoteLiteral(c.name) + ", 'references', " +
+                       QuoteLiteral(ReferenceMessage(c)) + ", CAST(" + name +
+                       " AS VARCHAR) FROM refused WHERE " + name + " NOT IN (SELECT k FROM " +
+                       reference_tables_.at(c.name) + ")";
+  }
+  violations_sql_ += " ORDER BY __file, __rid, i";
+}
+
+std::string Parse::ReadCsv(const std::string& from, const std::vector<std::string>& types,
+                           bool parallel, const std::string& rejects) const {
+  std::vector<std::string> columns, nulls;
+  for (size_t i = 0; i < mapping_.columns.size(); ++i) {
+    columns.push_back(QuoteLiteral(mapping_.columns[i].source) + ": " + QuoteLiteral(types[i]));
+  }
+  for (const auto& n : mapping_.csv.null_strings) nulls.push_back(QuoteLiteral(n));
+  std::string sql = "read_csv(" + from + ", columns = {" + Join(columns, ", ") +
+                    "}, header = " + (mapping_.csv.header ? "true" : "false") +
+                    ", delim = " + CharLiteral(mapping_.csv.delimiter) +
+                    ", quote = " + CharLiteral(mapping_.csv.quote) +
+                    ", escape = " + CharLiteral(mapping_.csv.escape) + ", nullstr = [" +
+                    Join(nulls, ", ") + "], encoding = " + QuoteLiteral(mapping_.csv.encoding);
+  if (!timestamp_format_.empty()) sql += ", timestampformat = " + QuoteLiteral(timestamp_format_);
+  if (!date_format_.empty()) sql += ", dateformat = " + QuoteLiteral(date_format_);
+  if (csv_buffer_size_ > 0) sql += ", buffer_size = " + std::to_string(csv_buffer_size_);
+  return sql +
+         ", auto_detect = false, strict_mode = true, null_padding = false,"
+         " hive_partitioning = false, filename = '__file', parallel = " +
+         (parallel ? "true" : "false") +
+         ", store_rejects = true, rejects_table = " + QuoteLiteral(rejects) +
+         ", rejects_scan = " + QuoteLiteral(rejects + "_scans") + ")";
+}
+
+std::string Parse::CopySql(bool parallel, const std::string& rejects) const {
+  std::vector<Check> checks = Checks(
+      mapping_, [&](size_t i) { return ParseExprs(mapping_.columns[i], by_reader_[i]); },
+      reference_tables_, false);
+  std::vector<std::string> paths;
+  for (const auto& f : files_) paths.push_back(QuoteLiteral(f.path));
+  // Only a refused row keeps what it breaks, and a hash of its typed values to recognize it
+  // by when its line is read back.
+  return "COPY (SELECT __file, " + Join(typed_columns_, ", ") +
+         ", __ok, CASE WHEN __ok THEN NULL ELSE " + ViolationsExpr(checks) +
+         " END AS __violations, CASE WHEN __ok THEN NULL ELSE hash(" + Join(typed_values_, ", ") +
+         ") END AS __hash FROM (SELECT *, " + OkExpr(checks) + " AS __ok FROM " +
+         ReadCsv("[" + Join(paths, ", ") + "]", reader_types_, parallel, rejects) + ")) TO " +
+         QuoteLiteral(parsed_path_) + " (FORMAT parquet, COMPRESSION " + kWorkCompression + ")";
+}
+
+std::vector<std::string> Parse::Plan() const { return {CopySql(true, "csv_errors"), refused_sql_}; }
+
+std::map<std::string, ParsedFile> Parse::Run(query::Connection& conn, int threads,
+                                             std::vector<Reject>& rejects,
+                                             const std::function<void(const char*)>& step) {
+  std::map<std::string, ParsedFile> files;
+  size_t first_reject = rejects.size();
+  lines_confirmed_ = RunOnce(conn, threads, true, files, rejects, step);
+  if (lines_confirmed_) return files;
+  spdlog::warn(
+      "transform {}: not every line of the parallel parse could be confirmed; "
+      "parsing again with one thread per file",
+      mapping_.dataset);
+  files.clear();
+  rejects.resize(first_reject);
+  lines_confirmed_ = RunOnce(conn, threads, false, files, rejects, step);
+  if (!lines_confirmed_) {
+    spdlog::warn("transform {}: reject line numbers may be off", mapping_.dataset);
+  }
+  return files;
+}
+
+bool Parse::RunOnce(query::Connection& conn, int threads, bool parallel,
+                    std::map<std::string, ParsedFile>& counts, std::vector<Reject>& rejects,
+                    const std::function<void(const char*)>& step) {
+  std::string errors_table = parallel ? "csv_errors" : "csv_errors_serial";
+  std::string copy = CopySql(parallel, errors_table);
+  if (KeepsOrder(conn, copy)) {
+    conn.Execute(copy);
+  } else {
+    // Not a plan that keeps the rows' order (a DuckDB that plans differently): one thread
+    // keeps it.
+    spdlog::warn("transform {}: DuckDB would not keep the rows' order; parsing on one thread",
+                 mapping_.dataset);
+    conn.Execute("SET threads = 1");
+    conn.Execute(copy);
+    conn.Execute("SET threads = " + std::to_string(threads));
+  }
+  conn.Execute(
+      "CREATE OR REPLACE TEMP VIEW parsed AS SELECT * EXCLUDE (file_row_number),"
+      " file_row_number AS __rid FROM read_parquet(" +
+      QuoteLiteral(parsed_path_) + ", file_row_number = true)");
+  step("parse");
+
+  // Rows of one file are contiguous, and the files come in order.
+  std::map<std::string, std::pair<uint64_t, uint64_t>> good_range;  // path -> (first, count)
+  uint64_t next_first = 0;
+  for (const auto& r : conn.Query("SELECT __file, min(__rid), count(*), max(__rid) FROM parsed"
+                                  " GROUP BY ALL ORDER BY 2")
+                           .Rows()) {
+    uint64_t first = ToU64(r[1]), count = ToU64(r[2]), last = ToU64(r[3]);
+    if (first != next_first || last - first + 1 != count) {
+      throw Error(ErrorCode::kInternal, "rows of one file are not contiguous", r[0].value_or(""));
+    }
+    next_first = last + 1;
+    good_range[r[0].value_or("")] = {first, count};
+  }
+
+  // Records the reader refused (a record may carry several errors), by file and record.
+  std::map<std::string, std::map<uint64_t, std::vector<CsvError>>> csv_errors;
+  for (const auto& r :
+       conn.Query("SELECT s.file_path, e.line, e.line_byte_position, e.column_name,"
+                  " CAST(e.error_type AS VARCHAR), e.error_message, e.csv_line FROM " +
+                  errors_table + " e JOIN " + errors_table + "_scans s USING (scan_id, file_id)")
+           .Rows()) {
+    uint64_t line = ToU64(r[1]);
+    csv_errors[r[0].value_or("")][mapping_.csv.header ? line - 1 : line].push_back(
+        {ToU64(r[2]), r[3].value_or(""), r[4].value_or(""), r[5].value_or(""), r[6].value_or("")});
+  }
+
+  // Rows a rule or a reference refuses, and what they break, by file and place.
+  conn.Execute(refused_sql_);
+  std::map<std::string, std::map<uint64_t, std::vector<RuleViolation>>> violations;
+  for (const auto& r : conn.Query(violations_sql_).Rows()) {
+    violations[r[0].value_or("")][ToU64(r[1])].push_back(
+        {r[3].value_or(""), r[4].value_or(""), r[5].value_or(""), r[6].value_or("")});
+  }
+  step("refused rows");
+
+  // Per file: records to physical lines, checked against the file, and the refused records
+  // that are read back.
+  bool placed = true;
+  // DuckDB's byte positions are of the text it decoded: the raw file's only in UTF-8.
+  bool bytes_are_the_files = mapping_.csv.encoding == "utf-8";
+  std::vector<RereadRecord> reread;
+  std::string header_line;
+  for (const auto& f : files_) {
+    const auto& file_errors = csv_errors[f.path];
+    const auto& file_violations = violations[f.path];
+    std::map<uint64_t, uint64_t> rejected;  // record -> extra lines
+    for (const auto& [record, errors] : file_errors) {
+      for (const auto& e : errors)
+        rejected[record] = std::max(rejected[record], CountNewlines(e.raw));
+    }
+    auto [first_rid, parsed] =
+        good_range.count(f.path) ? good_range[f.path] : std::pair<uint64_t, uint64_t>{0, 0};
+    ParsedFile& counted = counts[f.path];
+    counted.rows_parsed = parsed;
+    counted.rows_read = parsed + rejected.size();
+    counted.rows_refused = file_violations.size();
+    counted.rows_rejected = rejected.size() + file_violations.size();
+    if (rejected.empty() && file_violations.empty()) continue;  // no line to tell
+
+    LineMap lines(mapping_.csv.header, rejected, {});
+    auto wanted_lines = [&] {  // the refused records' lines, and the header
+      std::set<uint64_t> wanted;
+      if (mapping_.csv.header) wanted.insert(1);
+      for (const auto& [rid, v] : file_violations) {
+        uint64_t record = lines.RecordOfGood(rid - first_rid + 1);
+        uint64_t line = lines.LineOfRecord(record);
+        for (uint64_t l = line; l <= line + lines.ExtraLines(record); ++l) wanted.insert(l);
+      }
+      for (const auto& [record, extra] : rejected) {
+        uint64_t line = lines.LineOfRecord(record);
+        for (uint64_t l = line; l <= line + extra; ++l) wanted.insert(l);
+      }
+      return wanted;
+    };
+    std::map<uint64_t, RawLine> raw_lines;
+    uint64_t physical = ScanLines(f.path, wanted_lines(), raw_lines);
+    if (physical != lines.ExpectedLines(counted.rows_read)) {
+      // Some parsed records hold line breaks inside quotes: count them in, then look again.
+      std::vector<std::string> concat;
+      for (const auto& c : mapping_.columns) {
+        if (c.type == ColumnType::kVarchar) {
+          concat.push_back("coalesce(" + QuoteIdentifier(c.name) + ", '')");
+        }
+      }
+      if (concat.empty()) concat.push_back("''");
+      std::map<uint64_t, uint64_t> multi;
+      for (const auto& r :
+           conn.Query("SELECT __rid, length(s) - length(replace(s, chr(10), '')) FROM (SELECT"
+                      " __rid, concat(" +
+                      Join(concat, ", ") + ") AS s FROM parsed WHERE __file = " +
+                      QuoteLiteral(f.path) + ") WHERE s LIKE '%' || chr(10) || '%'")
+               .Rows()) {
+        multi[ToU64(r[0]) - first_rid + 1] = ToU64(r[1]);
+      }
+      lines = LineMap(mapping_.csv.header, rejected, multi);
+      raw_lines.clear();
+      physical = ScanLines(f.path, wanted_lines(), raw_lines);
+      if (physical != lines.ExpectedLines(counted.rows_read)) {
+        spdlog::warn("{}: {} lines but {} records", f.raw_key, physical, counted.rows_read);
+        placed = false;
+      }
+    }
+    if (mapping_.csv.header && header_line.empty()) header_line = raw_lines[1].text;
+    auto record_text = [&](uint64_t line, uint64_t end_line) {
+      std::string text;
+      for (uint64_t l = line; l <= end_line; ++l)
+        text += (l == line ? "" : "\n") + raw_lines[l].text;
+      return text;
+    };
+
+    // Records the reader refused. Where DuckDB says it found each error must lie on the
+    // line worked out for the record.
+    for (const auto& [record, errors] : file_errors) {
+      uint64_t line = lines.LineOfRecord(record);
+      uint64_t end_line = line + lines.ExtraLines(record);
+      const RawLine& first_line = raw_lines[line];
+      bool cast_only = true;
+      for (const auto& e : errors) {
+        if (bytes_are_the_files && (e.byte < first_line.offset ||
+                                    e.byte > first_line.offset + first_line.text.size() + 1)) {
+          spdlog::warn("{}: the reader's error at byte {} is not on line {}", f.raw_key, e.byte,
+                       line);
+          placed = false;
+        }
+        cast_only = cast_only && e.type == "CAST";
+      }
+      if (cast_only) {
+        // A cast error alone: the record is read back as text, where every rule is checked.
+        reread.push_back(
+            {&f, line, end_line, record, false, record_text(line, end_line), errors, {}});
+        continue;
+      }
+      for (const auto& e : errors) {
+        // A column-count, quoting or encoding error: the cast errors it causes say nothing.
+        if (e.type == "CAST") continue;
+        rejects.push_back(
+            {f.raw_key, line, end_line, e.column, CsvRule(e.type), e.message, "", e.raw});
+      }
+    }
+    // Rows a rule refused: read back to confirm their place and to take their values as text.
+    for (const auto& [rid, v] : file_violations) {
+      uint64_t record = lines.RecordOfGood(rid - first_rid + 1);
+      uint64_t line = lines.LineOfRecord(record);
+      uint64_t end_line = line + lines.ExtraLines(record);
+      reread.push_back({&f, line, end_line, rid, true, record_text(line, end_line), {}, v});
+    }
+  }
+  step("line numbers");
+  if (!reread.empty() && !Reread(conn, std::move(reread), header_line, errors_table, rejects)) {
+    placed = false;
+  }
+  step("refused rows read back");
+  return placed;
+}
+
+// Parses the refused records again from their raw text, with the mapping's dialect:
+//  - a violator must come back as the very row the parse refused (the hash of its typed
+//    values; for a row refused by a reference alone, its reference columns), or the line
+//    worked out for it is wrong;
+//  - the values in the rejects are their text, as the file has them;
+//  - a record refused for a cast has every rule checked on its text, as a row refused by a
+//    rule has (a row breaking two rules appears twice).
+bool Parse::Reread(query::Connection& conn, std::vector<RereadRecord> records,
+                   const std::string& header_line, const std::string& suffix,
+                   std::vector<Reject>& rejects) const {
+  std::stable_partition(records.begin(), records.end(),
+                        [](const RereadRecord& r) { return r.violator; });
+  size_t violators = static_cast<size_t>(std::count_if(
+      records.begin(), records.end(), [](const RereadRecord& r) { return r.violator; }));
+  std::string path = work_folder_ + "/reread.csv";
+  std::string csv = mapping_.csv.header ? header_line + "\n" : "";
+  for (const auto& r : records) csv += r.text + "\n";
+  WriteFileAtomically(path, csv);
+
+  bool placed = true;
+  if (violators > 0) {
+    std::vector<std::string> hash_typed, same_references;
+    for (const auto& c : mapping_.columns) {
+      std::string name = QuoteIdentifier(c.name);
+      hash_typed.push_back("t." + name);
+      if (c.references) same_references.push_back("t." + name + " IS NOT DISTINCT FROM r." + name);
+    }
+    if (same_references.empty()) same_references.push_back("false");
+    conn.Execute("CREATE OR REPLACE TEMP TABLE reread_place (i BIGINT, path VARCHAR, rid BIGINT)");
+    std::vector<query::Parameter> place;
+    for (size_t i = 0; i < violators; ++i) {
+      place.insert(place.end(), {static_cast<int64_t>(i), records[i].file->path,
+                                 static_cast<int64_t>(records[i].rid)});
+    }
+    InsertRows(conn, "reread_place", 3, place);
+    conn.Execute("CREATE OR REPLACE TEMP TABLE reread_typed AS SELECT " +
+                 Join(typed_columns_, ", ") + " FROM " +
+                 ReadCsv(QuoteLiteral(path), reader_types_, false, "reread_typed_" + suffix));
+    uint64_t same = ToU64(conn.QueryScalar(
+        "SELECT count(*) FROM reread_place x JOIN reread_typed t ON t.rowid = x.i JOIN refused r"
+        " ON r.__file = x.path AND r.__rid = x.rid WHERE CASE WHEN r.__hash IS NOT NULL THEN"
+        " r.__hash = hash(" +
+        Join(hash_typed, ", ") + ") ELSE " + Join(same_references, " AND ") + " END"));
+    if (same != violators) {
+      spdlog::warn("{} of {} refused rows are not on the line worked out for them",
+                   violators - same, violators);
+      placed = false;
+    }
+  }
+
+  // Every record as text: the values, and the rules of the records refused for a cast.
+  std::vector<std::vector<std::optional<std::string>>> text;
+  std::map<size_t, std::vector<RuleViolation>> text_violations;  // by record
+  try {
+    conn.Execute("CREATE OR REPLACE TEMP TABLE reread_text AS SELECT * FROM " +
+                 ReadCsv(QuoteLiteral(path),
+                         std::vector<std::string>(mapping_.columns.size(), "VARCHAR"), false,
+                         "reread_text_" + suffix));
+    std::vector<std::string> sources;
+    for (const auto& c : mapping_.columns) sources.push_back(QuoteIdentifier(c.source));
+    text = conn.Query("SELECT " + Join(sources, ", ") + " FROM reread_text ORDER BY rowid").Rows();
+    if (text.size() == records.size() && violators < records.size()) {
+      std::vector<Check> checks = Checks(
+          mapping_, [&](size_t i) { return TextExprs(mapping_.columns[i]); }, reference_tables_,
+          true);
+      for (const auto& r :
+           conn.Query("SELECT rowid, i, v.\"column\", v.rule, v.message, v.value FROM (SELECT"
+                      " rowid, generate_subscripts(l, 1) AS i, unnest(l) AS v FROM (SELECT "
+                      "rowid, " +
+                      ViolationsExpr(checks) + " AS l FROM reread_text WHERE rowid >= " +
+                      std::to_string(violators) + ")) ORDER BY rowid, i")
+               .Rows()) {
+        text_violations[ToU64(r[0])].push_back(
+            {r[2].value_or(""), r[3].value_or(""), r[4].value_or(""), r[5].value_or("")});
+      }
+    }
+  } catch (const Error& e) {
+    spdlog::warn("the refused records could not be read back as text: {}", e.what());
+    text.clear();
+  }
+  if (text.size() != records.size()) {
+    spdlog::warn("the refused records read back as {} rows, not {}: their values stay typed",
+                 text.size(), records.size());
+    text.clear();
+  }
+  auto text_of = [&](size_t record, const std::string& column) -> std::optional<std::string> {
+    if (text.empty()) return std::nullopt;
+    for (size_t i = 0; i < mapping_.columns.size(); ++i) {
+      if (mapping_.columns[i].name == column) return text[record][i];
+    }
+    return std::nullopt;
+  };
+
+  for (size_t i = 0; i < records.size(); ++i) {
+    const RereadRecord& r = records[i];
+    std::vector<RuleViolation> found = r.violator ? r.violations : text_violations[i];
+    // The reader's cast errors, where the text's own checks did not see them.
+    for (const auto& e : r.cast_errors) {
+      const ColumnSpec* c = nullptr;
+      for (const auto& m : mapping_.columns) {
+        if (m.source == e.column) c = &m;
+      }
+      std::string column = c ? c->name : e.column;
+      bool seen = std::any_of(found.begin(), found.end(), [&](const RuleViolation& v) {
+        return v.column == column && v.rule == "type";
+      });
+      if (!seen) found.push_back({column, "type", c ? TypeMessage(*c) : e.message, ""});
+    }
+    for (auto& v : found) {
+      if (auto t = text_of(i, v.column)) v.value = *t;
+      rejects.push_back(
+          {r.file->raw_key, r.line, r.end_line, v.column, v.rule, v.message, v.value, r.text});
+    }
+  }
+  return placed;
+}
+
+}  // namespace shoplake::transform

@@ -1,0 +1,110 @@
+// The parse of a transform run: every raw file read by DuckDB's CSV reader in one parallel
+// statement, the reader casting the columns itself (its rejects tables take the records
+// that do not parse or cast, with their positions), each row checked against the mapping's
+// rules, into a work file that keeps the files' order, so that a row's place in it tells
+// where the row stood. Then the physical line of every refused record, each confirmed by
+// reading the record back from the raw file (docs/decisions/0006-exact-reject-lines.md).
+//
+// Thread safety: a Parse is used by one thread at a time, with one connection.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "query/duckdb.h"
+#include "transform/mapping.h"
+#include "transform/transform.h"
+
+namespace shoplake::transform {
+
+//! One raw file of a run, in ingest order (priority rises with it: the latest wins).
+struct InputFile {
+  std::string raw_key;
+  std::string path;  //!< the local file
+  int64_t priority = 0;
+};
+
+//! What the parse made of one raw file.
+struct ParsedFile {
+  uint64_t rows_read = 0;      //!< records: those the reader took and those it refused
+  uint64_t rows_parsed = 0;    //!< records the reader took (the file's rows in `parsed`)
+  uint64_t rows_refused = 0;   //!< of those, the rows a rule or a reference refuses
+  uint64_t rows_rejected = 0;  //!< records the reader refused, plus rows_refused
+};
+
+//! Inserts `values` (rows of `width` values, one after the other) into the DuckDB table
+//! `table`, many rows per statement (a statement per row costs more than its row), in one
+//! transaction. Throws as Connection::Query does.
+void InsertRows(query::Connection& conn, const std::string& table, size_t width,
+                const std::vector<query::Parameter>& values);
+
+class Parse {
+ public:
+  //! `files` in ingest order; `reference_tables`: per column with `references`, the temp
+  //! table of the keys it may take (column k), made before Run. The work file goes in
+  //! `work_folder`. `csv_buffer_size` is read_csv's buffer_size (0: DuckDB's default).
+  Parse(const Mapping& mapping, std::vector<InputFile> files,
+        std::map<std::string, std::string> reference_tables, std::string work_folder,
+        int64_t csv_buffer_size);
+  Parse(const Parse&) = delete;
+  Parse& operator=(const Parse&) = delete;
+
+  //! The statements the parse runs first, for --dry-run.
+  std::vector<std::string> Plan() const;
+
+  //! Runs the parse on `conn` (which runs `threads` threads). Afterwards `conn` has
+  //!  - the view `parsed`: every row the reader took: __file (its local path), the
+  //!    mapping's columns typed and named as targets, __ok (no rule but references
+  //!    broken), __rid (its place: rows of one file are contiguous, in the file's order);
+  //!  - the table `refused` (__file, __rid, ...): the rows a rule or a reference refuses.
+  //! Appends a Reject per broken rule of every refused row or record to `rejects`; returns
+  //! what each file gave, by local path. Calls `step` with a name after each step.
+  //! When a line cannot be confirmed against its file, parses again with one thread per
+  //! file; if even that does not confirm it, warns that line numbers may be off (and
+  //! lines_confirmed() says false).
+  std::map<std::string, ParsedFile> Run(query::Connection& conn, int threads,
+                                        std::vector<Reject>& rejects,
+                                        const std::function<void(const char*)>& step);
+
+  //! After Run: every refused row's line was confirmed against its file.
+  bool lines_confirmed() const { return lines_confirmed_; }
+
+ private:
+  struct RereadRecord;
+
+  // read_csv over `from` with the mapping's dialect, each source read as `types` says;
+  // refused records go to the rejects tables `rejects` and `rejects`_scans.
+  std::string ReadCsv(const std::string& from, const std::vector<std::string>& types, bool parallel,
+                      const std::string& rejects) const;
+  // The parse itself: a COPY into the work file.
+  std::string CopySql(bool parallel, const std::string& rejects) const;
+  // One parse and the lines of what it refused; false when a line was not confirmed.
+  bool RunOnce(query::Connection& conn, int threads, bool parallel,
+               std::map<std::string, ParsedFile>& files, std::vector<Reject>& rejects,
+               const std::function<void(const char*)>& step);
+  // Reads `records` back from their raw text (see parse.cpp); false when a violator does
+  // not come back as the row the parse refused.
+  bool Reread(query::Connection& conn, std::vector<RereadRecord> records,
+              const std::string& header_line, const std::string& suffix,
+              std::vector<Reject>& rejects) const;
+
+  const Mapping& mapping_;
+  std::vector<InputFile> files_;
+  std::map<std::string, std::string> reference_tables_;
+  std::string work_folder_;
+  std::string parsed_path_;  // the work file
+  int64_t csv_buffer_size_;
+  // How each column is read: typed by the reader, or as text cast in SQL.
+  std::vector<bool> by_reader_;
+  std::string timestamp_format_, date_format_;  // read_csv's, when a column takes one
+  std::vector<std::string> reader_types_;       // per column, what read_csv reads it as
+  std::vector<std::string> typed_values_;       // per column, its typed value from the read
+  std::vector<std::string> typed_columns_;      // the same, AS the column's name
+  std::string refused_sql_, violations_sql_;
+  bool lines_confirmed_ = false;
+};
+
+}  // namespace shoplake::transform
