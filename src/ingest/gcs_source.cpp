@@ -14,7 +14,7 @@
 
 #include "common/error.h"
 #include "common/uri.h"
-#include "ingest/http.h"
+#include "common/http_client.h"
 #include "ingest/source.h"
 
 namespace shoplake::ingest {

@@ -16,7 +16,7 @@
 
 #include "common/error.h"
 #include "ingest/ledger.h"
-#include "ingest/retry.h"
+#include "common/retry.h"
 #include "ingest/source.h"
 #include "lake/store.h"
 

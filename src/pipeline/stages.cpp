@@ -8,7 +8,7 @@
 #include "common/error.h"
 #include "common/names.h"
 #include "common/uri.h"
-#include "ingest/retry.h"
+#include "common/retry.h"
 #include "query/engine.h"
 #include "query/views.h"
 #include "transform/mapping.h"

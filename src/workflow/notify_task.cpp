@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/http_client.h"
 #include "common/subprocess.h"
-#include "ingest/http.h"
 
 namespace shoplake::workflow {
 namespace {
@@ -24,15 +24,15 @@ std::string Channel(const json& input, const char* key) {
 }
 
 json PostToWebhook(const std::string& url, const std::string& body, int timeout_seconds) {
-  ingest::HttpClientOptions options;
+  HttpClientOptions options;
   options.connect_timeout = std::chrono::seconds(timeout_seconds);
   options.stall_timeout = std::chrono::seconds(timeout_seconds);
-  ingest::HttpClient client(options);
-  ingest::HttpRequest request;
+  HttpClient client(options);
+  HttpRequest request;
   request.url = url;
   request.body = body;
   request.headers = {"Content-Type: application/json"};
-  ingest::HttpResponse response = client.Fetch(request, ingest::HttpSubject{url, "", "", ""});
+  HttpResponse response = client.Fetch(request, HttpSubject{url, "", "", ""});
   return {{"url", url}, {"status", response.status}};
 }
 

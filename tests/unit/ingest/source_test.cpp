@@ -18,9 +18,9 @@
 
 #include "common/error.h"
 #include "common/hash.h"
-#include "ingest/http.h"
+#include "common/http_client.h"
 #include "ingest/ingestor.h"
-#include "ingest/retry.h"
+#include "common/retry.h"
 #include "lake/local_store.h"
 #include "simulate/bucket_server.h"
 #include "support/loopback_server.h"

@@ -1,6 +1,6 @@
 // HttpClient over libcurl: handle pool, callbacks, and the mapping from transport failures
 // and HTTP statuses to shoplake::Error.
-#include "ingest/http.h"
+#include "common/http_client.h"
 
 #include <curl/curl.h>
 
@@ -8,6 +8,7 @@
 #include <cctype>
 #include <charconv>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -15,7 +16,7 @@
 #include "common/hash.h"
 #include "shoplake/version.h"
 
-namespace shoplake::ingest {
+namespace shoplake {
 namespace {
 
 // Error bodies are only quoted in messages; the first few KiB say all there is to say.
@@ -50,9 +51,27 @@ std::string_view Trim(std::string_view text) {
   return text;
 }
 
-//! What a user needs from an error body: GCS's error JSON reduced to its message, anything
-//! else cut short and put on one line.
+//! The text of the first <tag>...</tag> in `xml`, or empty. Enough for S3's flat <Error>
+//! documents; anything structured is parsed with pugixml by its caller.
+std::string XmlElementText(std::string_view xml, std::string_view tag) {
+  const std::string open = "<" + std::string(tag) + ">";
+  const std::string close = "</" + std::string(tag) + ">";
+  size_t start = xml.find(open);
+  if (start == std::string_view::npos) return {};
+  start += open.size();
+  size_t end = xml.find(close, start);
+  if (end == std::string_view::npos) return {};
+  return std::string(xml.substr(start, end - start));
+}
+
+//! What a user needs from an error body: GCS's error JSON reduced to its message, S3's error
+//! XML to "Code: Message", anything else cut short and put on one line.
 std::string BodyExcerpt(std::string_view body) {
+  if (body.find("<Error>") != std::string_view::npos) {
+    std::string code = XmlElementText(body, "Code");
+    std::string message = XmlElementText(body, "Message");
+    if (!code.empty()) return message.empty() ? code : code + ": " + message;
+  }
   try {
     auto json = nlohmann::json::parse(body);
     if (json.is_object() && json.contains("error")) {
@@ -95,13 +114,16 @@ struct Transfer {
   uint64_t skip = 0;           //!< body bytes still to drop (200 answer to a Range request)
   std::string error_body;      //!< the start of a non-2xx body
   std::exception_ptr failure;  //!< thrown inside a callback, rethrown after perform
+  uint64_t wanted;             //!< body bytes still wanted (all unless a length was asked)
 
   bool Succeeded() const { return response.status >= 200 && response.status < 300; }
+  bool Ranged() const { return (request.offset > 0 || request.length) && !request.head; }
 
   //! Checks a 2xx answer against the request before any body byte is delivered.
   void Start() {
     started = true;
-    if (request.offset > 0 && !request.head) {
+    if (request.length) wanted = *request.length;
+    if (Ranged()) {
       if (response.status == 206) {
         // "bytes a-b/size": a server that answers another range than asked would
         // silently corrupt the resumed copy.
@@ -141,6 +163,9 @@ struct Transfer {
         bytes.remove_prefix(dropped);
         skip -= dropped;
       }
+      // A server that ignored the range sends past its end too.
+      bytes = bytes.substr(0, static_cast<size_t>(std::min<uint64_t>(wanted, bytes.size())));
+      wanted -= bytes.size();
       if (bytes.empty()) return size;
       if (sink) {
         (*sink)(bytes);
@@ -267,7 +292,8 @@ HttpClient::~HttpClient() = default;
 
 HttpResponse HttpClient::Fetch(const HttpRequest& request, const HttpSubject& subject,
                                const HttpSink* sink) {
-  Transfer transfer{request, subject, sink, options_.max_buffered_body, {}, false, 0, {}, {}};
+  Transfer transfer{request, subject, sink, options_.max_buffered_body,          {}, false,
+                    0,       {},      {},   std::numeric_limits<uint64_t>::max()};
 
   HeaderList headers;
   for (const auto& line : request.headers) {
@@ -276,7 +302,9 @@ HttpResponse HttpClient::Fetch(const HttpRequest& request, const HttpSubject& su
     headers.release();
     headers.reset(appended);
   }
-  const std::string range = std::to_string(request.offset) + "-";
+  const std::string range =
+      std::to_string(request.offset) + "-" +
+      (request.length ? std::to_string(request.offset + *request.length - 1) : std::string());
   const std::string user_agent = std::string("shoplake/") + kVersion;
   // libcurl's low-speed check works in whole seconds; round up so a short stall timeout
   // still means "at least this long".
@@ -309,7 +337,9 @@ HttpResponse HttpClient::Fetch(const HttpRequest& request, const HttpSubject& su
                      static_cast<curl_off_t>(request.body->size()));
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body->data());
   }
-  if (request.offset > 0) curl_easy_setopt(curl, CURLOPT_RANGE, range.c_str());
+  if (!request.method.empty())
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  if (transfer.Ranged()) curl_easy_setopt(curl, CURLOPT_RANGE, range.c_str());
 
   CURLcode code = curl_easy_perform(curl);
   long status = 0;
@@ -322,6 +352,10 @@ HttpResponse HttpClient::Fetch(const HttpRequest& request, const HttpSubject& su
   const long final_status = transfer.response.status;
   // A final error status explains the failure better than the transport does (we may have
   // stopped reading its body on purpose).
+  if (request.return_errors && final_status >= 300) {
+    transfer.response.body = std::move(transfer.error_body);
+    return std::move(transfer.response);
+  }
   if (final_status >= 400) ThrowForStatus(final_status, transfer.error_body, subject);
   if (code != CURLE_OK) ThrowForCurl(code, detail, request, subject);
   if (!transfer.Succeeded()) ThrowForStatus(final_status, transfer.error_body, subject);
@@ -381,4 +415,4 @@ std::optional<uint32_t> DecodeBase64Crc32c(std::string_view text) {
   }
 }
 
-}  // namespace shoplake::ingest
+}  // namespace shoplake

@@ -1,14 +1,14 @@
 // RetryPolicy: exponential backoff with full jitter (AWS's "Exponential Backoff And
 // Jitter"): spreading retries uniformly below the exponential bound keeps many workers
 // that failed together from retrying together.
-#include "ingest/retry.h"
+#include "common/retry.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "common/error.h"
 
-namespace shoplake::ingest {
+namespace shoplake {
 
 std::chrono::milliseconds RetryPolicy::DelayBefore(int attempt, std::mt19937_64& random) const {
   if (attempt < 2) return std::chrono::milliseconds(0);
@@ -26,4 +26,4 @@ bool IsTransient(const std::exception& error) {
   return shoplake_error != nullptr && shoplake_error->code() == ErrorCode::kNetwork;
 }
 
-}  // namespace shoplake::ingest
+}  // namespace shoplake

@@ -1,5 +1,6 @@
 // RetryPolicy: exponential backoff with full jitter and bounded attempts, for the
-// transient failures of remote sources (connection errors, timeouts, 429, 5xx).
+// transient failures of remote endpoints (connection errors, timeouts, 429, 5xx): ingest's
+// sources and the S3 client.
 #pragma once
 
 #include <chrono>
@@ -8,7 +9,7 @@
 #include <random>
 #include <string>
 
-namespace shoplake::ingest {
+namespace shoplake {
 
 struct RetryPolicy {
   int max_attempts = 5;  //!< 1 means no retry
@@ -24,4 +25,4 @@ struct RetryPolicy {
 //! True for errors worth another attempt (ErrorCode::kNetwork).
 bool IsTransient(const std::exception& error);
 
-}  // namespace shoplake::ingest
+}  // namespace shoplake
