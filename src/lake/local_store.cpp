@@ -140,25 +140,6 @@ class LocalLock : public Lock {
   UniqueFd fd_;
 };
 
-std::string HolderNote() {
-  std::string command;
-  try {
-    command = ReadFile("/proc/self/cmdline");
-    std::replace(command.begin(), command.end(), '\0', ' ');
-    while (!command.empty() && command.back() == ' ') command.pop_back();
-  } catch (const Error&) {
-    command = "?";
-  }
-  char host[256] = "?";
-  ::gethostname(host, sizeof host - 1);
-  std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char since[32];
-  std::strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return "pid " + std::to_string(::getpid()) + " on " + host + " (" + command + ") since " + since;
-}
-
 }  // namespace
 
 LocalStore::LocalStore(fs::path root) : root_(fs::absolute(std::move(root)).lexically_normal()) {
@@ -268,10 +249,7 @@ void LocalStore::Delete(std::string_view key) {
 }
 
 std::unique_ptr<Lock> LocalStore::Acquire(std::string_view name, std::chrono::milliseconds wait) {
-  if (name.empty() || name.find('/') != std::string_view::npos || name.front() == '.') {
-    throw Error(ErrorCode::kUsage, "invalid lock name", std::string(name),
-                "a lock name is one word such as 'catalog' or 'ingest-shop'");
-  }
+  ValidateLockName(name);
   fs::path folder = root_ / kLocksFolder;
   std::error_code ec;
   fs::create_directories(folder, ec);
@@ -298,7 +276,7 @@ std::unique_ptr<Lock> LocalStore::Acquire(std::string_view name, std::chrono::mi
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  std::string note = HolderNote();
+  std::string note = LockHolderNote();
   if (::ftruncate(fd.get(), 0) != 0) throw SystemError("cannot write lock note", path, errno);
   if (::pwrite(fd.get(), note.data(), note.size(), 0) < 0) {
     throw SystemError("cannot write lock note", path, errno);

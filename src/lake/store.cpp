@@ -1,9 +1,17 @@
 // The Store conveniences, key validation and the URI -> Store factory.
 #include "lake/store.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <ctime>
+
+#include "common/aws_config.h"
 #include "common/error.h"
+#include "common/files.h"
 #include "common/uri.h"
 #include "lake/local_store.h"
+#include "lake/s3_store.h"
 
 namespace shoplake::lake {
 
@@ -46,15 +54,40 @@ void Store::WriteAll(std::string_view key, std::string_view bytes) {
   writer->Publish();
 }
 
+void ValidateLockName(std::string_view name) {
+  if (name.empty() || name.find('/') != std::string_view::npos || name.front() == '.') {
+    throw Error(ErrorCode::kUsage, "invalid lock name", std::string(name),
+                "a lock name is one word such as 'catalog' or 'ingest-shop'");
+  }
+}
+
+std::string LockHolderNote() {
+  std::string command;
+  try {
+    command = ReadFile("/proc/self/cmdline");
+    std::replace(command.begin(), command.end(), '\0', ' ');
+    while (!command.empty() && command.back() == ' ') command.pop_back();
+  } catch (const Error&) {
+    command = "?";
+  }
+  char host[256] = "?";
+  ::gethostname(host, sizeof host - 1);
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char since[32];
+  std::strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return "pid " + std::to_string(::getpid()) + " on " + host + " (" + command + ") since " + since;
+}
+
 std::unique_ptr<Store> OpenStore(const std::string& uri) {
   Uri parsed = ParseUri(uri);
   if (parsed.scheme == "file") return std::make_unique<LocalStore>(parsed.path);
   if (parsed.scheme == "s3") {
-    throw Error(ErrorCode::kUsage, "s3:// lakes are not supported yet", uri,
-                "use a local folder for the lake (--lake ./lake)");
+    return std::make_unique<S3Store>(parsed.authority, parsed.path, aws::LoadAwsConfig());
   }
   throw Error(ErrorCode::kUsage, "a lake cannot live at a " + parsed.scheme + ":// location", uri,
-              "use a local folder or file:// URI (s3:// is planned)");
+              "use a local folder, a file:// URI or s3://bucket/prefix");
 }
 
 }  // namespace shoplake::lake

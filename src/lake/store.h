@@ -1,10 +1,10 @@
 // lake::Store: the one interface through which shoplake touches the lake's bytes.
 //
-// A Store is rooted at a lake URI (a local folder now, s3://bucket/prefix later) and
+// A Store is rooted at a lake URI (a local folder, or s3://bucket/prefix) and
 // addresses objects by key: a relative, '/'-separated path such as
 // "raw/shop/ingest_date=2026-01-01/orders/2026-01-01.csv". Like LevelDB's Env it is the
-// seam between the pipeline and the platform: LocalStore is the embedded default, an S3
-// store fits the same contract, and FaultyStore wraps either to inject failures in tests.
+// seam between the pipeline and the platform: LocalStore is the embedded default, S3Store
+// fits the same contract, and FaultyStore wraps either to inject failures in tests.
 //
 // Thread safety: every method may be called from several threads at once; a Writer or
 // Reader object is used by one thread at a time.
@@ -109,8 +109,17 @@ class Store {
 //! "_locks/" (the store's own folders).
 void ValidateKey(std::string_view key);
 
-//! Opens the store for a lake URI: a plain path or file:// URI gives a LocalStore.
-//! Throws Error(kUsage) for a scheme that no store supports yet.
+//! Throws Error(kUsage) unless `name` is a valid lock name: one non-empty word without '/'
+//! that does not start with '.'.
+void ValidateLockName(std::string_view name);
+
+//! Who takes a lock, written into it for others to read:
+//! "pid N on HOST (COMMAND) since 2026-11-27T09:00:00Z".
+std::string LockHolderNote();
+
+//! Opens the store for a lake URI: a plain path or file:// URI gives a LocalStore,
+//! s3://bucket[/prefix] an S3Store with the AWS configuration of the environment
+//! (common/aws_config.h). Throws Error(kUsage) for another scheme or missing credentials.
 std::unique_ptr<Store> OpenStore(const std::string& uri);
 
 }  // namespace shoplake::lake

@@ -1,0 +1,220 @@
+// What only the S3 store has, on a real s3rver: paging through listings, multipart uploads
+// that appear only when completed, aborted uploads that leave nothing, ranged reads across
+// the reader's chunks, errors that name bucket, key, status and S3's code, and awscli (an
+// independent S3 client) reading back what the store wrote.
+#include "lake/s3_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "common/error.h"
+#include "common/files.h"
+#include "common/hash.h"
+#include "common/subprocess.h"
+#include "support/s3rver.h"
+
+namespace shoplake::lake {
+namespace {
+using namespace std::chrono_literals;
+
+std::string Pattern(size_t size, unsigned seed = 7) {
+  std::string bytes(size, '\0');
+  for (size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>((i * 131 + i / 977 + seed) % 251);
+  return bytes;
+}
+
+class S3StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto reason = testing::S3rverProcess::SkipReason()) GTEST_SKIP() << *reason;
+    static int counter = 0;
+    prefix_ = "s3test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+    store_ = Open(prefix_);
+  }
+  std::unique_ptr<S3Store> Open(const std::string& prefix, S3StoreOptions options = {}) {
+    options.part_size = kS3MinimumPartSize;
+    options.client.retry.initial_delay = 10ms;
+    return std::make_unique<S3Store>(testing::S3rverProcess::kBucket, prefix,
+                                     testing::S3rverProcess::Shared().Config(), options);
+  }
+  Error ExpectError(const std::function<void()>& body) {
+    try {
+      body();
+    } catch (const Error& e) {
+      return e;
+    }
+    ADD_FAILURE() << "no error";
+    return Error(ErrorCode::kInternal, "");
+  }
+  std::string prefix_;
+  std::unique_ptr<S3Store> store_;
+};
+
+TEST_F(S3StoreTest, ListingsPageThroughContinuationTokens) {
+  for (int i = 0; i < 23; ++i) {
+    char key[32];
+    std::snprintf(key, sizeof key, "raw/k%03d.csv", i);
+    store_->WriteAll(key, std::to_string(i));
+  }
+  store_->WriteAll("zz/outside.csv", "not under raw/");
+  S3StoreOptions small_pages;
+  small_pages.client.list_page_size = 5;  // 23 keys: five pages
+  auto paged = Open(prefix_, small_pages);
+  auto objects = paged->List("raw/");
+  ASSERT_EQ(objects.size(), 23u);
+  for (int i = 0; i < 23; ++i) {
+    char key[32];
+    std::snprintf(key, sizeof key, "raw/k%03d.csv", i);
+    EXPECT_EQ(objects[i].key, key);
+    EXPECT_EQ(objects[i].size, std::to_string(i).size());
+    EXPECT_GT(objects[i].modified_unix_ms, 1'600'000'000'000);
+  }
+  EXPECT_EQ(paged->List("").size(), 24u);
+}
+
+TEST_F(S3StoreTest, LargeObjectsGoUpInPartsAndAppearOnlyWhenComplete) {
+  const std::string bytes = Pattern(2 * kS3MinimumPartSize + 123457);
+  auto writer = store_->Create("processed/big.parquet");
+  for (size_t at = 0; at < bytes.size(); at += 1000003) {
+    writer->Append(std::string_view(bytes).substr(at, 1000003));
+  }
+  // Two parts are uploaded by now, and still nothing is visible.
+  EXPECT_FALSE(store_->Stat("processed/big.parquet").has_value());
+  EXPECT_TRUE(store_->List("").empty());
+  writer->Publish();
+  auto info = store_->Stat("processed/big.parquet");
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->size, bytes.size());
+  EXPECT_TRUE(store_->ReadAll("processed/big.parquet") == bytes);
+}
+
+TEST_F(S3StoreTest, AnUnpublishedMultipartWriterLeavesNothingVisible) {
+  store_->WriteAll("t/v.bin", "old");
+  {
+    auto writer = store_->Create("t/v.bin");
+    writer->Append(Pattern(kS3MinimumPartSize + 10));  // one part uploaded
+    writer->Append("more");
+  }  // destroyed unpublished: the upload is aborted (s3rver cannot; it stays invisible)
+  EXPECT_EQ(store_->ReadAll("t/v.bin"), "old");
+  EXPECT_EQ(store_->List("").size(), 1u);
+  EXPECT_EQ(store_->CleanStaging(), 0u);
+}
+
+TEST_F(S3StoreTest, RangedReadsCrossTheReadersChunks) {
+  const std::string bytes = Pattern(19 << 20, 3);  // three 8 MiB chunks
+  store_->WriteAll("r/big.bin", bytes);
+  const uint64_t from = (8 << 20) - 5;
+  EXPECT_TRUE(store_->ReadAll("r/big.bin", from, 9 << 20) == bytes.substr(from, 9 << 20));
+  EXPECT_TRUE(store_->ReadAll("r/big.bin", 17 << 20) == bytes.substr(17 << 20));
+  auto reader = store_->Open("r/big.bin", 3, 4);
+  char out[16];
+  size_t n = reader->Read(out, sizeof out);
+  EXPECT_EQ(std::string(out, n), bytes.substr(3, 4));
+  EXPECT_EQ(reader->Read(out, sizeof out), 0u);
+}
+
+TEST_F(S3StoreTest, ErrorsNameBucketKeyStatusAndS3sCode) {
+  S3Store missing_bucket("no-such-bucket", "lake", testing::S3rverProcess::Shared().Config());
+  Error no_bucket = ExpectError([&] { missing_bucket.List(""); });
+  EXPECT_EQ(no_bucket.code(), ErrorCode::kNotFound);
+  EXPECT_EQ(no_bucket.input(), "s3://no-such-bucket");
+  EXPECT_NE(no_bucket.message().find("HTTP 404 NoSuchBucket"), std::string::npos)
+      << no_bucket.message();
+  EXPECT_NE(no_bucket.hint().find("aws s3 mb s3://no-such-bucket"), std::string::npos);
+
+  aws::AwsConfig wrong = testing::S3rverProcess::Shared().Config();
+  wrong.credentials.access_key_id = "NOT-A-KEY";
+  wrong.credentials_source = "the environment (AWS_ACCESS_KEY_ID)";
+  S3Store refused(testing::S3rverProcess::kBucket, prefix_, wrong);
+  Error denied = ExpectError([&] { refused.WriteAll("a/b.csv", "x"); });
+  EXPECT_EQ(denied.code(), ErrorCode::kUsage);
+  EXPECT_EQ(denied.input(), "s3://shoplake-test/" + prefix_ + "/a/b.csv");
+  EXPECT_NE(denied.message().find("HTTP 403 InvalidAccessKeyId"), std::string::npos)
+      << denied.message();
+  EXPECT_NE(denied.message().find("(PUT)"), std::string::npos) << denied.message();
+  EXPECT_NE(denied.hint().find("the environment (AWS_ACCESS_KEY_ID)"), std::string::npos)
+      << denied.hint();
+
+  Error missing = ExpectError([&] { store_->Open("no/such.csv", 0, std::nullopt); });
+  EXPECT_EQ(missing.code(), ErrorCode::kNotFound);
+  EXPECT_EQ(missing.input(), "no/such.csv");
+  EXPECT_NE(missing.hint().find("s3://shoplake-test/" + prefix_), std::string::npos);
+
+  S3StoreOptions tiny_parts;
+  tiny_parts.part_size = 1 << 20;  // under S3's 5 MiB
+  Error too_small = ExpectError([&] {
+    S3Store store(testing::S3rverProcess::kBucket, prefix_,
+                  testing::S3rverProcess::Shared().Config(), tiny_parts);
+  });
+  EXPECT_EQ(too_small.code(), ErrorCode::kUsage);
+  EXPECT_EQ(too_small.input(), "s3://shoplake-test/" + prefix_);
+}
+
+TEST_F(S3StoreTest, KeysLiveUnderThePrefixAndLocksUnderLocks) {
+  store_->WriteAll("raw/a b+c=d.csv", "odd characters");
+  auto objects = store_->client().List(prefix_ + "/");
+  ASSERT_EQ(objects.size(), 1u);
+  EXPECT_EQ(objects[0].key, prefix_ + "/raw/a b+c=d.csv");
+  EXPECT_EQ(store_->ReadAll("raw/a b+c=d.csv"), "odd characters");
+  EXPECT_EQ(store_->uri(), "s3://shoplake-test/" + prefix_);
+  EXPECT_EQ(store_->LocalPath("raw/a b+c=d.csv"), std::nullopt);
+  {
+    auto lock = store_->Acquire("catalog", 0ms);
+    auto note = store_->client().Head(prefix_ + "/_locks/catalog.lock");
+    ASSERT_TRUE(note.has_value());
+    EXPECT_EQ(store_->List("").size(), 1u);  // the lock is not an object of the lake
+  }
+  EXPECT_FALSE(store_->client().Head(prefix_ + "/_locks/catalog.lock").has_value());
+}
+
+// awscli, an independent S3 client, reads back byte for byte what the store wrote: a single
+// PUT and a multipart upload.
+TEST_F(S3StoreTest, AwsCliReadsBackWhatTheStoreWrote) {
+  ASSERT_EQ(::access("/usr/bin/aws", X_OK), 0)
+      << "awscli is missing (scripts/bootstrap installs it)";
+  const std::string small = "order_id,qty\n1,2\n";
+  const std::string large = Pattern(kS3MinimumPartSize + 4321, 11);
+  store_->WriteAll("raw/shop/small.csv", small);
+  store_->WriteAll("raw/shop/large.bin", large);
+  testing::TempFolder out("shoplake-awscli");
+  const std::string environment =
+      "AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1 "
+      "AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null ";
+  for (const char* name : {"small.csv", "large.bin"}) {
+    const std::string command = environment + "/usr/bin/aws --endpoint-url " +
+                                testing::S3rverProcess::Shared().endpoint() + " s3 cp s3://" +
+                                testing::S3rverProcess::kBucket + "/" + prefix_ + "/raw/shop/" +
+                                name + " " + (out.path() / name).string() + " 2>&1";
+    CommandOutcome outcome = RunShellCommand(command, "", 120s);
+    ASSERT_EQ(outcome.exit_code, 0) << command << "\n" << outcome.output;
+  }
+  EXPECT_EQ(HexEncode(Sha256(ReadFile(out.path() / "small.csv"))), HexEncode(Sha256(small)));
+  EXPECT_EQ(HexEncode(Sha256(ReadFile(out.path() / "large.bin"))), HexEncode(Sha256(large)));
+}
+
+TEST(OpenStoreS3, OpensAnS3StoreWithTheEnvironmentsConfiguration) {
+  const char* saved[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL"};
+  std::vector<std::optional<std::string>> old;
+  for (const char* name : saved) {
+    const char* value = std::getenv(name);
+    old.push_back(value ? std::optional<std::string>(value) : std::nullopt);
+  }
+  ::setenv("AWS_ACCESS_KEY_ID", "AKID", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+  ::setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9/", 1);
+  auto store = OpenStore("s3://bucket/lake/");
+  EXPECT_EQ(store->uri(), "s3://bucket/lake");
+  EXPECT_EQ(store->LocalPath("a/b"), std::nullopt);
+  for (size_t i = 0; i < 3; ++i) {
+    if (old[i]) {
+      ::setenv(saved[i], old[i]->c_str(), 1);
+    } else {
+      ::unsetenv(saved[i]);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace shoplake::lake
