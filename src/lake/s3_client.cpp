@@ -78,7 +78,8 @@ bool IsTransientCode(const std::string& code) {
 //! One S3 request, as built by a method and sent (and re-sent) by Send.
 struct S3Client::Call {
   std::string method;
-  std::string key;  //!< empty for bucket-level calls
+  std::string key;    //!< empty for bucket-level calls
+  std::string named;  //!< what errors name for a bucket-level call (a listing's prefix)
   Query query;
   std::optional<std::string_view> body;                      //!< PUT/POST payload
   std::vector<std::pair<std::string, std::string>> headers;  //!< signed, sent as is
@@ -128,8 +129,12 @@ HttpResponse S3Client::Send(const Call& call) {
   aws::SigningRequest signing;
   signing.method = call.head ? "HEAD" : call.method;
   signing.host = host_;
-  signing.path = path_base_ + "/" + call.key;
-  if (path_base_.empty() && call.key.empty()) signing.path = "/";
+  // Bucket-level calls go to "/bucket" path-style (as the SDKs send them), "/" virtual-hosted.
+  if (!call.key.empty()) {
+    signing.path = path_base_ + "/" + call.key;
+  } else {
+    signing.path = path_base_.empty() ? "/" : path_base_;
+  }
   signing.query = call.query;
   signing.headers = call.headers;
   signing.payload_sha256 =
@@ -151,7 +156,7 @@ HttpResponse S3Client::Send(const Call& call) {
   request.return_errors = true;
 
   HttpSubject subject;
-  subject.name = Uri(call.key);
+  subject.name = Uri(call.key.empty() ? call.named : call.key);
 
   // Bytes already given to the caller's sink cannot be taken back: past them, the caller
   // resumes rather than this loop retrying.
@@ -210,7 +215,7 @@ void S3Client::ThrowFor(const HttpResponse& response, const Call& call) const {
       message = document.child("Error").child_value("Message");
     }
   }
-  const std::string where = Uri(call.key);
+  const std::string where = Uri(call.key.empty() ? call.named : call.key);
   std::string said = "HTTP " + std::to_string(status);
   if (!code.empty()) said += " " + code;
   if (!message.empty()) said += ": " + message;
@@ -289,6 +294,7 @@ std::vector<S3Object> S3Client::List(std::string_view prefix) {
     call.query = {{"list-type", "2"},
                   {"prefix", std::string(prefix)},
                   {"max-keys", std::to_string(options_.list_page_size)}};
+    call.named = prefix;
     if (!token.empty()) call.query.emplace_back("continuation-token", token);
     HttpResponse response = Send(call);
     const std::string where = Uri(prefix);
@@ -467,6 +473,7 @@ std::optional<std::vector<S3Upload>> S3Client::ListMultipartUploads(std::string_
     Call call;
     call.method = "GET";
     call.query = {{"uploads", ""}, {"prefix", std::string(prefix)}};
+    call.named = prefix;
     if (!key_marker.empty()) call.query.emplace_back("key-marker", key_marker);
     if (!upload_marker.empty()) call.query.emplace_back("upload-id-marker", upload_marker);
     call.accepted = {501, 405};

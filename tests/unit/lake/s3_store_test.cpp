@@ -7,12 +7,15 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <mutex>
 
 #include "common/error.h"
 #include "common/files.h"
 #include "common/hash.h"
 #include "common/subprocess.h"
+#include "support/loopback_server.h"
 #include "support/s3rver.h"
 
 namespace shoplake::lake {
@@ -192,6 +195,159 @@ TEST_F(S3StoreTest, AwsCliReadsBackWhatTheStoreWrote) {
   }
   EXPECT_EQ(HexEncode(Sha256(ReadFile(out.path() / "small.csv"))), HexEncode(Sha256(small)));
   EXPECT_EQ(HexEncode(Sha256(ReadFile(out.path() / "large.bin"))), HexEncode(Sha256(large)));
+}
+
+// --- against a scripted endpoint: retries, signing of payloads, region errors ----------
+
+aws::AwsConfig LoopbackConfig(const testing::LoopbackServer& server) {
+  aws::AwsConfig config;
+  config.credentials = {"AKIDEXAMPLE", "secret", "session"};
+  config.credentials_source = "the test";
+  config.region = "us-east-1";
+  config.region_source = "the test";
+  config.endpoint = server.url("");
+  return config;
+}
+
+constexpr const char* kListing =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult>"
+    "<Contents><Key>p/a.csv</Key><Size>3</Size><ETag>&quot;abc&quot;</ETag>"
+    "<LastModified>2026-11-27T09:21:46.250Z</LastModified></Contents>"
+    "<IsTruncated>false</IsTruncated></ListBucketResult>";
+
+TEST(S3ClientRequests, TransientAnswersAreRetriedSignedAfreshThenSucceed) {
+  testing::LoopbackServer server;
+  std::atomic<int> requests{0};
+  std::vector<std::string> authorizations;
+  std::mutex mutex;
+  server.server().Get("/bucket", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mutex);
+    authorizations.push_back(req.get_header_value("Authorization"));
+    EXPECT_EQ(req.get_header_value("x-amz-security-token"), "session");
+    EXPECT_EQ(req.get_param_value("list-type"), "2");
+    EXPECT_EQ(req.get_param_value("prefix"), "p/");
+    if (++requests <= 2) {
+      res.status = 503;
+      res.set_content(
+          "<Error><Code>SlowDown</Code><Message>Please reduce your request rate."
+          "</Message></Error>",
+          "application/xml");
+      return;
+    }
+    res.set_content(kListing, "application/xml");
+  });
+  S3ClientOptions options;
+  options.retry.initial_delay = 1ms;
+  S3Client client("bucket", LoopbackConfig(server), options);
+  auto objects = client.List("p/");
+  ASSERT_EQ(objects.size(), 1u);
+  EXPECT_EQ(objects[0].key, "p/a.csv");
+  EXPECT_EQ(objects[0].size, 3u);
+  EXPECT_EQ(objects[0].etag, "abc");
+  EXPECT_EQ(objects[0].modified_unix_ms, 1795771306250);
+  EXPECT_EQ(requests.load(), 3);
+  for (const auto& authorization : authorizations) {
+    EXPECT_TRUE(authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"))
+        << authorization;
+    EXPECT_NE(authorization.find("SignedHeaders=host;x-amz-content-sha256;x-amz-date;"
+                                 "x-amz-security-token, Signature="),
+              std::string::npos)
+        << authorization;
+  }
+}
+
+TEST(S3ClientRequests, RetriesAreBoundedAndTheErrorSaysWhatS3Said) {
+  testing::LoopbackServer server;
+  std::atomic<int> requests{0};
+  server.server().Get("/bucket", [&](const httplib::Request&, httplib::Response& res) {
+    ++requests;
+    res.status = 503;
+    res.set_content(
+        "<Error><Code>SlowDown</Code><Message>Please reduce your request rate."
+        "</Message></Error>",
+        "application/xml");
+  });
+  server.server().Get("/bucket/elsewhere", [&](const httplib::Request&, httplib::Response& res) {
+    res.status = 301;
+    res.set_header("x-amz-bucket-region", "eu-west-1");
+    res.set_content(
+        "<Error><Code>PermanentRedirect</Code><Message>The bucket you are "
+        "attempting to access must be addressed using the specified endpoint."
+        "</Message></Error>",
+        "application/xml");
+  });
+  S3ClientOptions options;
+  options.retry.max_attempts = 3;
+  options.retry.initial_delay = 1ms;
+  S3Client client("bucket", LoopbackConfig(server), options);
+  try {
+    client.List("p/");
+    FAIL() << "a listing that always fails succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kNetwork);
+    EXPECT_EQ(e.input(), "s3://bucket/p/");
+    EXPECT_NE(e.message().find("HTTP 503 SlowDown: Please reduce your request rate. (GET)"),
+              std::string::npos)
+        << e.message();
+  }
+  EXPECT_EQ(requests.load(), 3);
+  try {
+    std::string bytes;
+    client.Get("elsewhere", 0, std::nullopt, [&](std::string_view b) { bytes.append(b); });
+    FAIL() << "a redirect was taken for data";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kUsage);
+    EXPECT_NE(e.message().find("PermanentRedirect"), std::string::npos) << e.message();
+    EXPECT_NE(e.hint().find("set AWS_REGION=eu-west-1"), std::string::npos) << e.hint();
+  }
+}
+
+// Every payload is hashed and signed: what the endpoint receives hashes to the
+// x-amz-content-sha256 it was signed with, for a single PUT and for each part.
+TEST(S3ClientRequests, PayloadsAreHashedAndSignedPartByPart) {
+  testing::LoopbackServer server;
+  std::vector<std::string> bodies;
+  std::mutex mutex;
+  auto check = [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(req.get_header_value("x-amz-content-sha256"), HexEncode(Sha256(req.body)));
+    EXPECT_EQ(req.get_header_value("Content-MD5"), Base64Encode(Md5(req.body)));
+    EXPECT_EQ(req.get_header_value("Expect"), "");
+    bodies.push_back(req.body);
+    res.set_header("ETag", "\"" + HexEncode(Md5(req.body)) + "\"");
+  };
+  server.server().Put("/bucket/lake/raw/a b.csv", check);
+  server.server().Put("/bucket/lake/big.bin", check);
+  server.server().Post(
+      "/bucket/lake/big.bin", [&](const httplib::Request& req, httplib::Response& res) {
+        if (req.has_param("uploads")) {
+          res.set_content(
+              "<InitiateMultipartUploadResult><UploadId>up-1</UploadId>"
+              "</InitiateMultipartUploadResult>",
+              "application/xml");
+          return;
+        }
+        EXPECT_EQ(req.get_param_value("uploadId"), "up-1");
+        EXPECT_EQ(req.get_header_value("x-amz-content-sha256"), HexEncode(Sha256(req.body)));
+        EXPECT_NE(req.body.find("<PartNumber>2</PartNumber><ETag>\""), std::string::npos)
+            << req.body;
+        res.set_content(
+            "<CompleteMultipartUploadResult><ETag>x-2</ETag>"
+            "</CompleteMultipartUploadResult>",
+            "application/xml");
+      });
+  S3StoreOptions options;
+  options.part_size = kS3MinimumPartSize;
+  S3Store store("bucket", "lake", LoopbackConfig(server), options);
+  store.WriteAll("raw/a b.csv", "a,b\n1,2\n");
+  auto writer = store.Create("big.bin");
+  writer->Append(Pattern(kS3MinimumPartSize));  // a whole part: uploaded now
+  writer->Append("the tail");
+  writer->Publish();  // the last part, then CompleteMultipartUpload
+  ASSERT_EQ(bodies.size(), 3u);
+  EXPECT_EQ(bodies[0], "a,b\n1,2\n");
+  EXPECT_EQ(bodies[1], Pattern(kS3MinimumPartSize));
+  EXPECT_EQ(bodies[2], "the tail");
 }
 
 TEST(OpenStoreS3, OpensAnS3StoreWithTheEnvironmentsConfiguration) {
