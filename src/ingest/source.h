@@ -1,6 +1,7 @@
 // Source: where ingest copies objects from. One implementation per kind of location:
-// gs:// (the GCS JSON API, honouring STORAGE_EMULATOR_HOST), http(s):// (one object),
-// file:// and plain paths (a file or a folder); s3:// comes with the S3 store.
+// gs:// (the GCS JSON API, honouring STORAGE_EMULATOR_HOST), s3:// (the S3 API through the
+// S3 store's client, honouring AWS_ENDPOINT_URL), http(s):// (one object), file:// and plain
+// paths (a file or a folder).
 //
 // A Source lists the objects under its URI with what the source states about each
 // (size, version, checksums) and streams an object's bytes from any offset, so an
@@ -27,8 +28,8 @@ struct SourceObject {
                      //!< the raw key after ingest_date=...; for a single object, its
                      //!< base name
   uint64_t size = 0;
-  std::string version;             //!< what changes when the object changes: GCS generation, HTTP
-                                   //!< ETag (or Last-Modified), file mtime in ns + size
+  std::string version;             //!< what changes when the object changes: GCS generation, S3
+                                   //!< and HTTP ETag (or Last-Modified), file mtime in ns + size
   std::optional<std::string> md5;  //!< raw 16 bytes, when the source states it
   std::optional<uint32_t> crc32c;  //!< when the source states it
 };
@@ -65,8 +66,9 @@ class Source {
   virtual void Read(const SourceObject& object, uint64_t offset, const ByteSink& sink) = 0;
 };
 
-//! Opens the source for `uri`: gs://bucket[/prefix], http(s)://host/path, file:///path
-//! or a plain path. Throws Error(kUsage) for an unsupported scheme (s3:// for now).
+//! Opens the source for `uri`: gs://bucket[/prefix], s3://bucket[/prefix],
+//! http(s)://host/path, file:///path or a plain path. Throws Error(kUsage) for an
+//! unsupported scheme, or an s3:// URI without AWS credentials.
 std::unique_ptr<Source> OpenSource(const std::string& uri, const SourceOptions& options = {});
 
 }  // namespace shoplake::ingest

@@ -121,3 +121,33 @@ make_dashboard_project() {
   (cd "$1" && "$SHOPLAKE" -q transform products customers orders >/dev/null &&
     "$SHOPLAKE" -q views apply >/dev/null)
 }
+
+# start_s3rver BUCKET...: starts s3rver (tests/js/node_modules) on 127.0.0.1 and a free port
+# over a scratch folder with BUCKETs created, waits (bounded) for it, and exports what S3
+# clients need: S3_ENDPOINT, AWS_ENDPOINT_URL, its credentials (S3RVER/S3RVER) and a region,
+# with the user's ~/.aws files out of the way. The EXIT trap stops it. Returns 77 (and says
+# why) only when node is missing.
+start_s3rver() {
+  command -v node >/dev/null || { echo "SKIP: node is not installed; s3rver needs it" >&2; return 77; }
+  local args=() bucket i
+  for bucket in "$@"; do args+=(--configure-bucket "$bucket"); done
+  local out="$SCRATCH/s3rver-$RANDOM.out"
+  # --openssl-legacy-provider: s3rver's continuation tokens are DES, which Node 17+ refuses.
+  node --openssl-legacy-provider "$SHOPLAKE_SOURCE/tests/js/node_modules/s3rver/bin/s3rver.js" \
+    -d "$SCRATCH/s3rver-data" \
+    -a 127.0.0.1 -p 0 --silent "${args[@]}" >"$out" 2>"$out.err" &
+  S3RVER_PID=$!
+  E2E_PIDS="${E2E_PIDS:-} $S3RVER_PID"
+  for i in $(seq 1 200); do
+    grep -q 'listening on 127.0.0.1:' "$out" 2>/dev/null && break
+    kill -0 "$S3RVER_PID" 2>/dev/null || fail "s3rver exited early: $(cat "$out.err")"
+    sleep 0.1
+  done
+  local port
+  port="$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$out")"
+  [[ -n "$port" ]] || fail "s3rver printed no port: $(cat "$out" "$out.err")"
+  export S3_ENDPOINT="http://127.0.0.1:$port" AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+  export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1
+  export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+  unset AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION AWS_ENDPOINT_URL_S3
+}

@@ -19,8 +19,8 @@
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/http_client.h"
-#include "ingest/ingestor.h"
 #include "common/retry.h"
+#include "ingest/ingestor.h"
 #include "lake/local_store.h"
 #include "simulate/bucket_server.h"
 #include "support/loopback_server.h"
@@ -687,6 +687,57 @@ TEST(FileSource, AFileChangedSinceListingIsRefused) {
   EXPECT_EQ(gone.input(), path.string());
 }
 
+// --- s3:// ------------------------------------------------------------------------------
+
+// Against a scripted S3 endpoint: the ETag is the version; it is the md5 only when it is a
+// plain MD5 (a multipart ETag "<hex>-N" is not); a resumed read pins the ETag listed.
+TEST(S3Source, StatesMd5OnlyForPlainEtagsAndPinsTheVersion) {
+  LoopbackServer server;
+  server.server().Get("/exports", [](const httplib::Request& req, httplib::Response& res) {
+    EXPECT_EQ(req.get_param_value("prefix"), "daily/");
+    res.set_content(
+        "<ListBucketResult>"
+        "<Contents><Key>daily/a.csv</Key><Size>3</Size>"
+        "<ETag>&quot;900150983cd24fb0d6963f7d28e17f72&quot;</ETag></Contents>"
+        "<Contents><Key>daily/big.bin</Key><Size>5</Size>"
+        "<ETag>&quot;0123456789abcdef0123456789abcdef-2&quot;</ETag></Contents>"
+        "<Contents><Key>daily/folder/</Key><Size>0</Size><ETag>&quot;x&quot;</ETag></Contents>"
+        "<IsTruncated>false</IsTruncated></ListBucketResult>",
+        "application/xml");
+  });
+  server.server().Get(
+      "/exports/daily/a.csv", [](const httplib::Request& req, httplib::Response& res) {
+        if (req.get_header_value("If-Match") != "\"900150983cd24fb0d6963f7d28e17f72\"") {
+          res.status = 412;
+          return;
+        }
+        EXPECT_EQ(req.get_header_value("Range"), "bytes=1-");
+        res.set_content("abc", "text/csv");  // httplib answers the range: 206, "bc"
+      });
+  ScopedEnv key("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"), secret("AWS_SECRET_ACCESS_KEY", "secret"),
+      endpoint("AWS_ENDPOINT_URL", server.url("").c_str()),
+      s3_endpoint("AWS_ENDPOINT_URL_S3", nullptr);
+  auto source = OpenSource("s3://exports/daily/");
+  auto objects = source->List();
+  ASSERT_EQ(objects.size(), 2u);
+  EXPECT_EQ(objects[0].uri, "s3://exports/daily/a.csv");
+  EXPECT_EQ(objects[0].name, "daily/a.csv");
+  EXPECT_EQ(objects[0].size, 3u);
+  EXPECT_EQ(objects[0].version, "900150983cd24fb0d6963f7d28e17f72");
+  EXPECT_EQ(objects[0].md5, Md5("abc"));
+  EXPECT_EQ(objects[1].version, "0123456789abcdef0123456789abcdef-2");
+  EXPECT_EQ(objects[1].md5, std::nullopt);
+  std::string bytes;
+  source->Read(objects[0], 1, [&](std::string_view b) { bytes.append(b); });
+  EXPECT_EQ(bytes, "bc");
+  // Another version than the one listed: refused, not spliced.
+  SourceObject changed = objects[0];
+  changed.version = "ffffffffffffffffffffffffffffffff";
+  Error refused = ExpectError([&] { source->Read(changed, 1, [](std::string_view) {}); });
+  EXPECT_EQ(refused.code(), ErrorCode::kData);
+  EXPECT_EQ(refused.input(), "s3://exports/daily/a.csv");
+}
+
 // --- OpenSource ---------------------------------------------------------------------
 
 TEST(OpenSource, DispatchesOnTheScheme) {
@@ -699,11 +750,23 @@ TEST(OpenSource, DispatchesOnTheScheme) {
   EXPECT_EQ(OpenSource("file://" + folder.path().string())->uri(),
             "file://" + folder.path().string());
 
-  Error s3 = ExpectError([] { OpenSource("s3://bucket/exports/"); });
-  EXPECT_EQ(s3.code(), ErrorCode::kUsage);
-  EXPECT_EQ(s3.message(), "s3:// sources need the S3 store, which is not built yet");
-  EXPECT_EQ(s3.input(), "s3://bucket/exports/");
-  EXPECT_FALSE(s3.hint().empty());
+  {
+    ScopedEnv key("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
+    ScopedEnv secret("AWS_SECRET_ACCESS_KEY", "secret");
+    ScopedEnv endpoint("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
+    EXPECT_EQ(OpenSource("s3://bucket/exports/")->uri(), "s3://bucket/exports/");
+  }
+  {
+    // No credentials anywhere: the error says which variables and files to set.
+    ScopedEnv key("AWS_ACCESS_KEY_ID", nullptr), secret("AWS_SECRET_ACCESS_KEY", nullptr),
+        profile("AWS_PROFILE", nullptr), credentials("AWS_SHARED_CREDENTIALS_FILE", nullptr),
+        config("AWS_CONFIG_FILE", nullptr), home("HOME", folder.path().c_str());
+    Error s3 = ExpectError([] { OpenSource("s3://bucket/exports/"); });
+    EXPECT_EQ(s3.code(), ErrorCode::kUsage);
+    EXPECT_EQ(s3.message(), "no AWS credentials for profile 'default'");
+    EXPECT_NE(s3.hint().find("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"), std::string::npos)
+        << s3.hint();
+  }
 
   Error ftp = ExpectError([] { OpenSource("ftp://host/file.csv"); });
   EXPECT_EQ(ftp.code(), ErrorCode::kUsage);
