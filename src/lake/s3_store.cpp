@@ -81,7 +81,8 @@ class S3Writer : public Writer {
       client_.AbortMultipartUpload(object_key_, upload_id_);
     } catch (const Error& e) {
       // Never visible either way; the parts cost storage until CleanStaging or a lifecycle
-      // rule removes them.
+      // rule removes them. An endpoint without AbortMultipartUpload (s3rver answers 405,
+      // a usage error) would say so for every writer: once is enough.
       static std::atomic<bool> said{false};
       if (e.code() == ErrorCode::kUsage && said.exchange(true)) return;
       spdlog::warn("{}: could not abort the unpublished upload {}: {}", client_.Uri(object_key_),
