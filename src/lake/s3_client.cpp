@@ -383,8 +383,11 @@ bool S3Client::PutIfAbsent(std::string_view key, std::string_view body) {
   call.key = key;
   call.body = body;
   call.headers.emplace_back("If-None-Match", "*");
-  call.accepted = {412};
-  return Send(call).status != 412;
+  // 412: the object exists. 409 ConditionalRequestConflict: another conditional write to
+  // the key is in flight; either way someone else got there first.
+  call.accepted = {412, 409};
+  const long status = Send(call).status;
+  return status >= 200 && status < 300;
 }
 
 void S3Client::Delete(std::string_view key) {

@@ -77,7 +77,8 @@ class S3Client {
   //! PUT `body` as the whole object; returns its ETag.
   std::string Put(std::string_view key, std::string_view body);
   //! PUT with "If-None-Match: *": true when the object was created, false when one exists
-  //! (412). An endpoint that ignores the condition (s3rver) always creates it.
+  //! (412) or another conditional write to it is in flight (409). An endpoint that ignores
+  //! the condition (s3rver) always creates it.
   bool PutIfAbsent(std::string_view key, std::string_view body);
   //! Removes the object; a missing one is not an error (S3 answers 204 either way).
   void Delete(std::string_view key);
