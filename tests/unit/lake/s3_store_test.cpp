@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/files.h"
 #include "common/hash.h"
@@ -318,24 +319,23 @@ TEST(S3ClientRequests, PayloadsAreHashedAndSignedPartByPart) {
   };
   server.server().Put("/bucket/lake/raw/a b.csv", check);
   server.server().Put("/bucket/lake/big.bin", check);
-  server.server().Post(
-      "/bucket/lake/big.bin", [&](const httplib::Request& req, httplib::Response& res) {
-        if (req.has_param("uploads")) {
-          res.set_content(
-              "<InitiateMultipartUploadResult><UploadId>up-1</UploadId>"
-              "</InitiateMultipartUploadResult>",
-              "application/xml");
-          return;
-        }
-        EXPECT_EQ(req.get_param_value("uploadId"), "up-1");
-        EXPECT_EQ(req.get_header_value("x-amz-content-sha256"), HexEncode(Sha256(req.body)));
-        EXPECT_NE(req.body.find("<PartNumber>2</PartNumber><ETag>\""), std::string::npos)
-            << req.body;
-        res.set_content(
-            "<CompleteMultipartUploadResult><ETag>x-2</ETag>"
-            "</CompleteMultipartUploadResult>",
-            "application/xml");
-      });
+  server.server().Post("/bucket/lake/big.bin", [&](const httplib::Request& req,
+                                                   httplib::Response& res) {
+    if (req.has_param("uploads")) {
+      res.set_content(
+          "<InitiateMultipartUploadResult><UploadId>up-1</UploadId>"
+          "</InitiateMultipartUploadResult>",
+          "application/xml");
+      return;
+    }
+    EXPECT_EQ(req.get_param_value("uploadId"), "up-1");
+    EXPECT_EQ(req.get_header_value("x-amz-content-sha256"), HexEncode(Sha256(req.body)));
+    EXPECT_NE(req.body.find("<PartNumber>2</PartNumber><ETag>\""), std::string::npos) << req.body;
+    res.set_content(
+        "<CompleteMultipartUploadResult><ETag>x-2</ETag>"
+        "</CompleteMultipartUploadResult>",
+        "application/xml");
+  });
   S3StoreOptions options;
   options.part_size = kS3MinimumPartSize;
   S3Store store("bucket", "lake", LoopbackConfig(server), options);
@@ -348,6 +348,41 @@ TEST(S3ClientRequests, PayloadsAreHashedAndSignedPartByPart) {
   EXPECT_EQ(bodies[0], "a,b\n1,2\n");
   EXPECT_EQ(bodies[1], Pattern(kS3MinimumPartSize));
   EXPECT_EQ(bodies[2], "the tail");
+}
+
+// CleanStaging aborts the lake's incomplete uploads that are older than the stale age, and
+// spares younger ones: a live writer's upload is young.
+TEST(S3ClientRequests, CleanStagingAbortsOnlyStaleUploadsUnderTheLake) {
+  testing::LoopbackServer server;
+  std::vector<std::string> aborted;
+  std::mutex mutex;
+  const std::string now = ToIso(std::chrono::system_clock::now());
+  const std::string old = ToIso(std::chrono::system_clock::now() - std::chrono::hours(48));
+  server.server().Get("/bucket", [&](const httplib::Request& req, httplib::Response& res) {
+    EXPECT_TRUE(req.has_param("uploads"));
+    EXPECT_EQ(req.get_param_value("prefix"), "lake/");
+    res.set_content(
+        "<ListMultipartUploadsResult>"
+        "<Upload><Key>lake/raw/crashed.csv</Key><UploadId>stale-1</UploadId>"
+        "<Initiated>" +
+            old +
+            "</Initiated></Upload>"
+            "<Upload><Key>lake/raw/writing.csv</Key><UploadId>live-2</UploadId>"
+            "<Initiated>" +
+            now +
+            "</Initiated></Upload>"
+            "<IsTruncated>false</IsTruncated></ListMultipartUploadsResult>",
+        "application/xml");
+  });
+  server.server().Delete(R"(/bucket/lake/raw/(.+))",
+                         [&](const httplib::Request& req, httplib::Response& res) {
+                           std::lock_guard lock(mutex);
+                           aborted.push_back(req.path + "?" + req.get_param_value("uploadId"));
+                           res.status = 204;
+                         });
+  S3Store store("bucket", "lake", LoopbackConfig(server));
+  EXPECT_EQ(store.CleanStaging(), 1u);
+  EXPECT_EQ(aborted, std::vector<std::string>{"/bucket/lake/raw/crashed.csv?stale-1"});
 }
 
 TEST(OpenStoreS3, OpensAnS3StoreWithTheEnvironmentsConfiguration) {
