@@ -13,8 +13,8 @@
 #include <set>
 
 #include "common/error.h"
-#include "common/uri.h"
 #include "common/http_client.h"
+#include "common/uri.h"
 #include "ingest/source.h"
 
 namespace shoplake::ingest {

@@ -7,8 +7,8 @@
 #include <charconv>
 
 #include "common/error.h"
-#include "common/uri.h"
 #include "common/http_client.h"
+#include "common/uri.h"
 #include "ingest/source.h"
 
 namespace shoplake::ingest {

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "common/error.h"
-#include "ingest/ledger.h"
 #include "common/retry.h"
+#include "ingest/ledger.h"
 #include "ingest/source.h"
 #include "lake/store.h"
 
