@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <ctime>
+#include <functional>
 #include <pugixml.hpp>
 #include <random>
 #include <set>
@@ -84,6 +85,8 @@ struct S3Client::Call {
   std::optional<std::string_view> body;                      //!< PUT/POST payload
   std::vector<std::pair<std::string, std::string>> headers;  //!< signed, sent as is
   const HttpSink* sink = nullptr;                            //!< streams a 2xx body (GET)
+  //! Set: the sink's bytes can be taken back; called before a retry after some arrived.
+  std::function<void()> restart;
   uint64_t offset = 0;
   std::optional<uint64_t> length;
   bool head = false;
@@ -193,10 +196,12 @@ HttpResponse S3Client::Send(const Call& call) {
       }
       ThrowFor(response, call);
     } catch (const Error& e) {
-      if (e.code() != ErrorCode::kNetwork || delivered > 0 ||
+      if (e.code() != ErrorCode::kNetwork || (delivered > 0 && !call.restart) ||
           attempt >= options_.retry.max_attempts) {
         throw;
       }
+      if (delivered > 0) call.restart();
+      delivered = 0;
       auto delay = options_.retry.DelayBefore(attempt + 1, jitter);
       spdlog::debug("{}; retrying {} in {} ms (attempt {} of {})", e.what(), signing.method,
                     delay.count(), attempt + 1, options_.retry.max_attempts);
@@ -347,10 +352,25 @@ std::optional<S3Object> S3Client::Head(std::string_view key) {
 
 void S3Client::Get(std::string_view key, uint64_t offset, std::optional<uint64_t> length,
                    const HttpSink& sink, std::string_view if_match) {
+  GetInto(key, offset, length, sink, if_match, nullptr);
+}
+
+std::string S3Client::GetRange(std::string_view key, uint64_t offset, uint64_t length,
+                               std::string_view if_match) {
+  std::string bytes;
+  HttpSink sink = [&bytes](std::string_view chunk) { bytes.append(chunk); };
+  GetInto(key, offset, length, sink, if_match, [&bytes] { bytes.clear(); });
+  return bytes;
+}
+
+void S3Client::GetInto(std::string_view key, uint64_t offset, std::optional<uint64_t> length,
+                       const HttpSink& sink, std::string_view if_match,
+                       std::function<void()> restart) {
   Call call;
   call.method = "GET";
   call.key = key;
   call.sink = &sink;
+  call.restart = std::move(restart);
   call.offset = offset;
   call.length = length;
   if (!if_match.empty()) call.headers.emplace_back("If-Match", "\"" + std::string(if_match) + "\"");

@@ -10,7 +10,8 @@
 // Every payload is hashed and signed (x-amz-content-sha256), parts one by one. Transient
 // failures (connection errors, timeouts, 408, 429, 5xx, S3's SlowDown and InternalError) are
 // retried with backoff up to the policy's attempts, re-signed each time; a streamed GET is
-// retried only until its first byte reaches the sink (the caller resumes from there).
+// retried only until its first byte reaches the sink (the caller resumes from there), a
+// buffered one (GetRange) at any point.
 // Errors name s3://bucket/key, the HTTP status and S3's <Code>: <Message>, and say what to do.
 //
 // Thread safety: every method may be called from several threads at once.
@@ -18,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -74,6 +76,10 @@ class S3Client {
   //! Throws kNotFound for a missing object.
   void Get(std::string_view key, uint64_t offset, std::optional<uint64_t> length,
            const HttpSink& sink, std::string_view if_match = {});
+  //! GET bytes [offset, offset + length) into memory, for bounded ranges. Unlike Get, a
+  //! transfer that breaks off midway is retried too (from the range's start).
+  std::string GetRange(std::string_view key, uint64_t offset, uint64_t length,
+                       std::string_view if_match = {});
   //! PUT `body` as the whole object; returns its ETag.
   std::string Put(std::string_view key, std::string_view body);
   //! PUT with "If-None-Match: *": true when the object was created, false when one exists
@@ -100,6 +106,10 @@ class S3Client {
  private:
   struct Call;
   HttpResponse Send(const Call& call);
+  //! Get and GetRange: `restart` (may be empty) takes back what the sink received, which
+  //! allows retrying a transfer that broke off midway.
+  void GetInto(std::string_view key, uint64_t offset, std::optional<uint64_t> length,
+               const HttpSink& sink, std::string_view if_match, std::function<void()> restart);
   [[noreturn]] void ThrowFor(const HttpResponse& response, const Call& call) const;
 
   std::string bucket_;

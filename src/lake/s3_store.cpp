@@ -40,11 +40,10 @@ class S3Reader : public Reader {
   size_t Read(char* buffer, size_t capacity) override {
     if (position_ == chunk_.size()) {
       if (remaining_ == 0) return 0;
-      chunk_.clear();
+      // Buffered, so a GET that breaks off midway is retried whole, and one that fails
+      // leaves nothing half-served: calling Read again fetches the same range.
+      chunk_ = client_.GetRange(object_key_, offset_, std::min(remaining_, kReadChunk), etag_);
       position_ = 0;
-      uint64_t want = std::min(remaining_, kReadChunk);
-      HttpSink sink = [this](std::string_view bytes) { chunk_.append(bytes); };
-      client_.Get(object_key_, offset_, want, sink, etag_);
       if (chunk_.empty()) {
         throw Error(ErrorCode::kIo,
                     "the object ended " + std::to_string(remaining_) + " bytes early at byte " +

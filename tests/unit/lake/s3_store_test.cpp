@@ -350,6 +350,38 @@ TEST(S3ClientRequests, PayloadsAreHashedAndSignedPartByPart) {
   EXPECT_EQ(bodies[2], "the tail");
 }
 
+// A GET that breaks off midway: a buffered range (the store's reader) is fetched again
+// whole; a streamed one (ingest's source) stops with kNetwork, as the caller resumes it.
+TEST(S3ClientRequests, BrokenTransfersRetryWhenBufferedAndStopWhenStreamed) {
+  testing::LoopbackServer server;
+  std::atomic<int> requests{0};
+  server.server().Get("/bucket/k", [&](const httplib::Request&, httplib::Response& res) {
+    bool cut = ++requests % 2 == 1;  // every other answer breaks off after 3 bytes
+    res.set_content_provider(6, "application/octet-stream",
+                             [cut](size_t offset, size_t, httplib::DataSink& sink) {
+                               if (offset > 0 && cut) return false;
+                               sink.write(offset == 0 ? "abc" : "def", 3);
+                               return true;
+                             });
+  });
+  S3ClientOptions options;
+  options.retry.initial_delay = 1ms;
+  S3Client client("bucket", LoopbackConfig(server), options);
+  EXPECT_EQ(client.GetRange("k", 0, 6), "abcdef");
+  EXPECT_EQ(requests.load(), 2);
+
+  std::string streamed;
+  try {
+    client.Get("k", 0, std::nullopt, [&](std::string_view bytes) { streamed.append(bytes); });
+    FAIL() << "a transfer that broke off succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kNetwork) << e.what();
+    EXPECT_EQ(e.input(), "s3://bucket/k");
+  }
+  EXPECT_EQ(streamed, "abc");  // what arrived stays given; the caller resumes from byte 3
+  EXPECT_EQ(requests.load(), 3);
+}
+
 // CleanStaging aborts the lake's incomplete uploads that are older than the stale age, and
 // spares younger ones: a live writer's upload is young.
 TEST(S3ClientRequests, CleanStagingAbortsOnlyStaleUploadsUnderTheLake) {
