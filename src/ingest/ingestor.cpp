@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "common/clock.h"
@@ -164,6 +165,31 @@ IngestedObject Ingestor::Copy(Source& source, const SourceObject& object, const 
   return result;
 }
 
+namespace {
+
+// The listed objects whose URI is one of `uris`, in listing order.
+std::vector<SourceObject> OnlyThese(std::vector<SourceObject> listed,
+                                    const std::vector<std::string>& uris) {
+  std::set<std::string> wanted;
+  for (const auto& uri : uris) {
+    // An S3 listing shows the "folders" consoles create as empty keys ending in '/';
+    // they are no objects, and no source lists them.
+    if (!uri.ends_with('/')) wanted.insert(uri);
+  }
+  std::vector<SourceObject> kept;
+  for (auto& object : listed) {
+    if (wanted.erase(object.uri) > 0) kept.push_back(std::move(object));
+  }
+  if (!wanted.empty()) {
+    throw Error(ErrorCode::kNotFound, "the source does not list this object", *wanted.begin(),
+                "name objects by the URI the source lists them with, e.g. "
+                "s3://bucket/shop/orders/2026-01-01.csv");
+  }
+  return kept;
+}
+
+}  // namespace
+
 IngestSummary Ingestor::Run(Source& source) {
   IngestSummary summary;
   summary.run_id = NewRunId();
@@ -175,6 +201,7 @@ IngestSummary Ingestor::Run(Source& source) {
   if (cleaned > 0) spdlog::info("removed {} staging leftovers of an interrupted run", cleaned);
 
   std::vector<SourceObject> objects = source.List();
+  if (!options_.objects.empty()) objects = OnlyThese(std::move(objects), options_.objects);
   uint64_t total_bytes = 0;
   for (const auto& object : objects) total_bytes += object.size;
   spdlog::info("ingest {}: {} objects ({}) under {}", options_.source_name, objects.size(),

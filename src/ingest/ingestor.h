@@ -33,6 +33,11 @@ struct IngestOptions {
   RetryPolicy retry;
   bool progress = true;  //!< live progress on stderr
   uint64_t seed = 0;     //!< jitter seed; 0 picks a random one
+  //! Not empty: copy only these objects, by the URI the source lists them with (a Step
+  //! Functions Distributed Map hands each child a batch of its source's objects); URIs
+  //! ending in '/' (folder markers) are ignored. Run throws Error(kNotFound) naming the
+  //! first other one the source does not list.
+  std::vector<std::string> objects;
 };
 
 //! What happened to one object.

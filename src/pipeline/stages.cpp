@@ -142,14 +142,16 @@ const DatasetSpec& FindDataset(const Project& project, const std::string& name) 
               names.empty() ? "declare it under datasets: in shoplake.yaml" : "datasets: " + all);
 }
 
+std::filesystem::path MappingFile(const Project& project, const DatasetSpec& dataset) {
+  return dataset.mapping.empty() ? project.PathOf("mappings") / (dataset.name + ".yaml")
+                                 : project.root / dataset.mapping;
+}
+
 transform::TransformResult Transform(const Workspace& workspace, const std::string& dataset,
                                      const transform::TransformOptions& options) {
   const Project& project = workspace.project;
   const DatasetSpec& spec = FindDataset(project, dataset);
-  std::filesystem::path mapping_file = spec.mapping.empty()
-                                           ? project.PathOf("mappings") / (dataset + ".yaml")
-                                           : project.root / spec.mapping;
-  transform::Mapping mapping = transform::LoadMapping(mapping_file);
+  transform::Mapping mapping = transform::LoadMapping(MappingFile(project, spec));
   catalog::Catalog catalog(workspace.catalog_path);
   transform::Transformer transformer(workspace.lake, catalog);
   return transformer.Run(spec, mapping, options);

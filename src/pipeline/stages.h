@@ -62,6 +62,9 @@ nlohmann::json IngestJson(const ingest::IngestSummary& summary, const std::strin
 //! The project's dataset `name`. Throws Error(kUsage) naming the datasets there are.
 const DatasetSpec& FindDataset(const Project& project, const std::string& name);
 
+//! The mapping file of `dataset`: its `mapping`, else paths.mappings/<name>.yaml.
+std::filesystem::path MappingFile(const Project& project, const DatasetSpec& dataset);
+
 //! Transforms the project's dataset `dataset` with its mapping file (transform/transform.h
 //! says what a run does and throws).
 transform::TransformResult Transform(const Workspace& workspace, const std::string& dataset,

@@ -207,6 +207,23 @@ Transformer::Transformer(lake::Store& lake, catalog::Catalog& catalog)
   ApplySchema(catalog_.db(), "transform", 1, kSchema, "the transform's records");
 }
 
+catalog::Table MappedTable(const Mapping& mapping) {
+  catalog::Table table;
+  table.database = mapping.database;
+  table.name = mapping.table;
+  table.location = "processed/" + mapping.database + "/" + mapping.table + "/";
+  table.owner = "transform";
+  for (const auto& c : mapping.columns) {
+    if (!IsPartitionKey(mapping, c)) table.columns.push_back({c.name, SqlType(c), c.nullable});
+  }
+  for (const auto& p : mapping.partition_by) {
+    const ColumnSpec* from = mapping.Column(p.from);
+    std::string type = p.part == PartitionSpec::Part::kValue && from ? SqlType(*from) : "INTEGER";
+    table.partition_keys.push_back({p.name, type, false});
+  }
+  return table;
+}
+
 TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapping,
                                  const TransformOptions& options) {
   auto started = std::chrono::steady_clock::now();
@@ -215,7 +232,7 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
   result.run_id = options.run_id.empty() ? NewRunId() : options.run_id;
   result.dataset = dataset.name;
   result.table = mapping.database + "." + mapping.table;
-  const std::string location = "processed/" + mapping.database + "/" + mapping.table + "/";
+  const std::string location = MappedTable(mapping).location;
   const std::string location_path = LocalPathOf(lake_, location.substr(0, location.size() - 1));
   auto lock = options.dry_run
                   ? nullptr
@@ -634,20 +651,7 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
   // Commit: the snapshot, the bookmark and the counts, in one transaction.
   {
     SqliteTransaction tx(catalog_.db());
-    catalog::Table spec;
-    spec.database = mapping.database;
-    spec.name = mapping.table;
-    spec.location = location;
-    spec.owner = "transform";
-    for (const auto& c : mapping.columns) {
-      if (!IsPartitionKey(mapping, c)) spec.columns.push_back({c.name, SqlType(c), c.nullable});
-    }
-    for (const auto& p : mapping.partition_by) {
-      const ColumnSpec* from = mapping.Column(p.from);
-      std::string type = p.part == PartitionSpec::Part::kValue && from ? SqlType(*from) : "INTEGER";
-      spec.partition_keys.push_back({p.name, type, false});
-    }
-    catalog::Table stored = catalog_.RegisterTable(spec);
+    catalog::Table stored = catalog_.RegisterTable(MappedTable(mapping));
     std::vector<catalog::SnapshotFile> snapshot_files = kept_files;
     snapshot_files.insert(snapshot_files.end(), written.begin(), written.end());
     std::sort(snapshot_files.begin(), snapshot_files.end(),

@@ -87,6 +87,13 @@ class TooManyRejects : public Error {
   using Error::Error;
 };
 
+//! The catalog table `mapping` produces, as the transform registers it (id and version
+//! unset): processed/<database>/<table>/, its data columns (a column that is itself a
+//! partition key lives in the folder names, not the files) and its partition keys (a
+//! year/month/day part is an INTEGER, a value keeps its column's type). The AWS bundle
+//! declares the same table in Glue (pipeline/aws_bundle.h).
+catalog::Table MappedTable(const Mapping& mapping);
+
 class Transformer {
  public:
   //! `lake` must be local for now (DuckDB reads and writes files); `catalog` is the lake's.
