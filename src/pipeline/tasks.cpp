@@ -41,6 +41,19 @@ std::optional<bool> Boolean(const json& input, const char* key) {
   return Field<bool>(input, key, &json::is_boolean, "true or false");
 }
 
+// input[key] as a list of strings when present; anything else fails the task.
+std::optional<std::vector<std::string>> Strings(const json& input, const char* key,
+                                                const char* what) {
+  if (!input.is_object() || !input.contains(key) || input[key].is_null()) return std::nullopt;
+  const json& list = input[key];
+  if (!list.is_array() ||
+      !std::all_of(list.begin(), list.end(), [](const json& p) { return p.is_string(); })) {
+    throw TaskError(errors::kConfig,
+                    std::string("the task's input.") + key + " must be an array of " + what);
+  }
+  return list.get<std::vector<std::string>>();
+}
+
 std::string Required(const json& input, const char* key, const char* example) {
   auto value = String(input, key);
   if (!value || value->empty()) {
@@ -50,21 +63,15 @@ std::string Required(const json& input, const char* key, const char* example) {
   return *value;
 }
 
-// One line: what failed, on what, and what to do.
-std::string CauseOf(const Error& error) {
-  return error.hint().empty() ? error.what()
-                              : std::string(error.what()) + " (hint: " + error.hint() + ")";
-}
-
 // A stage as a task handler: a stage's Error becomes a TaskError named by ErrorName.
 workflow::TaskHandler Stage(std::function<json(const json&)> run) {
   return [run = std::move(run)](const json& input, workflow::TaskContext&) -> json {
     try {
       return run(input);
     } catch (const transform::TooManyRejects& e) {
-      throw TaskError(errors::kTooManyRejects, CauseOf(e));
+      throw TaskError(errors::kTooManyRejects, ErrorCause(e));
     } catch (const Error& e) {
-      throw TaskError(ErrorName(e), CauseOf(e));
+      throw TaskError(ErrorName(e), ErrorCause(e));
     }
   };
 }
@@ -76,6 +83,7 @@ json RunIngest(const Workspace& workspace, const json& input) {
   options.ingest_date = String(input, "ingestDate").value_or("");
   options.parallel = Integer(input, "parallel").value_or(options.parallel);
   options.retry.max_attempts = Integer(input, "maxAttempts").value_or(options.retry.max_attempts);
+  options.objects = Strings(input, "objects", "object URIs").value_or(options.objects);
   if (options.parallel < 1 || options.retry.max_attempts < 1) {
     throw TaskError(errors::kConfig, "the task's input.parallel and maxAttempts must be 1 or more");
   }
@@ -99,14 +107,7 @@ json RunTransform(const Workspace& workspace, const json& input) {
 
 json RunCrawl(const Workspace& workspace, const json& input) {
   catalog::CrawlOptions options;
-  if (input.is_object() && input.contains("paths")) {
-    const json& paths = input["paths"];
-    if (!paths.is_array() ||
-        !std::all_of(paths.begin(), paths.end(), [](const json& p) { return p.is_string(); })) {
-      throw TaskError(errors::kConfig, "the task's input.paths must be an array of lake paths");
-    }
-    options.paths = paths.get<std::vector<std::string>>();
-  }
+  options.paths = Strings(input, "paths", "lake paths").value_or(options.paths);
   options.recrawl_all = Boolean(input, "recrawlAll").value_or(false);
   return CrawlJson(Crawl(workspace, options));
 }
@@ -161,6 +162,11 @@ const char* ErrorName(const Error& error) {
       break;
   }
   return errors::kInternal;
+}
+
+std::string ErrorCause(const Error& error) {
+  return error.hint().empty() ? error.what()
+                              : std::string(error.what()) + " (hint: " + error.hint() + ")";
 }
 
 void RegisterPipelineTasks(workflow::TaskRegistry& registry, const Workspace& workspace) {

@@ -35,8 +35,13 @@ inline constexpr const char* kInternal = "Shoplake.Internal";
 //! The error name a stage's `error` fails its task with.
 const char* ErrorName(const Error& error);
 
+//! The cause a stage's `error` fails its task with: one line saying what failed, on what,
+//! and (when the error has a hint) what to do.
+std::string ErrorCause(const Error& error);
+
 //! Registers the pipeline's handlers, each running its stage in `workspace`:
-//!   shoplake:ingest     {"source", "sourceName"?, "ingestDate"?, "maxAttempts"?, "parallel"?}
+//!   shoplake:ingest     {"source", "sourceName"?, "ingestDate"?, "maxAttempts"?, "parallel"?,
+//!                       "objects"? (only these object URIs of the source)}
 //!                       -> the ingest's counts (IngestJson)
 //!   shoplake:transform  {"dataset", "maxRejectRate"?, "fullRefresh"?, "threads"?}
 //!                       -> the run's counts (TransformJson)

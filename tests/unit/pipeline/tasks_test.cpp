@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/files.h"
 #include "support/temp_folder.h"
 #include "transform/transform.h"
 
@@ -87,6 +88,36 @@ TEST_F(PipelineTasks, NamesTheStagesErrors) {
   // A missing mapping file, and a views folder that is not there, too.
   EXPECT_EQ(Failure("shoplake:transform", {{"dataset", "orders"}}).first, "Shoplake.Config");
   EXPECT_EQ(Failure("shoplake:views", json::object()).first, "Shoplake.Config");
+}
+
+// A Distributed Map child's batch: "objects" copies only the URIs named, and one the
+// source does not list fails the task before anything is copied.
+TEST_F(PipelineTasks, IngestsOnlyTheObjectsNamed) {
+  const auto exports = folder_.path() / "exports";
+  std::filesystem::create_directories(exports / "orders");
+  for (const char* name : {"orders/a.csv", "orders/b.csv", "orders/c.csv"}) {
+    WriteFileAtomically(exports / name, "order_id\n1\n");
+  }
+  const std::string a = "file://" + (exports / "orders/a.csv").string();
+  const std::string c = "file://" + (exports / "orders/c.csv").string();
+  workflow::TaskContext context;
+  json input = {{"source", exports.string()},
+                {"sourceName", "shop"},
+                {"objects", {a, c, "file://" + exports.string() + "/orders/"}}};
+  json out = (*registry_.Find("shoplake:ingest"))(input, context);
+  EXPECT_EQ(out["new"], 2) << out;
+  auto raw = lake_->List("raw/shop/");
+  ASSERT_EQ(raw.size(), 2u);
+  EXPECT_TRUE(raw[0].key.ends_with("/orders/a.csv")) << raw[0].key;
+  EXPECT_TRUE(raw[1].key.ends_with("/orders/c.csv")) << raw[1].key;
+
+  input["objects"] = {"file://" + (exports / "orders/z.csv").string()};
+  auto [error, cause] = Failure("shoplake:ingest", input);
+  EXPECT_EQ(error, "Shoplake.Config");
+  EXPECT_NE(cause.find("orders/z.csv: the source does not list this object"), std::string::npos)
+      << cause;
+  EXPECT_EQ(Failure("shoplake:ingest", {{"source", "shop"}, {"objects", "a.csv"}}).second,
+            "the task's input.objects must be an array of object URIs");
 }
 
 }  // namespace
