@@ -84,6 +84,8 @@ void AddRunCommand(CLI::App& app, Context& context);
 void AddReportCommand(CLI::App& app, Context& context);
 //! `serve`: the local web app (live dashboard, tables, SQL, executions, /metrics).
 void AddServeCommand(CLI::App& app, Context& context);
+//! `lambda`: a pipeline task served as an AWS Lambda custom runtime.
+void AddLambdaCommand(CLI::App& app, Context& context);
 //! `simulate serve`, added under the `simulate` verb by AddSimulateCommand.
 void AddSimulateServeCommand(CLI::App& simulate, Context& context);
 

@@ -61,6 +61,7 @@ int Run(int argc, char** argv) {
   AddRunCommand(app, context);
   AddReportCommand(app, context);
   AddServeCommand(app, context);
+  AddLambdaCommand(app, context);
 
   try {
     app.parse(argc, argv);

@@ -91,9 +91,7 @@ LoadedMachine LoadMachine(Context& context, const std::string& path) {
                 "run 'shoplake workflow validate " + path + "'");
   }
   loaded.machine = std::make_unique<workflow::StateMachine>(std::move(definition));
-  workflow::RegisterBuiltinTasks(loaded.registry);
-  workflow::RegisterNotifyTask(loaded.registry, context.project().notify);
-  pipeline::RegisterPipelineTasks(loaded.registry, context.workspace());
+  RegisterAllTasks(context, loaded.registry);
   auto unbound = loaded.machine->UnboundResources(loaded.registry);
   if (!unbound.empty()) {
     PrintErrors(path, unbound);
@@ -148,6 +146,12 @@ void ValidateCommand(Context& context, const WorkflowFlags& flags) {
 }
 
 }  // namespace
+
+void RegisterAllTasks(Context& context, workflow::TaskRegistry& registry) {
+  workflow::RegisterBuiltinTasks(registry);
+  workflow::RegisterNotifyTask(registry, context.project().notify);
+  pipeline::RegisterPipelineTasks(registry, context.workspace());
+}
 
 void AddRunFlags(CLI::App& command, RunRequest& request) {
   command.add_option("--input", request.input, "The execution's input as JSON; default {}")

@@ -6,8 +6,14 @@
 #include <string>
 
 #include "cli/context.h"
+#include "workflow/interpreter.h"
 
 namespace shoplake::cli {
+
+//! Registers every task resource shoplake has (shoplake:echo, fail, flaky, sleep, notify
+//! and the pipeline's stages) into `registry`, the pipeline's over context's workspace:
+//! what a definition's Tasks and a Lambda function (`shoplake lambda`) may run.
+void RegisterAllTasks(Context& context, workflow::TaskRegistry& registry);
 
 struct RunRequest {
   std::string definition;  //!< the .asl.json file
