@@ -86,6 +86,8 @@ void AddReportCommand(CLI::App& app, Context& context);
 void AddServeCommand(CLI::App& app, Context& context);
 //! `lambda`: a pipeline task served as an AWS Lambda custom runtime.
 void AddLambdaCommand(CLI::App& app, Context& context);
+//! `deploy --render DIR`: the AWS bundle (SAM template, state machine, views), offline.
+void AddDeployCommand(CLI::App& app, Context& context);
 //! `simulate serve`, added under the `simulate` verb by AddSimulateCommand.
 void AddSimulateServeCommand(CLI::App& simulate, Context& context);
 

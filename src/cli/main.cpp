@@ -62,6 +62,7 @@ int Run(int argc, char** argv) {
   AddReportCommand(app, context);
   AddServeCommand(app, context);
   AddLambdaCommand(app, context);
+  AddDeployCommand(app, context);
 
   try {
     app.parse(argc, argv);
