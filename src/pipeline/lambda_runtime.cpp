@@ -19,6 +19,12 @@ using workflow::json;
 
 constexpr const char* kRuntimePath = "/2018-06-01/runtime/";
 
+// As JSON text, invalid UTF-8 replaced: a cause may quote a raw line in another encoding
+// (transform's rejects), which must not keep the outcome from being posted.
+std::string Dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 ingest::HttpClientOptions RuntimeClientOptions() {
   ingest::HttpClientOptions options;
   // invocation/next is a long poll: the API answers when an event arrives, which may be
@@ -105,7 +111,7 @@ void LambdaRuntimeClient::PostTo(const std::string& path, const LambdaOutcome& o
 }
 
 LambdaOutcome LambdaError(const std::string& type, const std::string& message) {
-  return {false, type, json{{"errorType", type}, {"errorMessage", message}}.dump()};
+  return {false, type, Dump(json{{"errorType", type}, {"errorMessage", message}})};
 }
 
 LambdaOutcome LambdaError(const Error& error) {
@@ -140,7 +146,7 @@ LambdaOutcome InvokeLambdaTask(const workflow::TaskHandler& handler, const std::
   TraceIdScope trace(invocation.trace_id);
   try {
     json output = handler(input, context);
-    return {true, "", output.dump()};
+    return {true, "", Dump(output)};
   } catch (const workflow::TaskError& e) {
     return LambdaError(e.error(), e.cause());
   } catch (const std::exception& e) {

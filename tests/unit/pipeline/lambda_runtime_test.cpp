@@ -158,6 +158,23 @@ TEST(LambdaLoop, PostsEachOutcomeAndCarriesOnPastFailures) {
   EXPECT_EQ(posts[4].body["input"], (json{{"n", 5}}));
 }
 
+// A cause quoting a line in Latin-1 is still posted, its bad bytes replaced.
+TEST(LambdaLoop, PostsACauseThatIsNotUtf8) {
+  FakeRuntimeApi api;
+  api.Queue("r1", "{}");
+  workflow::TaskHandler handler = [](const json&, workflow::TaskContext&) -> json {
+    throw workflow::TaskError("Shoplake.Data", "line 3: caf\xe9");
+  };
+  LambdaRuntimeClient client(api.api());
+  LambdaLoopControl control;
+  control.max_invocations = 1;
+  EXPECT_EQ(RunLambdaLoop(client, handler, "shoplake:echo", control), 1);
+  auto posts = api.posts();
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0].error_type, "Shoplake.Data");
+  EXPECT_EQ(posts[0].body, ErrorBody("Shoplake.Data", "line 3: caf\xef\xbf\xbd"));
+}
+
 // SIGTERM during an invocation raises `stop`: the outcome is still posted, then the loop ends.
 TEST(LambdaLoop, StopsAfterPostingTheInvocationInFlight) {
   FakeRuntimeApi api;
