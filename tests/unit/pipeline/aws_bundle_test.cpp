@@ -1,0 +1,88 @@
+// The AWS bundle's pieces that the end-to-end test (tests/e2e/deploy_test.sh) sees only
+// through the demo project: YAML read and written without changing any value's type, and
+// the definition rewritten for AWS at every depth.
+#include "pipeline/aws_bundle.h"
+
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+
+namespace shoplake::pipeline {
+namespace {
+
+const std::map<std::string, std::string> kBindings = {
+    {"IngestFunctionArn", "shoplake:ingest"},
+    {"TransformFunctionArn", "shoplake:transform"},
+    {"NotifyFunctionArn", "shoplake:notify"}};
+
+TEST(AwsBundleYaml, QuotedScalarsStayStringsPlainOnesAreTyped) {
+  ordered_json read = YamlToJson(YAML::Load(
+      "a: \"1\"\nb: 1\nc: true\nd: \"true\"\ne: ~\nf: 1.5\ng: text\nh: \"2010-09-09\"\n"));
+  EXPECT_EQ(read.dump(),
+            R"({"a":"1","b":1,"c":true,"d":"true","e":null,"f":1.5,"g":"text","h":"2010-09-09"})");
+}
+
+TEST(AwsBundleYaml, EmitsWhatReadsBackTheSame) {
+  ordered_json value = {{"Version", "2012-10-17"},
+                        {"Answer", "yes"},
+                        {"One", "1"},
+                        {"Empty", ""},
+                        {"Number", 3},
+                        {"Big", 10737418240},
+                        {"Flag", false},
+                        {"Nothing", nullptr},
+                        {"Sql", "SELECT 1\n  FROM t\n"},
+                        {"Star", "*"},
+                        {"Map", ordered_json::object()},
+                        {"List", ordered_json::array({"a", ordered_json{{"Ref", "B"}}})}};
+  std::string text = EmitYaml(value);
+  EXPECT_EQ(YamlToJson(YAML::Load(text)), value) << text;
+  // What a YAML 1.1 reader would misread is quoted; plain text is not.
+  EXPECT_NE(text.find("Version: \"2012-10-17\""), std::string::npos) << text;
+  EXPECT_NE(text.find("Answer: \"yes\""), std::string::npos) << text;
+  EXPECT_NE(text.find("- Ref: B"), std::string::npos) << text;
+}
+
+TEST(AwsDefinition, RewritesTasksAtEveryDepth) {
+  ordered_json definition = ordered_json::parse(R"({
+    "StartAt": "Fan",
+    "States": {
+      "Fan": {"Type": "Parallel", "End": true, "Branches": [{
+        "StartAt": "T",
+        "States": {
+          "T": {"Type": "Task", "Resource": "${TransformFunctionArn}", "Next": "N",
+                "Retry": [{"ErrorEquals": ["Shoplake.Transient"]}]},
+          "N": {"Type": "Task", "Resource": "${NotifyFunctionArn}", "End": true,
+                "Parameters": {"message": {"error.$": "$.Error"}}}
+        }}]}
+    }})");
+  ordered_json aws = AwsDefinition(definition, kBindings);
+  const ordered_json& branch = aws["States"]["Fan"]["Branches"][0]["States"];
+  // Lambda's own errors first, then the definition's own retrier.
+  ASSERT_EQ(branch["T"]["Retry"].size(), 2u);
+  EXPECT_EQ(branch["T"]["Retry"][0]["ErrorEquals"][0], "Lambda.ServiceException");
+  EXPECT_EQ(branch["T"]["Retry"][1]["ErrorEquals"][0], "Shoplake.Transient");
+  EXPECT_EQ(branch["N"]["Resource"], "arn:aws:states:::sns:publish");
+  EXPECT_EQ(branch["N"]["Parameters"].dump(),
+            R"({"TopicArn":"${FailureTopicArn}","Subject":"shoplake pipeline failure",)"
+            R"("Message":{"error.$":"$.Error"}})");
+  EXPECT_FALSE(branch["N"].contains("Retry"));
+}
+
+TEST(AwsDefinition, RefusesAnIngestItCannotList) {
+  ordered_json definition = ordered_json::parse(R"({
+    "StartAt": "Ingest",
+    "States": {"Ingest": {"Type": "Task", "Resource": "${IngestFunctionArn}",
+                          "Parameters": {"source": "shop"}, "End": true}}})");
+  try {
+    AwsDefinition(definition, kBindings);
+    FAIL() << "an ingest without source.$ was rewritten";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kConfig);
+    EXPECT_EQ(e.input(), "state 'Ingest'");
+    EXPECT_EQ(e.hint(), "give it \"source.$\": \"$.config.source\"");
+  }
+}
+
+}  // namespace
+}  // namespace shoplake::pipeline
