@@ -5,6 +5,7 @@
 #include "pipeline/lambda_runtime.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 
 #include "common/files.h"
 #include "common/subprocess.h"
@@ -37,24 +39,28 @@ class FakeRuntimeApi {
   };
 
   FakeRuntimeApi() {
-    server_.server().Get(std::string(kRuntime) + "invocation/next", [this](const httplib::Request&,
-                                                                           httplib::Response& res) {
-      std::unique_lock lock(mutex_);
-      // Bounded: a test that queued too few events fails, never hangs.
-      if (!queued_.wait_for(lock, std::chrono::seconds(60), [&] { return !events_.empty(); })) {
-        res.status = 500;
-        res.set_content("no event queued", "text/plain");
-        return;
-      }
-      Event event = events_.front();
-      events_.pop_front();
-      res.set_header("Lambda-Runtime-Aws-Request-Id", event.id);
-      res.set_header("Lambda-Runtime-Deadline-Ms", "4102444800000");
-      if (!event.trace.empty()) {
-        res.set_header("Lambda-Runtime-Trace-Id", event.trace);
-      }
-      res.set_content(event.body, "application/json");
-    });
+    server_.server().Get(std::string(kRuntime) + "invocation/next",
+                         [this](const httplib::Request&, httplib::Response& res) {
+                           std::unique_lock lock(mutex_);
+                           ++polls_;
+                           queued_.notify_all();
+                           // Bounded: a test that queued too few events fails, never hangs.
+                           if (!queued_.wait_for(lock, std::chrono::seconds(60),
+                                                 [&] { return !events_.empty() || closed_; }) ||
+                               events_.empty()) {
+                             res.status = 500;
+                             res.set_content("no event queued", "text/plain");
+                             return;
+                           }
+                           Event event = events_.front();
+                           events_.pop_front();
+                           res.set_header("Lambda-Runtime-Aws-Request-Id", event.id);
+                           res.set_header("Lambda-Runtime-Deadline-Ms", "4102444800000");
+                           if (!event.trace.empty()) {
+                             res.set_header("Lambda-Runtime-Trace-Id", event.trace);
+                           }
+                           res.set_content(event.body, "application/json");
+                         });
     server_.server().Post(
         std::string(kRuntime) + ".*", [this](const httplib::Request& req, httplib::Response& res) {
           std::lock_guard lock(mutex_);
@@ -63,6 +69,21 @@ class FakeRuntimeApi {
           res.status = 202;
           res.set_content(R"({"status":"OK"})", "application/json");
         });
+  }
+
+  ~FakeRuntimeApi() { Close(); }
+
+  //! Answers the polls still waiting with a 500, so the server can stop.
+  void Close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    queued_.notify_all();
+  }
+
+  //! Waits (at most 60 s) until invocation/next was asked for `count` times in all.
+  bool WaitForPolls(int count) {
+    std::unique_lock lock(mutex_);
+    return queued_.wait_for(lock, std::chrono::seconds(60), [&] { return polls_ >= count; });
   }
 
   void Queue(const std::string& id, const std::string& body, const std::string& trace = "") {
@@ -86,6 +107,8 @@ class FakeRuntimeApi {
   std::condition_variable queued_;
   std::deque<Event> events_;
   std::vector<Post> posts_;
+  int polls_ = 0;
+  bool closed_ = false;
   testing::LoopbackServer server_;  // last: stopped before the members its handlers use
 };
 
@@ -233,7 +256,8 @@ class LambdaBinary : public ::testing::Test {
 
   CommandOutcome RunLambda(const std::string& handler, int invocations) {
     std::string command =
-        "cd '" + folder_.path().string() + "' && exec env -u SHOPLAKE_LAKE LAMBDA_TASK_ROOT='" +
+        "cd '" + folder_.path().string() +
+        "' && echo $$ >lambda.pid && exec env -u SHOPLAKE_LAKE LAMBDA_TASK_ROOT='" +
         folder_.path().string() + "' AWS_LAMBDA_RUNTIME_API=" + api_.api() +
         " _HANDLER=" + handler + " '" SHOPLAKE_BINARY "' lambda --max-invocations " +
         std::to_string(invocations);
@@ -272,6 +296,24 @@ TEST_F(LambdaBinary, ServesCrawlInvocationsAndCarriesOnPastErrors) {
   EXPECT_EQ(posts[3].path, std::string(kRuntime) + "invocation/d/response");
   ASSERT_EQ(posts[3].body["tables"].size(), 1u) << posts[3].body;
   EXPECT_EQ(posts[3].body["tables"][0]["action"], "unchanged");
+}
+
+// SIGTERM while the function waits for its next invocation ends it at once, with exit 0.
+TEST_F(LambdaBinary, EndsOnSigtermWhileWaiting) {
+  api_.Queue("a", "{}");
+  CommandOutcome outcome;
+  std::thread lambda([&] { outcome = RunLambda("crawl", 0); });
+  // The first invocation answered, the second poll waits: nothing is in flight.
+  bool polled = api_.WaitForPolls(2);
+  EXPECT_TRUE(polled) << "the function never asked for a second invocation";
+  if (polled) ::kill(std::stoi(ReadFile(folder_.path() / "lambda.pid")), SIGTERM);
+  api_.Close();  // had it not polled, the 500 ends it
+  lambda.join();
+  EXPECT_FALSE(outcome.timed_out) << outcome.output;
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
+  auto posts = api_.posts();
+  ASSERT_EQ(posts.size(), 1u) << outcome.output;
+  EXPECT_EQ(posts[0].path, std::string(kRuntime) + "invocation/a/response");
 }
 
 // The binary, started with `handler`, reports one init error mentioning `mentions` and
