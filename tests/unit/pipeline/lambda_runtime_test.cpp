@@ -116,6 +116,15 @@ json ErrorBody(const std::string& type, const std::string& message) {
   return {{"errorType", type}, {"errorMessage", message}};
 }
 
+// Runs the loop in process against `api` for `invocations` invocations; returns how many.
+int Serve(FakeRuntimeApi& api, const workflow::TaskHandler& handler, int invocations,
+          const std::string& resource = "shoplake:echo") {
+  LambdaRuntimeClient client(api.api());
+  LambdaLoopControl control;
+  control.max_invocations = invocations;
+  return RunLambdaLoop(client, handler, resource, control);
+}
+
 TEST(LambdaTaskResource, NamesTheTaskOfTheHandler) {
   EXPECT_EQ(LambdaTaskResource("transform"), "shoplake:transform");
   EXPECT_EQ(LambdaTaskResource("shoplake:views"), "shoplake:views");
@@ -145,10 +154,7 @@ TEST(LambdaLoop, PostsEachOutcomeAndCarriesOnPastFailures) {
             {"resource", context.resource},
             {"trace", trace ? trace : ""}};
   };
-  LambdaRuntimeClient client(api.api());
-  LambdaLoopControl control;
-  control.max_invocations = 5;
-  EXPECT_EQ(RunLambdaLoop(client, handler, "shoplake:echo", control), 5);
+  EXPECT_EQ(Serve(api, handler, 5), 5);
 
   auto posts = api.posts();
   ASSERT_EQ(posts.size(), 5u);
@@ -188,10 +194,7 @@ TEST(LambdaLoop, PostsACauseThatIsNotUtf8) {
   workflow::TaskHandler handler = [](const json&, workflow::TaskContext&) -> json {
     throw workflow::TaskError("Shoplake.Data", "line 3: caf\xe9");
   };
-  LambdaRuntimeClient client(api.api());
-  LambdaLoopControl control;
-  control.max_invocations = 1;
-  EXPECT_EQ(RunLambdaLoop(client, handler, "shoplake:echo", control), 1);
+  EXPECT_EQ(Serve(api, handler, 1), 1);
   auto posts = api.posts();
   ASSERT_EQ(posts.size(), 1u);
   EXPECT_EQ(posts[0].error_type, "Shoplake.Data");
@@ -232,10 +235,7 @@ TEST(LambdaLoop, RunsThePipelinesHandlers) {
                         Workspace{project, *lake, (folder.path() / "lake/_catalog/db").string()});
   FakeRuntimeApi api;
   api.Queue("r1", R"({"dataset": "orders", "maxRejectRate": "high"})");
-  LambdaRuntimeClient client(api.api());
-  LambdaLoopControl control;
-  control.max_invocations = 1;
-  RunLambdaLoop(client, *registry.Find("shoplake:transform"), "shoplake:transform", control);
+  EXPECT_EQ(Serve(api, *registry.Find("shoplake:transform"), 1, "shoplake:transform"), 1);
   auto posts = api.posts();
   ASSERT_EQ(posts.size(), 1u);
   EXPECT_EQ(posts[0].error_type, "Shoplake.Config");
