@@ -1,4 +1,4 @@
-// The Lambda runtime loop over ingest's HttpClient: one long-poll GET per invocation, one
+// The Lambda runtime loop over common's HttpClient: one long-poll GET per invocation, one
 // POST per outcome.
 #include "pipeline/lambda_runtime.h"
 
@@ -25,8 +25,8 @@ std::string Dump(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-ingest::HttpClientOptions RuntimeClientOptions() {
-  ingest::HttpClientOptions options;
+HttpClientOptions RuntimeClientOptions() {
+  HttpClientOptions options;
   // invocation/next is a long poll: the API answers when an event arrives, which may be
   // hours later (Lambda freezes the process meanwhile). libcurl's stall check must not
   // abandon it, so "no byte for a day" is the only bound.
@@ -75,9 +75,9 @@ LambdaRuntimeClient::LambdaRuntimeClient(const std::string& api)
 }
 
 LambdaInvocation LambdaRuntimeClient::Next() {
-  ingest::HttpRequest request;
+  HttpRequest request;
   request.url = base_ + "invocation/next";
-  ingest::HttpResponse response = http_.Fetch(request, {request.url, "", "", ""});
+  HttpResponse response = http_.Fetch(request, {request.url, "", "", ""});
   LambdaInvocation invocation;
   invocation.request_id = response.Header("Lambda-Runtime-Aws-Request-Id").value_or("");
   if (invocation.request_id.empty()) {
@@ -100,7 +100,7 @@ void LambdaRuntimeClient::PostInitError(const LambdaOutcome& outcome) {
 }
 
 void LambdaRuntimeClient::PostTo(const std::string& path, const LambdaOutcome& outcome) {
-  ingest::HttpRequest request;
+  HttpRequest request;
   request.url = base_ + path;
   request.body = outcome.body;
   request.headers = {"Content-Type: application/json"};

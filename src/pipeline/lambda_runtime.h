@@ -22,7 +22,7 @@
 #include <string>
 
 #include "common/error.h"
-#include "ingest/http.h"
+#include "common/http_client.h"
 #include "workflow/interpreter.h"
 
 namespace shoplake::pipeline {
@@ -43,7 +43,7 @@ struct LambdaOutcome {
 };
 
 //! A client of the Runtime API at `api` ("host:port", as AWS_LAMBDA_RUNTIME_API gives it),
-//! through ingest's HttpClient. Every method throws Error as HttpClient::Fetch does
+//! through common's HttpClient. Every method throws Error as HttpClient::Fetch does
 //! (kNetwork when the API cannot be reached), naming the endpoint.
 class LambdaRuntimeClient {
  public:
@@ -61,7 +61,7 @@ class LambdaRuntimeClient {
   void PostTo(const std::string& path, const LambdaOutcome& outcome);
 
   std::string base_;  //!< http://host:port/2018-06-01/runtime/
-  ingest::HttpClient http_;
+  HttpClient http_;
 };
 
 //! The error outcome {"errorType": type, "errorMessage": message}.
