@@ -1,12 +1,37 @@
 // SQLite RAII: result codes turned into shoplake::Error with the database's path.
 #include "common/sqlite.h"
 
+#include <filesystem>
+#include <map>
+#include <mutex>
+
 #include "common/error.h"
 
 namespace shoplake {
 namespace {
 
+// The CommitObservers, by the normalized path of the file they observe.
+std::mutex observers_mutex;
+std::map<std::string, std::shared_ptr<const std::function<void()>>>& Observers() {
+  static std::map<std::string, std::shared_ptr<const std::function<void()>>> observers;
+  return observers;
+}
+
+std::string ObservedKey(const std::string& path) {
+  return std::filesystem::absolute(path).lexically_normal().string();
+}
+
+// What an after-commit callback threw on this thread, for the statement that committed to
+// throw in place of SQLite's generic error (the callback itself runs inside SQLite's C frames,
+// which an exception must not cross).
+thread_local std::optional<Error> after_commit_error;
+
 [[noreturn]] void Fail(sqlite3* db, int rc, const std::string& what) {
+  if (after_commit_error) {
+    Error error = std::move(*after_commit_error);
+    after_commit_error.reset();
+    throw error;
+  }
   std::string path = db && sqlite3_db_filename(db, "main") ? sqlite3_db_filename(db, "main") : "";
   std::string reason = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   int primary = rc & 0xFF;
@@ -42,12 +67,53 @@ SqliteDatabase::SqliteDatabase(const std::string& path, std::chrono::millisecond
   sqlite3_busy_timeout(db_, static_cast<int>(busy_wait.count()));
   sqlite3_extended_result_codes(db_, 1);
   Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+  std::lock_guard<std::mutex> lock(observers_mutex);
+  if (!Observers().empty()) {
+    auto found = Observers().find(ObservedKey(path));
+    if (found != Observers().end()) {
+      after_commit_ = found->second;
+      sqlite3_wal_hook(db_, &SqliteDatabase::AfterCommit, this);
+    }
+  }
+}
+
+int SqliteDatabase::AfterCommit(void* self, sqlite3* db, const char* name, int wal_pages) {
+  // The hook replaces SQLite's automatic checkpoint; do what it did (at its default size).
+  if (wal_pages >= 1000) {
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
+  try {
+    (*static_cast<SqliteDatabase*>(self)->after_commit_)();
+  } catch (const Error& e) {
+    after_commit_error = e;
+    return SQLITE_IOERR;
+  } catch (const std::exception& e) {
+    after_commit_error = Error(ErrorCode::kInternal, e.what());
+    return SQLITE_IOERR;
+  }
+  return SQLITE_OK;
+}
+
+CommitObserver::CommitObserver(const std::string& path, std::function<void()> after_commit)
+    : key_(ObservedKey(path)) {
+  std::lock_guard<std::mutex> lock(observers_mutex);
+  bool added =
+      Observers()
+          .emplace(key_, std::make_shared<const std::function<void()>>(std::move(after_commit)))
+          .second;
+  Check(added, "two CommitObservers on " + key_);
+}
+
+CommitObserver::~CommitObserver() {
+  std::lock_guard<std::mutex> lock(observers_mutex);
+  Observers().erase(key_);
 }
 
 SqliteDatabase::~SqliteDatabase() { sqlite3_close_v2(db_); }
 
 void SqliteDatabase::Execute(std::string_view sql) {
   std::string text(sql);
+  after_commit_error.reset();
   char* message = nullptr;
   int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message);
   if (rc != SQLITE_OK) {
@@ -111,6 +177,7 @@ SqliteStatement& SqliteStatement::Bind(int index, const std::optional<std::strin
 }
 
 bool SqliteStatement::Step() {
+  after_commit_error.reset();
   int rc = sqlite3_step(statement_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;

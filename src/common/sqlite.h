@@ -9,6 +9,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,8 +46,32 @@ class SqliteDatabase {
   sqlite3* handle() { return db_; }
 
  private:
+  static int AfterCommit(void* self, sqlite3* db, const char* name, int wal_pages);
+
   sqlite3* db_ = nullptr;
   std::string path_;
+  //! The CommitObserver's callback for this file, when one was registered at open.
+  std::shared_ptr<const std::function<void()>> after_commit_;
+};
+
+//! While a CommitObserver lives, every SqliteDatabase this process opens on `path` from then
+//! on calls `after_commit` after each of its commits that wrote to the file: explicit
+//! transactions and single statements alike, on the committing thread, once the commit is
+//! complete and its write lock released (SQLite's WAL hook). When `after_commit` throws an
+//! Error, the statement that committed throws it: the commit stays made in the local file,
+//! but its caller learns that what should follow it failed.
+//!
+//! lake::CatalogFile uses it to upload a remote lake's catalog after each commit, so that no
+//! stage has to remember to. Connections opened before the observer are not observed.
+class CommitObserver {
+ public:
+  CommitObserver(const std::string& path, std::function<void()> after_commit);
+  ~CommitObserver();
+  CommitObserver(const CommitObserver&) = delete;
+  CommitObserver& operator=(const CommitObserver&) = delete;
+
+ private:
+  std::string key_;
 };
 
 //! A compiled statement: bind by 1-based index, Step through rows, read columns.

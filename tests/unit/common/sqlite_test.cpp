@@ -94,5 +94,94 @@ TEST_F(Sqlite, KeepsTheSchemaVersion) {
   EXPECT_EQ(SqliteDatabase(path_).user_version(), 3);
 }
 
+TEST_F(Sqlite, ACommitObserverHearsEveryCommitThatWritesToItsFileOnce) {
+  int commits = 0;
+  int rows_seen = -1;
+  {
+    SqliteDatabase setup(path_);
+    setup.Execute("CREATE TABLE t (i INTEGER)");
+  }
+  {
+    CommitObserver observer(path_, [&] {
+      ++commits;
+      // Called once the commit is complete: another connection sees its rows.
+      SqliteDatabase reader(path_);
+      auto count = reader.Prepare("SELECT count(*) FROM t");
+      count.Step();
+      rows_seen = static_cast<int>(count.Int64(0));
+    });
+    SqliteDatabase db(path_);
+    db.Execute("INSERT INTO t VALUES (1)");  // a statement on its own commits
+    EXPECT_EQ(commits, 1);
+    EXPECT_EQ(rows_seen, 1);
+    {
+      SqliteTransaction tx(db);
+      db.Execute("INSERT INTO t VALUES (2)");
+      db.Execute("INSERT INTO t VALUES (3)");
+      EXPECT_EQ(commits, 1);  // nothing until the commit
+      tx.Commit();
+    }
+    EXPECT_EQ(commits, 2);
+    EXPECT_EQ(rows_seen, 3);
+    {
+      SqliteTransaction tx(db);
+      db.Execute("INSERT INTO t VALUES (4)");
+    }  // rolled back
+    {
+      SqliteTransaction tx(db);
+      auto count = db.Prepare("SELECT count(*) FROM t");
+      count.Step();
+      tx.Commit();  // wrote nothing
+    }
+    EXPECT_EQ(commits, 2);
+
+    // Another file is not observed.
+    SqliteDatabase other((folder_.path() / "other.db").string());
+    other.Execute("CREATE TABLE u (i INTEGER)");
+    EXPECT_EQ(commits, 2);
+  }
+  // Nor is the file once the observer is gone.
+  SqliteDatabase db(path_);
+  db.Execute("INSERT INTO t VALUES (5)");
+  EXPECT_EQ(commits, 2);
+}
+
+TEST_F(Sqlite, WhatACommitObserverThrowsIsThrownByTheCommitWhichStaysMade) {
+  {
+    SqliteDatabase setup(path_);
+    setup.Execute("CREATE TABLE t (i INTEGER)");
+  }
+  CommitObserver observer(path_, [] {
+    throw Error(ErrorCode::kNetwork, "the upload failed", "s3://bucket/lake", "run again");
+  });
+  SqliteDatabase db(path_);
+  try {
+    SqliteTransaction tx(db);
+    db.Execute("INSERT INTO t VALUES (1)");
+    tx.Commit();
+    FAIL() << "the commit did not throw";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kNetwork);
+    EXPECT_EQ(e.message(), "the upload failed");
+    EXPECT_EQ(e.input(), "s3://bucket/lake");
+  }
+  try {
+    db.Prepare("INSERT INTO t VALUES (2)").Run();
+    FAIL() << "the statement did not throw";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.message(), "the upload failed");
+  }
+  auto count = db.Prepare("SELECT count(*) FROM t");
+  ASSERT_TRUE(count.Step());
+  EXPECT_EQ(count.Int64(0), 2);
+  // And the next failure that is SQLite's own is reported as SQLite's.
+  try {
+    db.Execute("INSERT INTO missing VALUES (1)");
+    FAIL() << "inserted into a missing table";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("no such table"), std::string::npos) << e.message();
+  }
+}
+
 }  // namespace
 }  // namespace shoplake
