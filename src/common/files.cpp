@@ -42,6 +42,12 @@ void WriteAllTo(int fd, std::string_view bytes, const std::filesystem::path& pat
   }
 }
 
+void CreateFolders(const std::filesystem::path& folder) {
+  std::error_code ec;
+  std::filesystem::create_directories(folder, ec);
+  if (ec) throw SystemError("cannot create folder", folder, ec.value());
+}
+
 void SyncFolder(const std::filesystem::path& folder) {
   UniqueFd fd(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd.valid()) throw SystemError("cannot open folder", folder, errno);

@@ -41,6 +41,9 @@ class UniqueFd {
 //! Throws SystemError naming `path` on failure.
 void WriteAllTo(int fd, std::string_view bytes, const std::filesystem::path& path);
 
+//! Creates `folder` and its missing parents. Throws SystemError naming it on failure.
+void CreateFolders(const std::filesystem::path& folder);
+
 //! fsyncs the folder `folder` so a rename inside it survives a power cut.
 void SyncFolder(const std::filesystem::path& folder);
 

@@ -1,12 +1,15 @@
 // FaultyStore: wraps any Store and makes chosen operations fail, for tests that prove
 // the pipeline survives a failing lake (a full disk mid-write, a flaky list, a failed
-// publish) without leaving partial output. A real crash (kill -9) is tested with a real
-// child process instead; see tests/unit/lake/store_contract_test.cpp.
+// publish) without leaving partial output. It can also hide the base store's local paths,
+// so that a local folder behaves as a remote lake does (every stage through the cache). A real
+// crash (kill -9) is tested with a real child process instead; see
+// tests/unit/lake/store_contract_test.cpp.
 //
 // Thread safety: as lake::Store; arming faults is also thread-safe.
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <mutex>
 
 #include "common/error.h"
@@ -40,6 +43,10 @@ class FaultyStore : public Store {
   void FailAppendAfterBytes(uint64_t bytes);
   //! How many times `operation` was called (failed calls included).
   int calls(Operation operation) const;
+  //! From now on LocalPath gives nothing, as a remote store's does, so the stages go through
+  //! the local cache (lake/local_cache.h) and the catalog's copy (lake/catalog_file.h): tests
+  //! run them on a "remote" lake without S3.
+  void HideLocalPaths() { local_paths_hidden_ = true; }
 
   std::string uri() const override { return base_.uri(); }
   std::vector<ObjectInfo> List(std::string_view prefix) override;
@@ -51,6 +58,7 @@ class FaultyStore : public Store {
   std::unique_ptr<Lock> Acquire(std::string_view name, std::chrono::milliseconds wait) override;
   size_t CleanStaging() override { return base_.CleanStaging(); }
   std::optional<std::string> LocalPath(std::string_view key) const override {
+    if (local_paths_hidden_) return std::nullopt;
     return base_.LocalPath(key);
   }
 
@@ -66,6 +74,7 @@ class FaultyStore : public Store {
   std::array<int, kOperationCount> failures_{};
   std::array<ErrorCode, kOperationCount> codes_{};
   uint64_t append_limit_ = 0;
+  std::atomic<bool> local_paths_hidden_{false};
 };
 
 }  // namespace shoplake::lake

@@ -31,15 +31,6 @@ int64_t ModifiedUnixMs(const struct stat& st) {
   return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
 }
 
-// Unique across threads (counter) and processes (pid + a random tag), so two writers
-// never share a staging file.
-std::string StagingName() {
-  static std::atomic<uint64_t> counter{0};
-  static const uint64_t tag = std::random_device{}();
-  return std::to_string(::getpid()) + "-" + std::to_string(tag % 1000000) + "-" +
-         std::to_string(counter.fetch_add(1));
-}
-
 class LocalReader : public Reader {
  public:
   LocalReader(UniqueFd fd, fs::path path, uint64_t offset, uint64_t remaining)
@@ -284,12 +275,27 @@ std::unique_ptr<Lock> LocalStore::Acquire(std::string_view name, std::chrono::mi
   return std::make_unique<LocalLock>(std::move(fd));
 }
 
-size_t LocalStore::CleanStaging() {
-  fs::path staging = root_ / kStagingFolder;
+size_t LocalStore::CleanStaging() { return RemoveStagedByDeadProcesses(root_ / kStagingFolder); }
+
+std::optional<std::string> LocalStore::LocalPath(std::string_view key) const {
+  ValidateKey(key);
+  return (root_ / std::string(key)).string();
+}
+
+// Unique across threads (counter) and processes (pid + a random tag), so two writers
+// never share a staging file.
+std::string StagingName() {
+  static std::atomic<uint64_t> counter{0};
+  static const uint64_t tag = std::random_device{}();
+  return std::to_string(::getpid()) + "-" + std::to_string(tag % 1000000) + "-" +
+         std::to_string(counter.fetch_add(1));
+}
+
+size_t RemoveStagedByDeadProcesses(const fs::path& folder) {
   std::error_code ec;
-  if (!fs::is_directory(staging, ec)) return 0;
+  if (!fs::is_directory(folder, ec)) return 0;
   size_t removed = 0;
-  for (const auto& entry : fs::directory_iterator(staging, ec)) {
+  for (const auto& entry : fs::directory_iterator(folder, ec)) {
     // Staging names start with the writer's pid; a live writer's bytes are not leftovers.
     std::string name = entry.path().filename().string();
     pid_t writer = static_cast<pid_t>(std::atoll(name.c_str()));
@@ -299,13 +305,8 @@ size_t LocalStore::CleanStaging() {
     if (remove_ec)
       throw SystemError("cannot remove staging leftover", entry.path(), remove_ec.value());
   }
-  if (ec) throw SystemError("cannot list", staging, ec.value());
+  if (ec) throw SystemError("cannot list", folder, ec.value());
   return removed;
-}
-
-std::optional<std::string> LocalStore::LocalPath(std::string_view key) const {
-  ValidateKey(key);
-  return (root_ / std::string(key)).string();
 }
 
 }  // namespace shoplake::lake

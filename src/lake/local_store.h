@@ -39,4 +39,15 @@ class LocalStore : public Store {
   std::filesystem::path root_;
 };
 
+//! A file name unique across threads and processes that starts with this process's id
+//! ("<pid>-<tag>-<n>"), for a file being written: RemoveStagedByDeadProcesses can tell from
+//! it whether its writer is still alive.
+std::string StagingName();
+
+//! Removes the entries of `folder` (files or folders) named by StagingName whose process is
+//! gone, and any other entry whose name does not start with a process id. Safe while other
+//! processes stage there. Returns how many it removed; a missing folder has none.
+//! Throws Error(kIo) naming what it cannot remove.
+size_t RemoveStagedByDeadProcesses(const std::filesystem::path& folder);
+
 }  // namespace shoplake::lake

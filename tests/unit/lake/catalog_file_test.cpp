@@ -1,0 +1,157 @@
+// CatalogFile: a local lake's catalog is opened in place; a remote lake's (a FaultyStore
+// hiding a LocalStore's paths) is a downloaded copy that a writer uploads after every commit,
+// before the commit returns, under the lake's single-writer lock, and that a reader keeps to
+// itself. A failed upload fails the commit's caller and leaves the lake's catalog as it was;
+// a crashed writer's copy never reaches the lake.
+#include "lake/catalog_file.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/error.h"
+#include "common/files.h"
+#include "common/sqlite.h"
+#include "lake/faulty_store.h"
+#include "lake/local_store.h"
+#include "support/temp_folder.h"
+
+namespace shoplake::lake {
+namespace {
+namespace fs = std::filesystem;
+using Access = CatalogFile::Access;
+using namespace std::chrono_literals;
+
+class CatalogFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    local_ = std::make_unique<LocalStore>(folder_.path() / "lake");
+    remote_ = std::make_unique<FaultyStore>(*local_);
+    remote_->HideLocalPaths();
+    cache_ = std::make_unique<LocalCache>(*remote_, folder_.path() / "cache");
+  }
+
+  // Rows of table t in the lake's own catalog object (what another machine would download).
+  int64_t RowsInTheLake() {
+    fs::path copy = folder_.path() / "lake-catalog-copy.db";
+    WriteFileAtomically(copy, local_->ReadAll(CatalogFile::kKey));
+    SqliteDatabase db(copy.string());
+    auto count = db.Prepare("SELECT count(*) FROM t");
+    count.Step();
+    int64_t rows = count.Int64(0);
+    fs::remove(copy);
+    return rows;
+  }
+
+  ::shoplake::testing::TempFolder folder_{"shoplake-catalog-file"};
+  std::unique_ptr<LocalStore> local_;
+  std::unique_ptr<FaultyStore> remote_;
+  std::unique_ptr<LocalCache> cache_;
+};
+
+TEST_F(CatalogFileTest, ALocalLakesCatalogIsOpenedInPlace) {
+  LocalCache cache(*local_, folder_.path() / "local-cache");
+  CatalogFile catalog(*local_, cache, Access::kWrite);
+  EXPECT_FALSE(catalog.copy());
+  EXPECT_EQ(catalog.path(), (folder_.path() / "lake/_catalog/catalog.db").string());
+  SqliteDatabase(catalog.path()).Execute("CREATE TABLE t (i INTEGER); INSERT INTO t VALUES (1)");
+  EXPECT_EQ(RowsInTheLake(), 1);
+  EXPECT_FALSE(fs::exists(folder_.path() / "local-cache"));
+}
+
+TEST_F(CatalogFileTest, AWriterUploadsTheCatalogBeforeEachCommitReturns) {
+  {
+    CatalogFile catalog(*remote_, *cache_, Access::kWrite);
+    EXPECT_TRUE(catalog.copy());
+    EXPECT_FALSE(local_->Stat(CatalogFile::kKey));  // a new lake: no catalog yet
+    SqliteDatabase db(catalog.path());
+    db.Execute("CREATE TABLE t (i INTEGER)");
+    db.Execute("INSERT INTO t VALUES (1)");
+    EXPECT_EQ(RowsInTheLake(), 1);
+    {
+      SqliteTransaction tx(db);
+      db.Execute("INSERT INTO t VALUES (2)");
+      db.Execute("INSERT INTO t VALUES (3)");
+      EXPECT_EQ(RowsInTheLake(), 1);  // not before the commit
+      tx.Commit();
+    }
+    EXPECT_EQ(RowsInTheLake(), 3);
+    // Every connection of the process to the file is observed, whoever opens it.
+    SqliteDatabase(catalog.path()).Execute("INSERT INTO t VALUES (4)");
+    EXPECT_EQ(RowsInTheLake(), 4);
+  }
+  // The next writer starts from the lake's catalog.
+  CatalogFile again(*remote_, *cache_, Access::kWrite);
+  SqliteDatabase db(again.path());
+  auto count = db.Prepare("SELECT count(*) FROM t");
+  count.Step();
+  EXPECT_EQ(count.Int64(0), 4);
+}
+
+TEST_F(CatalogFileTest, OneWriterAtATimeAndReadersDoNotWait) {
+  CatalogFile writer(*remote_, *cache_, Access::kWrite);
+  SqliteDatabase(writer.path()).Execute("CREATE TABLE t (i INTEGER); INSERT INTO t VALUES (1)");
+  try {
+    CatalogFile second(*remote_, *cache_, Access::kWrite, 50ms);
+    FAIL() << "two writers of one remote catalog";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kConflict);
+    EXPECT_NE(e.message().find("lock 'catalog' is held by"), std::string::npos) << e.message();
+  }
+  std::string reader_path;
+  {
+    CatalogFile reader(*remote_, *cache_, Access::kRead);
+    reader_path = reader.path();
+    EXPECT_NE(reader_path, writer.path());
+    SqliteDatabase db(reader.path());
+    auto count = db.Prepare("SELECT count(*) FROM t");
+    count.Step();
+    EXPECT_EQ(count.Int64(0), 1);
+    // What a reader writes stays in its copy.
+    db.Execute("INSERT INTO t VALUES (2)");
+    EXPECT_EQ(RowsInTheLake(), 1);
+  }
+  EXPECT_FALSE(fs::exists(reader_path));
+}
+
+TEST_F(CatalogFileTest, AFailedUploadFailsTheCommitsCallerAndTheLakeKeepsItsCatalog) {
+  CatalogFile catalog(*remote_, *cache_, Access::kWrite);
+  SqliteDatabase db(catalog.path());
+  db.Execute("CREATE TABLE t (i INTEGER); INSERT INTO t VALUES (1)");
+  remote_->FailNext(FaultyStore::Operation::kPublish, 1, ErrorCode::kNetwork);
+  try {
+    SqliteTransaction tx(db);
+    db.Execute("INSERT INTO t VALUES (2)");
+    tx.Commit();
+    FAIL() << "the commit returned without its upload";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kNetwork);
+    EXPECT_NE(e.message().find("a commit was made but the lake's catalog could not be updated"),
+              std::string::npos)
+        << e.message();
+    EXPECT_EQ(e.input(), CatalogFile::kKey);
+  }
+  EXPECT_EQ(RowsInTheLake(), 1);
+  EXPECT_TRUE(fs::is_empty(cache_->staging_folder()));
+}
+
+TEST_F(CatalogFileTest, ACrashedWritersCommitsNeverReachTheLake) {
+  std::string path;
+  {
+    CatalogFile catalog(*remote_, *cache_, Access::kWrite);
+    path = catalog.path();
+    SqliteDatabase(path).Execute("CREATE TABLE t (i INTEGER); INSERT INTO t VALUES (1)");
+  }
+  // What a writer killed between its commit and the upload leaves: a local commit.
+  SqliteDatabase(path).Execute("INSERT INTO t VALUES (2)");
+  CatalogFile next(*remote_, *cache_, Access::kWrite);
+  EXPECT_EQ(next.path(), path);
+  SqliteDatabase db(next.path());
+  auto count = db.Prepare("SELECT count(*) FROM t");
+  count.Step();
+  EXPECT_EQ(count.Int64(0), 1);
+  EXPECT_EQ(RowsInTheLake(), 1);
+}
+
+}  // namespace
+}  // namespace shoplake::lake
