@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/hash.h"
+#include "lake/local_cache.h"
 #include "query/duckdb.h"
 
 namespace shoplake::catalog {
@@ -311,11 +312,9 @@ CrawlReport Crawler::Run(const CrawlOptions& options) {
     }
     return *conn;
   };
-  auto local = [&](const std::string& key) {
-    auto path = lake_.LocalPath(key);
-    if (!path) throw Error(ErrorCode::kUsage, "crawl needs a local lake for now", lake_.uri());
-    return *path;
-  };
+  // DuckDB reads local files: the lake's own, or copies in the cache for a remote lake.
+  lake::LocalCache cache(lake_);
+  auto local = [&](const std::string& key) { return cache.ReadablePath(key); };
 
   for (auto& [id, g] : groups) {
     std::string fingerprint = Fingerprint(g);

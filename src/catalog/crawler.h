@@ -50,7 +50,8 @@ struct CrawlReport {
 
 class Crawler {
  public:
-  //! The lake must be local for now (DuckDB reads the files).
+  //! DuckDB reads the files it samples: for a remote lake, copies in the cache
+  //! (lake/local_cache.h).
   Crawler(lake::Store& lake, Catalog& catalog);
 
   //! Crawls. Throws Error(kConflict) naming the holder when another crawl holds the lock

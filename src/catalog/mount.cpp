@@ -1,7 +1,5 @@
 #include "catalog/mount.h"
 
-#include "common/error.h"
-#include "common/uri.h"
 #include "query/duckdb.h"
 
 namespace shoplake::catalog {
@@ -20,13 +18,7 @@ std::string TypeStruct(const std::vector<Column>& columns) {
 
 }  // namespace
 
-std::string SnapshotScanSql(lake::Store& lake, const Table& table, const Snapshot& snapshot) {
-  std::string where = lake.uri();
-  if (ParseUri(where).scheme != "file") {
-    throw Error(ErrorCode::kUsage,
-                "table " + table.database + "." + table.name + " is in a remote lake", where,
-                "mounting reads local files for now: use a local folder for --lake");
-  }
+std::string SnapshotScanSql(lake::LocalCache& cache, const Table& table, const Snapshot& snapshot) {
   if (snapshot.files.empty()) {
     // No files: the table's columns, typed, and no rows (a reader would find no schema).
     std::string columns;
@@ -41,12 +33,7 @@ std::string SnapshotScanSql(lake::Store& lake, const Table& table, const Snapsho
   }
   std::string files;
   for (const auto& f : snapshot.files) {
-    auto path = lake.LocalPath(f.key);
-    if (!path) {
-      throw Error(ErrorCode::kUsage, "no local path for " + f.key, where,
-                  "mounting reads local files for now: use a local folder for --lake");
-    }
-    files += (files.empty() ? "" : ", ") + QuoteLiteral(*path);
+    files += (files.empty() ? "" : ", ") + QuoteLiteral(cache.ReadablePath(f.key));
   }
   // Partition values come from the key=value folders, typed as the catalog says; files of
   // older table versions may lack a newer column, hence union_by_name.

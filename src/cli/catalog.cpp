@@ -113,7 +113,7 @@ std::string LakeRoot(Context& context, const CatalogFlags& flags) {
 }
 
 void ListTables(Context& context, const CatalogFlags& flags) {
-  catalog::Catalog catalog(context.catalog_path());
+  catalog::Catalog catalog(context.catalog_path(lake::CatalogFile::Access::kRead));
   std::string root = context.lake_uri();
   struct Row {
     catalog::Table table;
@@ -164,7 +164,7 @@ void ListTables(Context& context, const CatalogFlags& flags) {
 }
 
 void ShowTable(Context& context, const CatalogFlags& flags) {
-  std::string path = context.catalog_path();
+  std::string path = context.catalog_path(lake::CatalogFile::Access::kRead);
   catalog::Catalog catalog(path);
   catalog::Table t = ResolveTable(catalog, flags.table, path);
   auto snapshot = catalog.CurrentSnapshot(t.id);
@@ -310,7 +310,7 @@ std::string ChangeText(const nlohmann::json& change) {
 }
 
 void ShowHistory(Context& context, const CatalogFlags& flags) {
-  std::string path = context.catalog_path();
+  std::string path = context.catalog_path(lake::CatalogFile::Access::kRead);
   catalog::Catalog catalog(path);
   catalog::Table t = ResolveTable(catalog, flags.table, path);
   auto versions = catalog.Versions(t.id);
@@ -364,14 +364,14 @@ void ShowHistory(Context& context, const CatalogFlags& flags) {
 }
 
 void PrintDdl(Context& context, const CatalogFlags& flags) {
-  std::string path = context.catalog_path();
+  std::string path = context.catalog_path(lake::CatalogFile::Access::kRead);
   catalog::Catalog catalog(path);
   catalog::Table t = ResolveTable(catalog, flags.table, path);
   fmt::print("{}", catalog::CreateTableDdl(t, LakeRoot(context, flags)));
 }
 
 void Export(Context& context, const CatalogFlags& flags) {
-  std::string path = context.catalog_path();
+  std::string path = context.catalog_path(lake::CatalogFile::Access::kRead);
   catalog::Catalog catalog(path);
   catalog::Table t = ResolveTable(catalog, flags.table, path);
   fmt::print("{}\n", catalog::GlueTableInput(t, LakeRoot(context, flags)).dump(2));

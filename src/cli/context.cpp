@@ -32,18 +32,22 @@ lake::Store& Context::lake() {
   return *lake_;
 }
 
-std::string Context::catalog_path() {
-  auto path = lake().LocalPath("_catalog/catalog.db");
-  if (!path) {
-    throw Error(ErrorCode::kUsage, "the catalog needs a local lake for now", lake().uri(),
-                "use a local folder for --lake");
+lake::LocalCache& Context::cache() {
+  if (!cache_) cache_ = std::make_unique<lake::LocalCache>(lake());
+  return *cache_;
+}
+
+std::string Context::catalog_path(lake::CatalogFile::Access access) {
+  using Access = lake::CatalogFile::Access;
+  if (!catalog_ || (access == Access::kWrite && catalog_->access() == Access::kRead)) {
+    catalog_.reset();
+    catalog_ = std::make_unique<lake::CatalogFile>(lake(), cache(), access);
   }
-  std::filesystem::create_directories(std::filesystem::path(*path).parent_path());
-  return *path;
+  return catalog_->path();
 }
 
 pipeline::Workspace Context::workspace() {
-  return pipeline::Workspace{project(), lake(), catalog_path()};
+  return pipeline::Workspace{project(), lake(), catalog_path(lake::CatalogFile::Access::kWrite)};
 }
 
 }  // namespace shoplake::cli

@@ -6,6 +6,8 @@
 #include <string>
 
 #include "common/project.h"
+#include "lake/catalog_file.h"
+#include "lake/local_cache.h"
 #include "lake/store.h"
 
 namespace CLI {
@@ -42,17 +44,25 @@ class Context {
   //! The lake's store, opened once.
   lake::Store& lake();
 
-  //! The lake's catalog file (_catalog/catalog.db: catalog, ingest ledger, runs), its
-  //! folder created. Throws Error(kUsage) for a remote lake, which has none yet.
-  std::string catalog_path();
+  //! The lake's local cache (lake/local_cache.h), opened once.
+  lake::LocalCache& cache();
 
-  //! The project, the lake and its catalog file, as the stage functions and the pipeline's
-  //! tasks take them (pipeline/stages.h).
+  //! The local path of the lake's catalog file (_catalog/catalog.db: catalog, ingest ledger,
+  //! runs), opened once for `access` (lake/catalog_file.h): kWrite for verbs that record
+  //! anything (for a remote lake it holds the lake's catalog lock until the verb ends, and
+  //! each commit is uploaded), kRead for verbs that only look. Asking for kWrite after kRead
+  //! reopens it for writing.
+  std::string catalog_path(lake::CatalogFile::Access access);
+
+  //! The project, the lake and its catalog file opened for writing, as the stage functions
+  //! and the pipeline's tasks take them (pipeline/stages.h).
   pipeline::Workspace workspace();
 
  private:
   std::optional<Project> project_;
   std::unique_ptr<lake::Store> lake_;
+  std::unique_ptr<lake::LocalCache> cache_;
+  std::unique_ptr<lake::CatalogFile> catalog_;
 };
 
 //! Thrown by a verb that has already said all there is to say (printed its result or its

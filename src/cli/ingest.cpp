@@ -57,7 +57,7 @@ void RunIngest(Context& context, const IngestFlags& flags) {
 }
 
 void RunLedger(Context& context, const std::string& source, bool json) {
-  ingest::IngestLedger ledger(context.catalog_path());
+  ingest::IngestLedger ledger(context.catalog_path(lake::CatalogFile::Access::kRead));
   auto entries = ledger.Entries(source.empty() ? std::nullopt : std::optional<std::string>(source));
   if (json) {
     nlohmann::json out = nlohmann::json::array();

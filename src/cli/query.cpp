@@ -204,7 +204,7 @@ void RunQuery(Context& context, const QueryFlags& flags) {
     throw Error(ErrorCode::kUsage, "--format parquet writes a file", "--format parquet",
                 "name it with -o FILE.parquet");
   }
-  catalog::Catalog catalog(context.catalog_path());
+  catalog::Catalog catalog(context.catalog_path(lake::CatalogFile::Access::kRead));
   lake::Store& lake = context.lake();
   query::EngineOptions options;
   if (!flags.as_of.empty()) options.as_of = ParseAsOf(flags.as_of);
@@ -216,10 +216,11 @@ void RunQuery(Context& context, const QueryFlags& flags) {
   auto tables = engine.TablesRead(sql);
   std::optional<query::Result> result;
   if (flags.format == "parquet") {
-    // DuckDB writes only inside the lake: the file is made there, then moved to -o.
-    std::string key = "results/.tmp-" + id + ".parquet";
-    result.emplace(engine.RunToParquet(sql, key));
-    MoveOut(*lake.LocalPath(key), flags.output);
+    // DuckDB writes only inside the lake (or its cache): the file is made there, then moved
+    // to -o.
+    std::string path = engine.ResultFile(".tmp-" + id + ".parquet");
+    result.emplace(engine.RunToParquet(sql, path));
+    MoveOut(path, flags.output);
   } else {
     result.emplace(engine.Run(sql));
   }

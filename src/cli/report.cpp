@@ -21,7 +21,7 @@ struct ReportFlags {
 };
 
 void RunReport(Context& context, const ReportFlags& flags) {
-  catalog::Catalog catalog(context.catalog_path());
+  catalog::Catalog catalog(context.catalog_path(lake::CatalogFile::Access::kRead));
   report::RenderOptions options;
   if (!flags.out.empty()) options.out = flags.out;
   if (!flags.dashboard.empty()) options.dashboard_file = flags.dashboard;

@@ -22,7 +22,7 @@ struct ServeFlags {
 void Serve(Context& context, const ServeFlags& flags) {
   server::WebAppOptions options;
   options.lake_uri = context.lake_uri();
-  options.catalog_path = context.catalog_path();
+  options.catalog_path = context.catalog_path(lake::CatalogFile::Access::kRead);
   options.project = context.project();
   options.host = flags.host;
   options.port = flags.port;

@@ -39,7 +39,7 @@ void Apply(Context& context, const ViewsFlags& flags) {
 }
 
 void List(Context& context, const ViewsFlags& flags) {
-  catalog::Catalog catalog(context.catalog_path());
+  catalog::Catalog catalog(context.catalog_path(lake::CatalogFile::Access::kRead));
   auto views = catalog.Views();
   if (flags.json) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();

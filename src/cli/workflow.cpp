@@ -178,7 +178,7 @@ void RunDefinition(Context& context, const RunRequest& request) {
   workflow::ExecutionOptions options;
   options.state_machine_name = std::filesystem::path(request.definition).stem().string();
   options.execution_name = request.name;
-  workflow::ExecutionHistory history(context.catalog_path());
+  workflow::ExecutionHistory history(context.catalog_path(lake::CatalogFile::Access::kWrite));
   // Step Functions refuses a second execution of the same name (ExecutionAlreadyExists):
   // the ARN is what list, describe, history and redrive find it by.
   if (!request.name.empty() &&
@@ -199,7 +199,7 @@ void RunDefinition(Context& context, const RunRequest& request) {
 namespace {
 
 void RedriveCommand(Context& context, const WorkflowFlags& flags) {
-  workflow::ExecutionHistory history(context.catalog_path());
+  workflow::ExecutionHistory history(context.catalog_path(lake::CatalogFile::Access::kWrite));
   workflow::ExecutionRecord execution = workflow::ResolveExecution(history, flags.id);
   if (auto refusal = workflow::RedriveRefusal(execution)) {
     throw Error(ErrorCode::kUsage, "cannot redrive execution " + execution.arn + ": " + *refusal,
@@ -237,7 +237,7 @@ size_t ColumnWidth(const Rows& rows, std::string_view header, Cell cell) {
 }
 
 void ListCommand(Context& context, const WorkflowFlags& flags) {
-  workflow::ExecutionHistory history(context.catalog_path());
+  workflow::ExecutionHistory history(context.catalog_path(lake::CatalogFile::Access::kRead));
   auto executions = history.List(flags.limit);
   if (flags.format == "json") {
     json out = json::array();
@@ -272,7 +272,7 @@ void ListCommand(Context& context, const WorkflowFlags& flags) {
 }
 
 void DescribeCommand(Context& context, const WorkflowFlags& flags) {
-  workflow::ExecutionHistory history(context.catalog_path());
+  workflow::ExecutionHistory history(context.catalog_path(lake::CatalogFile::Access::kRead));
   workflow::ExecutionRecord execution = workflow::ResolveExecution(history, flags.id);
   json out = execution.ToJson();
   auto refusal = workflow::RedriveRefusal(execution);
@@ -289,7 +289,7 @@ std::string Excerpt(const json& details, size_t width) {
 }
 
 void HistoryCommand(Context& context, const WorkflowFlags& flags) {
-  workflow::ExecutionHistory history(context.catalog_path());
+  workflow::ExecutionHistory history(context.catalog_path(lake::CatalogFile::Access::kRead));
   workflow::ExecutionRecord execution = workflow::ResolveExecution(history, flags.id);
   auto events = history.Events(execution.arn);
   if (flags.format == "json") {

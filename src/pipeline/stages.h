@@ -22,8 +22,9 @@
 
 namespace shoplake::pipeline {
 
-//! Where the stages run: the project, its lake and the lake's catalog file (which holds the
-//! catalog and the ingest ledger). Borrowed: both must outlive every call.
+//! Where the stages run: the project, its lake and the local path of the lake's catalog file
+//! (which holds the catalog and the ingest ledger): lake::CatalogFile's, opened for writing, so
+//! that on a remote lake every commit is uploaded. Borrowed: both must outlive every call.
 struct Workspace {
   const Project& project;
   lake::Store& lake;

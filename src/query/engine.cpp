@@ -12,7 +12,6 @@
 #include "catalog/mount.h"
 #include "common/error.h"
 #include "common/names.h"
-#include "common/uri.h"
 
 namespace shoplake::query {
 namespace {
@@ -133,7 +132,7 @@ std::string TableOf(const std::string& full) { return full.substr(full.find('.')
 }  // namespace
 
 QueryEngine::QueryEngine(lake::Store& lake, catalog::Catalog& catalog, EngineOptions options)
-    : lake_(lake), database_(":memory:", options.settings), connection_(database_) {
+    : lake_(lake), cache_(lake), database_(":memory:", options.settings), connection_(database_) {
   std::set<std::string> schemas;
   for (auto& table : catalog.Tables()) {
     std::string name = table.database + "." + table.name;
@@ -166,7 +165,7 @@ void QueryEngine::MountNamed(std::string_view sql) {
       if (it->check_files) CheckFilesKept(lake_, name, it->snapshot);
       connection_.Execute("CREATE VIEW " + QuoteIdentifier(table.database) + "." +
                           QuoteIdentifier(table.name) + " AS SELECT * FROM " +
-                          catalog::SnapshotScanSql(lake_, table, it->snapshot));
+                          catalog::SnapshotScanSql(cache_, table, it->snapshot));
     } catch (const Error& e) {
       spdlog::debug("{}: not mounted: {}", name, e.what());
       Error error(e.code(), "table " + name + " cannot be read: " + e.message(), e.input(),
@@ -201,11 +200,10 @@ void QueryEngine::MountNamed(std::string_view sql) {
 }
 
 void QueryEngine::LockDown() {
-  // DuckDB reads only below the lake; the lock keeps a query from SETting it back.
-  auto where = ParseUri(lake_.uri());
-  if (where.scheme == "file") {
-    connection_.Execute("SET allowed_directories = [" + QuoteLiteral(where.path + "/") + "]");
-  }
+  // DuckDB reads only below the lake's folder (or its cache's, for a remote lake); the lock
+  // keeps a query from SETting it back.
+  connection_.Execute("SET allowed_directories = [" + QuoteLiteral(cache_.root().string() + "/") +
+                      "]");
   connection_.Execute("SET enable_external_access = false");
   connection_.Execute("SET lock_configuration = true");
 }
@@ -365,17 +363,16 @@ Result QueryEngine::Run(std::string_view sql) {
   }
 }
 
-Result QueryEngine::RunToParquet(std::string_view sql, const std::string& key) {
+std::string QueryEngine::ResultFile(const std::string& name) const {
+  return (cache_.WorkFolder("results") / name).string();
+}
+
+Result QueryEngine::RunToParquet(std::string_view sql, const std::string& path) {
   PrepareReadOnly(sql);
-  auto path = lake_.LocalPath(key);
-  if (!path) {
-    throw Error(ErrorCode::kUsage, "no local path for " + key, lake_.uri(),
-                "writing Parquet needs a local lake for now");
-  }
-  std::filesystem::create_directories(std::filesystem::path(*path).parent_path());
-  connection_.Execute("COPY (" + Embeddable(sql) + ") TO " + QuoteLiteral(*path) +
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  connection_.Execute("COPY (" + Embeddable(sql) + ") TO " + QuoteLiteral(path) +
                       " (FORMAT parquet)");
-  return connection_.Query("SELECT * FROM read_parquet(" + QuoteLiteral(*path) + ")");
+  return connection_.Query("SELECT * FROM read_parquet(" + QuoteLiteral(path) + ")");
 }
 
 }  // namespace shoplake::query

@@ -5,7 +5,9 @@
 //
 // Queries are read-only: one SELECT (or EXPLAIN) at a time, and DuckDB may touch no file
 // outside the lake (its configuration locked), so SQL from a user -- the CLI, the web app's
-// SQL page -- can neither change the lake nor read /etc/passwd.
+// SQL page -- can neither change the lake nor read /etc/passwd. For a remote lake, "the lake"
+// is its local cache (lake/local_cache.h): a table is mounted over copies of its snapshot's
+// files, fetched when a query first names it.
 //
 // Thread safety: one QueryEngine per thread (it owns one DuckDB connection).
 #pragma once
@@ -19,6 +21,7 @@
 
 #include "catalog/catalog.h"
 #include "common/error.h"
+#include "lake/local_cache.h"
 #include "lake/store.h"
 #include "query/duckdb.h"
 
@@ -64,9 +67,14 @@ class QueryEngine {
   //! or EXPLAIN, and any file access outside the lake, throws Error(kUsage) saying so.
   Result Run(std::string_view sql);
 
-  //! Runs one read-only query once, writing its rows to the Parquet file `key` of the lake
-  //! (DuckDB's COPY), and returns the rows read back from that file. Throws as Run does.
-  Result RunToParquet(std::string_view sql, const std::string& key);
+  //! A path for a file named `name` in the engine's work folder for results: the lake's
+  //! results/ folder, or the cache's for a remote lake; the only places DuckDB may write.
+  std::string ResultFile(const std::string& name) const;
+
+  //! Runs one read-only query once, writing its rows to the Parquet file `path` (a
+  //! ResultFile; DuckDB's COPY), and returns the rows read back from that file. The caller
+  //! moves the file where it belongs. Throws as Run does.
+  Result RunToParquet(std::string_view sql, const std::string& path);
 
   //! Creates (or replaces) `view` from its statement. Throws Error(kConfig) naming
   //! "<view.file>:<line>" with DuckDB's message when it does not create.
@@ -96,6 +104,7 @@ class QueryEngine {
   std::string ExpandedText(std::string_view sql);
 
   lake::Store& lake_;
+  lake::LocalCache cache_;
   Database database_;
   Connection connection_;
   std::vector<MountedTable> tables_;

@@ -18,6 +18,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "ingest/ledger.h"
+#include "lake/local_cache.h"
 #include "query/duckdb.h"
 #include "transform/parse.h"
 #include "transform/rules.h"
@@ -61,15 +62,6 @@ CREATE TABLE IF NOT EXISTS transform_file_counts (
   PRIMARY KEY (run_id, raw_key)
 );
 )sql";
-
-std::string LocalPathOf(lake::Store& lake, const std::string& key) {
-  auto path = lake.LocalPath(key);
-  if (!path) {
-    throw Error(ErrorCode::kUsage, "transform needs a local lake for now", lake.uri(),
-                "use a local folder for --lake (docs/transform.md says how S3 will work)");
-  }
-  return *path;
-}
 
 // The object name of a raw key: what follows raw/<source>/ingest_date=YYYY-MM-DD/.
 std::string ObjectName(const std::string& raw_key) {
@@ -233,7 +225,15 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
   result.dataset = dataset.name;
   result.table = mapping.database + "." + mapping.table;
   const std::string location = MappedTable(mapping).location;
-  const std::string location_path = LocalPathOf(lake_, location.substr(0, location.size() - 1));
+  // DuckDB reads and writes local files: the lake's own for a local lake, copies in the cache
+  // for a remote one (lake/local_cache.h). A dry run fetches nothing.
+  lake::LocalCache cache(lake_);
+  auto local = [&](const std::string& key) {
+    return options.dry_run ? cache.PathOf(key) : cache.ReadablePath(key);
+  };
+  // Where the run's work folder goes: inside the table's folder for a local lake (so its files
+  // are renamed into place), in the cache for a remote one.
+  const std::string work_parent = cache.WorkFolder(location.substr(0, location.size() - 1));
   auto lock = options.dry_run
                   ? nullptr
                   : lake_.Acquire("transform-" + result.table, std::chrono::minutes(10));
@@ -250,7 +250,7 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
       for (const auto& f : current->files) listed.insert(f.key);
     }
     std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(location_path, ec)) {
+    for (const auto& entry : fs::directory_iterator(work_parent, ec)) {
       if (entry.path().filename().string().rfind(".tmp-", 0) == 0) fs::remove_all(entry.path(), ec);
     }
     for (const auto& object : lake_.List(location)) {
@@ -280,7 +280,7 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
       while (rows.Step()) seen.insert(rows.Text(0));
     }
     for (const auto& [key, p] : priority) {
-      if (!seen.count(key)) files.push_back({key, LocalPathOf(lake_, key), p});
+      if (!seen.count(key)) files.push_back({key, local(key), p});
     }
     std::sort(files.begin(), files.end(),
               [](const InputFile& a, const InputFile& b) { return a.priority < b.priority; });
@@ -313,8 +313,7 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
                   "run 'shoplake transform " + c.references->dataset + "' first");
     }
     std::vector<std::string> paths;
-    for (const auto& f : ref_snapshot->files)
-      paths.push_back(QuoteLiteral(LocalPathOf(lake_, f.key)));
+    for (const auto& f : ref_snapshot->files) paths.push_back(QuoteLiteral(local(f.key)));
     std::string name = "ref_" + std::to_string(++reference_count);
     reference_tables[c.name] = name;
     sql.push_back("CREATE TEMP TABLE " + name + " AS SELECT DISTINCT " +
@@ -325,7 +324,7 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
   // The parse (transform/parse.h): every file read by DuckDB's CSV reader in one parallel
   // statement, each row checked against the rules, into a work file in the files' order;
   // then the line of every refused row, confirmed against its file.
-  const std::string work = location_path + "/.tmp-" + result.run_id;
+  const std::string work = work_parent + "/.tmp-" + result.run_id;
   Parse parse(mapping, files, reference_tables, work, options.csv_buffer_size);
 
   if (options.dry_run) {
@@ -435,7 +434,7 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
     std::vector<std::string> old_paths;
     std::map<std::string, std::string> partition_of;  // local path -> partition
     for (const auto& f : current->files) {
-      std::string p = LocalPathOf(lake_, f.key);
+      std::string p = cache.ReadablePath(f.key);
       old_paths.push_back(QuoteLiteral(p));
       partition_of[p] = f.partition;
     }
@@ -456,7 +455,7 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
   std::string final_rows = new_rows;
   if (!replaced.empty()) {
     std::vector<std::string> old_paths;
-    for (const auto& f : replaced) old_paths.push_back(QuoteLiteral(LocalPathOf(lake_, f.key)));
+    for (const auto& f : replaced) old_paths.push_back(QuoteLiteral(cache.ReadablePath(f.key)));
     final_rows += " UNION ALL SELECT " + Join(data_columns, ", ") + partition_select +
                   " FROM read_parquet([" + Join(old_paths, ", ") +
                   "], hive_partitioning = true) o ANTI JOIN (SELECT " + Join(pk, ", ") +
@@ -501,12 +500,10 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
     }
     InsertRows(conn, "rejects", 8, values);
     result.rejects_prefix = "rejects/" + mapping.table + "/run_id=" + result.run_id + "/";
-    std::string local = work + "/rejects.parquet";
+    std::string rejects_file = work + "/rejects.parquet";
     conn.Execute("COPY (SELECT * FROM rejects ORDER BY source_file, line, \"column\") TO " +
-                 QuoteLiteral(local) + " (FORMAT parquet, COMPRESSION zstd)");
-    auto writer = lake_.Create(result.rejects_prefix + "part-0.parquet");
-    writer->Append(ReadFile(local));
-    writer->Publish();
+                 QuoteLiteral(rejects_file) + " (FORMAT parquet, COMPRESSION zstd)");
+    cache.Publish(rejects_file, result.rejects_prefix + "part-0.parquet");
   }
 
   double reject_rate = result.totals.rows_read == 0
@@ -638,33 +635,35 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
       std::string partition =
           relative.find('/') == std::string::npos ? "" : relative.substr(0, relative.rfind('/'));
       std::string key = location + relative;
-      fs::path target = LocalPathOf(lake_, key);
-      fs::create_directories(target.parent_path());
-      // Same file system (the work folder is inside the table's folder): an atomic rename.
-      fs::rename(p, target);
-      written.push_back({key, partition, rows_of[p], static_cast<uint64_t>(fs::file_size(target))});
+      // A local lake: an atomic rename (the work folder is inside the table's folder); a
+      // remote one: an upload, completed before the commit that lists the file.
+      uint64_t bytes = cache.Publish(p, key);
+      written.push_back({key, partition, rows_of[p], bytes});
     }
   }
 
   step("move files into place");
   CrashPoint("transform.before_commit");
-  // Commit: the snapshot, the bookmark and the counts, in one transaction.
+  std::vector<catalog::SnapshotFile> snapshot_files = kept_files;
+  snapshot_files.insert(snapshot_files.end(), written.begin(), written.end());
+  std::sort(snapshot_files.begin(), snapshot_files.end(),
+            [](const auto& a, const auto& b) { return a.key < b.key; });
+  // The files' statistics are read before the transaction: for a remote lake the kept files
+  // may have to be fetched, which should not hold the catalog's write lock.
+  std::vector<std::string> paths;
+  for (const auto& f : snapshot_files) paths.push_back(cache.ReadablePath(f.key));
+  // Commit: the snapshot, the bookmark and the counts, in one transaction (for a remote lake,
+  // the catalog is uploaded before the commit returns: lake/catalog_file.h).
   {
     SqliteTransaction tx(catalog_.db());
     catalog::Table stored = catalog_.RegisterTable(MappedTable(mapping));
-    std::vector<catalog::SnapshotFile> snapshot_files = kept_files;
-    snapshot_files.insert(snapshot_files.end(), written.begin(), written.end());
-    std::sort(snapshot_files.begin(), snapshot_files.end(),
-              [](const auto& a, const auto& b) { return a.key < b.key; });
     std::string operation = options.full_refresh ? "overwrite"
                             : replaced.empty()   ? "append"
                                                  : "merge";
     result.snapshot_id =
         catalog_.CommitSnapshot(stored.id, result.run_id, operation, snapshot_files);
     std::map<std::string, catalog::Partition> partitions;
-    std::vector<std::string> paths;
     for (const auto& f : snapshot_files) {
-      paths.push_back(LocalPathOf(lake_, f.key));
       if (f.partition.empty()) continue;
       catalog::Partition& p = partitions[f.partition];
       p.spec = f.partition;

@@ -96,7 +96,8 @@ catalog::Table MappedTable(const Mapping& mapping);
 
 class Transformer {
  public:
-  //! `lake` must be local for now (DuckDB reads and writes files); `catalog` is the lake's.
+  //! `catalog` is the lake's. DuckDB reads and writes local files: for a remote lake the run
+  //! works on copies in the cache and uploads what it writes (lake/local_cache.h).
   Transformer(lake::Store& lake, catalog::Catalog& catalog);
 
   //! Runs the transform of `dataset` (from the project) with `mapping`. Throws Error:

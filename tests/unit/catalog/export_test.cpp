@@ -8,12 +8,15 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 
 #include "catalog/catalog.h"
 #include "catalog/mount.h"
 #include "common/error.h"
 #include "common/files.h"
 #include "ingest/ingestor.h"
+#include "lake/faulty_store.h"
+#include "lake/local_cache.h"
 #include "lake/local_store.h"
 #include "query/duckdb.h"
 #include "simulate/generator.h"
@@ -71,12 +74,18 @@ class ExportTest : public ::testing::Test {
   }
 
   Table OrderLines() { return catalog_->FindTable("shop", "order_lines").value(); }
+  // The lake's files as DuckDB reads them (a local lake: its own).
+  lake::LocalCache& Files() {
+    if (!files_) files_ = std::make_unique<lake::LocalCache>(*store_);
+    return *files_;
+  }
   std::string LakeUri() { return store_->uri(); }
 
   static ::shoplake::testing::TempFolder* folder_;
   static lake::LocalStore* store_;
   static Catalog* catalog_;
   static uint64_t orders_written_;
+  std::unique_ptr<lake::LocalCache> files_;
 };
 ::shoplake::testing::TempFolder* ExportTest::folder_ = nullptr;
 lake::LocalStore* ExportTest::store_ = nullptr;
@@ -199,7 +208,7 @@ TEST_F(ExportTest, MountedSnapshotCountsTheRowsTheSnapshotRecords) {
 
   query::Database db;
   query::Connection conn(db);
-  std::string scan = SnapshotScanSql(*store_, table, snapshot);
+  std::string scan = SnapshotScanSql(Files(), table, snapshot);
   EXPECT_EQ(conn.QueryScalar("SELECT count(*) FROM " + scan).value(),
             std::to_string(snapshot.rows));
   // Per partition too, with the keys typed as the catalog says.
@@ -221,7 +230,7 @@ TEST_F(ExportTest, MountedSnapshotCountsTheRowsTheSnapshotRecords) {
   fs::path first = store_->LocalPath(snapshot.files.front().key).value();
   fs::copy_file(first, first.parent_path() / "stray.parquet");
   EXPECT_EQ(
-      conn.QueryScalar("SELECT count(*) FROM " + SnapshotScanSql(*store_, table, snapshot)).value(),
+      conn.QueryScalar("SELECT count(*) FROM " + SnapshotScanSql(Files(), table, snapshot)).value(),
       std::to_string(snapshot.rows));
   fs::remove(first.parent_path() / "stray.parquet");
 }
@@ -231,7 +240,7 @@ TEST_F(ExportTest, AnEmptySnapshotMountsAsTypedColumnsAndNoRows) {
   Snapshot empty;
   query::Database db;
   query::Connection conn(db);
-  std::string scan = SnapshotScanSql(*store_, table, empty);
+  std::string scan = SnapshotScanSql(Files(), table, empty);
   EXPECT_EQ(conn.QueryScalar("SELECT count(*) FROM " + scan).value(), "0");
   auto described =
       conn.Query("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM " + scan + ")")
@@ -261,7 +270,7 @@ TEST_F(ExportTest, ACsvTableMountsItsFilesByNameWithTheCatalogsTypes) {
                     {"raw/test/visits/day=2/b.csv", "day=2", 1, 0}};
   query::Database db;
   query::Connection conn(db);
-  std::string scan = SnapshotScanSql(*store_, table, snapshot);
+  std::string scan = SnapshotScanSql(Files(), table, snapshot);
   auto rows = conn.Query(
                       "SELECT id, amount, coalesce(note, '-'), day, typeof(amount), typeof(day)"
                       " FROM " +
@@ -275,32 +284,28 @@ TEST_F(ExportTest, ACsvTableMountsItsFilesByNameWithTheCatalogsTypes) {
   EXPECT_EQ(rows[0][5].value(), "INTEGER");
 }
 
-TEST_F(ExportTest, MountingNeedsALocalLake) {
-  class RemoteStore : public lake::Store {
-   public:
-    std::string uri() const override { return "s3://bucket/lake"; }
-    std::vector<lake::ObjectInfo> List(std::string_view) override { return {}; }
-    std::optional<lake::ObjectInfo> Stat(std::string_view) override { return {}; }
-    std::unique_ptr<lake::Reader> Open(std::string_view, uint64_t,
-                                       std::optional<uint64_t>) override {
-      return nullptr;
-    }
-    std::unique_ptr<lake::Writer> Create(std::string_view) override { return nullptr; }
-    void Delete(std::string_view) override {}
-    std::unique_ptr<lake::Lock> Acquire(std::string_view, std::chrono::milliseconds) override {
-      return nullptr;
-    }
-    size_t CleanStaging() override { return 0; }
-    std::optional<std::string> LocalPath(std::string_view) const override { return {}; }
-  } remote;
+TEST_F(ExportTest, ARemoteLakeMountsCopiesOfTheSnapshotsFilesFromTheCache) {
+  // The same lake without local paths, as an S3 lake is: the scan reads copies in the cache,
+  // fetched when mounted, and finds the same rows and typed partition keys.
+  lake::FaultyStore remote(*store_);
+  remote.HideLocalPaths();
+  ::shoplake::testing::TempFolder cache_folder("shoplake-catalog-cache");
+  lake::LocalCache cache(remote, cache_folder.path());
   Table table = OrderLines();
-  try {
-    SnapshotScanSql(remote, table, catalog_->CurrentSnapshot(table.id).value());
-    FAIL() << "mounted a remote lake";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kUsage);
-    EXPECT_EQ(e.input(), "s3://bucket/lake");
+  Snapshot snapshot = catalog_->CurrentSnapshot(table.id).value();
+  std::string scan = SnapshotScanSql(cache, table, snapshot);
+  EXPECT_EQ(scan.find(folder_->path().string()), std::string::npos) << scan;
+  for (const auto& f : snapshot.files) {
+    EXPECT_NE(scan.find((cache_folder.path() / "objects" / f.key).string()), std::string::npos)
+        << f.key;
   }
+  EXPECT_EQ(remote.calls(lake::FaultyStore::Operation::kOpen),
+            static_cast<int>(snapshot.files.size()));
+  query::Database db;
+  query::Connection conn(db);
+  EXPECT_EQ(conn.QueryScalar("SELECT count(*) FROM " + scan).value(),
+            std::to_string(snapshot.rows));
+  EXPECT_EQ(conn.QueryScalar("SELECT DISTINCT typeof(year) FROM " + scan).value(), "INTEGER");
 }
 
 TEST_F(ExportTest, GlueTableInputHasCreateTablesShape) {
