@@ -31,14 +31,19 @@ class CatalogFileTest : public ::testing::Test {
     cache_ = std::make_unique<LocalCache>(*remote_, folder_.path() / "cache");
   }
 
+  // Rows of table t in the SQLite file `path`.
+  static int64_t RowsIn(const std::string& path) {
+    SqliteDatabase db(path);
+    auto count = db.Prepare("SELECT count(*) FROM t");
+    count.Step();
+    return count.Int64(0);
+  }
+
   // Rows of table t in the lake's own catalog object (what another machine would download).
   int64_t RowsInTheLake() {
     fs::path copy = folder_.path() / "lake-catalog-copy.db";
     WriteFileAtomically(copy, local_->ReadAll(CatalogFile::kKey));
-    SqliteDatabase db(copy.string());
-    auto count = db.Prepare("SELECT count(*) FROM t");
-    count.Step();
-    int64_t rows = count.Int64(0);
+    int64_t rows = RowsIn(copy.string());
     fs::remove(copy);
     return rows;
   }
@@ -82,10 +87,7 @@ TEST_F(CatalogFileTest, AWriterUploadsTheCatalogBeforeEachCommitReturns) {
   }
   // The next writer starts from the lake's catalog.
   CatalogFile again(*remote_, *cache_, Access::kWrite);
-  SqliteDatabase db(again.path());
-  auto count = db.Prepare("SELECT count(*) FROM t");
-  count.Step();
-  EXPECT_EQ(count.Int64(0), 4);
+  EXPECT_EQ(RowsIn(again.path()), 4);
 }
 
 TEST_F(CatalogFileTest, OneWriterAtATimeAndReadersDoNotWait) {
@@ -103,12 +105,10 @@ TEST_F(CatalogFileTest, OneWriterAtATimeAndReadersDoNotWait) {
     CatalogFile reader(*remote_, *cache_, Access::kRead);
     reader_path = reader.path();
     EXPECT_NE(reader_path, writer.path());
-    SqliteDatabase db(reader.path());
-    auto count = db.Prepare("SELECT count(*) FROM t");
-    count.Step();
-    EXPECT_EQ(count.Int64(0), 1);
+    EXPECT_EQ(RowsIn(reader.path()), 1);
     // What a reader writes stays in its copy.
-    db.Execute("INSERT INTO t VALUES (2)");
+    SqliteDatabase(reader.path()).Execute("INSERT INTO t VALUES (2)");
+    EXPECT_EQ(RowsIn(reader.path()), 2);
     EXPECT_EQ(RowsInTheLake(), 1);
   }
   EXPECT_FALSE(fs::exists(reader_path));
@@ -146,10 +146,7 @@ TEST_F(CatalogFileTest, ACrashedWritersCommitsNeverReachTheLake) {
   SqliteDatabase(path).Execute("INSERT INTO t VALUES (2)");
   CatalogFile next(*remote_, *cache_, Access::kWrite);
   EXPECT_EQ(next.path(), path);
-  SqliteDatabase db(next.path());
-  auto count = db.Prepare("SELECT count(*) FROM t");
-  count.Step();
-  EXPECT_EQ(count.Int64(0), 1);
+  EXPECT_EQ(RowsIn(next.path()), 1);
   EXPECT_EQ(RowsInTheLake(), 1);
 }
 
