@@ -3,6 +3,8 @@
 set -euo pipefail
 : "${SHOPLAKE:?set SHOPLAKE to the shoplake binary (ctest does)}"
 SCRATCH="$(mktemp -d "${TMPDIR:-/tmp}/shoplake-e2e.XXXXXX")"
+# A remote lake's local copies (lake/local_cache.h) stay in the scratch folder, not ~/.cache.
+export SHOPLAKE_CACHE_DIR="$SCRATCH/cache"
 _cleanup() {
   local pid
   for pid in ${E2E_PIDS:-}; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done

@@ -72,19 +72,12 @@ assert_contains "$ERR" "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" "no credent
 # Ingest into an s3:// lake: raw objects that awscli reads back byte for byte.
 run_status code "$SHOPLAKE" --lake s3://lakebucket/lake ingest "$SCRATCH/exports" --source-name shop \
   --ingest-date 2026-11-27 --json
-if [[ "$code" != 0 && "$ERR" == *"the catalog needs a local lake"* ]]; then
-  # WAITS ON the remote-lake cache work (issue 9): the catalog and ledger at
-  # _catalog/catalog.db need a local path today. Until then the Store-level test
-  # lake.S3StoreTest.AwsCliReadsBackWhatTheStoreWrote covers "shoplake writes, awscli reads".
-  echo "PENDING: ingest into an s3:// lake waits on the catalog's local cache: $ERR" >&2
-else
-  assert_eq "$code" 0 "ingest into an s3:// lake: $ERR"
-  assert_eq "$(jq .new <<<"$OUT")" 5 "objects ingested into the s3:// lake"
-  mkdir -p back
-  aws_s3 cp --quiet --recursive s3://lakebucket/lake/raw/shop/ingest_date=2026-11-27/ back/ ||
-    fail "awscli download"
-  for file in orders/2026-01-01.csv orders/2026-01-03.csv products/big.bin; do
-    assert_eq "$(sha256sum <"back/$file")" "$(sha256sum <"exports/$file")" "awscli read-back of $file"
-  done
-fi
+assert_eq "$code" 0 "ingest into an s3:// lake: $ERR"
+assert_eq "$(jq .new <<<"$OUT")" 5 "objects ingested into the s3:// lake"
+mkdir -p back
+aws_s3 cp --quiet --recursive s3://lakebucket/lake/raw/shop/ingest_date=2026-11-27/ back/ ||
+  fail "awscli download"
+for file in orders/2026-01-01.csv orders/2026-01-03.csv products/big.bin; do
+  assert_eq "$(sha256sum <"back/$file")" "$(sha256sum <"exports/$file")" "awscli read-back of $file"
+done
 echo "s3_interop_test: ok"
