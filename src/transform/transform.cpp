@@ -268,9 +268,23 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
     ingest::IngestLedger ledger(catalog_.db().path());
     std::map<std::string, int64_t> priority;
     int64_t n = 0;
+    std::string unmatched;  // an object of the source the pattern missed, to show
     for (const auto& e : ledger.Entries(dataset.source)) {
       ++n;
-      if (MatchesPattern(dataset.pattern, ObjectName(e.raw_key))) priority[e.raw_key] = n;
+      if (MatchesPattern(dataset.pattern, ObjectName(e.raw_key))) {
+        priority[e.raw_key] = n;
+      } else if (unmatched.empty()) {
+        unmatched = ObjectName(e.raw_key);
+      }
+    }
+    if (priority.empty() && n > 0) {
+      // Objects arrived but none is this dataset's: most likely a pattern that misses them
+      // (a source prefix in the objects' names), which would otherwise pass as "nothing new"
+      // and only surface later as a missing table.
+      spdlog::warn(
+          "transform {}: none of the {} objects ingested from source {} matches the pattern "
+          "'{}' (one is '{}'); check datasets.{}.pattern in shoplake.yaml",
+          dataset.name, n, dataset.source, dataset.pattern, unmatched, dataset.name);
     }
     std::set<std::string> seen;
     if (!options.full_refresh) {

@@ -25,6 +25,15 @@ run_status code bash -c "cd clean && '$SHOPLAKE' transform orders"
 assert_eq "$code" 0 "re-run exit code"
 assert_contains "$OUT" "nothing new" "re-run"
 
+# A pattern that misses every ingested object: no table, and a warning that says why.
+make_project typo
+sed -i 's|orders/\*.csv|daily/orders/*.csv|' typo/shoplake.yaml
+run_status code bash -c "cd typo && '$SHOPLAKE' transform orders"
+assert_eq "$code" 0 "unmatched pattern exit code: $ERR"
+assert_contains "$OUT" "nothing new" "unmatched pattern"
+assert_contains "$ERR" "matches the pattern 'daily/orders/*.csv' (one is '" "unmatched pattern warning"
+assert_contains "$ERR" "check datasets.orders.pattern in shoplake.yaml" "unmatched pattern hint"
+
 # --dry-run: the plan, nothing written.
 make_project dry
 run_status code bash -c "cd dry && '$SHOPLAKE' transform customers --dry-run"
