@@ -54,6 +54,10 @@ class Context {
   //! reopens it for writing.
   std::string catalog_path(lake::CatalogFile::Access access);
 
+  //! Closes the catalog file: a remote lake's catalog lock is released, and the next
+  //! catalog_path downloads the lake's catalog afresh (at the same local path).
+  void ReleaseCatalog() { catalog_.reset(); }
+
   //! The project, the lake and its catalog file opened for writing, as the stage functions
   //! and the pipeline's tasks take them (pipeline/stages.h).
   pipeline::Workspace workspace();

@@ -17,6 +17,7 @@
 #include "cli/workflow_runner.h"
 #include "common/error.h"
 #include "pipeline/lambda_runtime.h"
+#include "pipeline/tasks.h"
 
 namespace shoplake::cli {
 namespace {
@@ -87,10 +88,32 @@ void LambdaCommand(Context& context, const LambdaFlags& flags) {
     throw;
   }
   spdlog::info("shoplake lambda: serving {} for lake {}", resource, context.lake().uri());
+  // A warm function lives on between invocations while the lake's other functions write its
+  // catalog: each invocation opens the catalog (on a remote lake: takes its lock and
+  // downloads the latest) and closes it when done, so an idle function holds no lock and
+  // never works on a stale copy. Registering the tasks opened it once, which checked the
+  // lake at start.
+  context.ReleaseCatalog();
+  const workflow::TaskHandler& task = *registry.Find(resource);
+  workflow::TaskHandler per_invocation = [&](const workflow::json& input,
+                                             workflow::TaskContext& task_context) {
+    try {
+      context.catalog_path(lake::CatalogFile::Access::kWrite);
+    } catch (const Error& e) {
+      // A held lock or a failed download fails the invocation as a stage would fail with
+      // it (Shoplake.Transient: worth a retry), not as a bug.
+      throw workflow::TaskError(pipeline::ErrorName(e), pipeline::ErrorCause(e));
+    }
+    struct Release {
+      Context& context;
+      ~Release() { context.ReleaseCatalog(); }
+    } release{context};
+    return task(input, task_context);
+  };
   pipeline::LambdaLoopControl control;
   control.max_invocations = flags.max_invocations;
   InstallSigtermHandler(control);
-  int handled = pipeline::RunLambdaLoop(client, *registry.Find(resource), resource, control);
+  int handled = pipeline::RunLambdaLoop(client, per_invocation, resource, control);
   spdlog::info("shoplake lambda: stopped after {} invocation(s)", handled);
 }
 

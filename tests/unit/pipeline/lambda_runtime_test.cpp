@@ -17,8 +17,10 @@
 
 #include "common/files.h"
 #include "common/subprocess.h"
+#include "lake/s3_store.h"
 #include "pipeline/tasks.h"
 #include "support/loopback_server.h"
+#include "support/s3rver.h"
 #include "support/temp_folder.h"
 
 namespace shoplake::pipeline {
@@ -314,6 +316,53 @@ TEST_F(LambdaBinary, EndsOnSigtermWhileWaiting) {
   auto posts = api_.posts();
   ASSERT_EQ(posts.size(), 1u) << outcome.output;
   EXPECT_EQ(posts[0].path, std::string(kRuntime) + "invocation/a/response");
+}
+
+// A warm function on an s3:// lake (s3rver) holds the lake's catalog lock only while it
+// works: between invocations another writer takes the lock at once, and what that writer
+// committed is what the next invocation sees.
+TEST_F(LambdaBinary, HoldsAnS3LakesCatalogLockOnlyDuringAnInvocation) {
+  if (auto reason = testing::S3rverProcess::SkipReason()) GTEST_SKIP() << *reason;
+  auto& s3 = testing::S3rverProcess::Shared();
+  lake::S3Store lake(testing::S3rverProcess::kBucket, "warm-lake", s3.Config());
+  lake.WriteAll("raw/shop/ingest_date=2026-11-27/orders/a.csv", "order_id,amount\n1,9.5\n");
+  api_.Queue("a", "{}");
+  CommandOutcome outcome;
+  std::thread function([&] {
+    std::string command =
+        "cd '" + folder_.path().string() + "' && exec env SHOPLAKE_LAKE=s3://" +
+        testing::S3rverProcess::kBucket + "/warm-lake SHOPLAKE_CACHE_DIR='" +
+        (folder_.path() / "cache").string() + "' AWS_ENDPOINT_URL=" + s3.endpoint() +
+        " AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1"
+        " AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null LAMBDA_TASK_ROOT='" +
+        folder_.path().string() + "' AWS_LAMBDA_RUNTIME_API=" + api_.api() +
+        " _HANDLER=crawl '" SHOPLAKE_BINARY "' lambda --max-invocations 2";
+    outcome = RunShellCommand(command, "", std::chrono::minutes(2));
+  });
+  // The first crawl answered and the function waits for the next: the lock is free, and
+  // the crawl's commit is in the lake. Another writer adds an object meanwhile.
+  bool polled = api_.WaitForPolls(2);
+  EXPECT_TRUE(polled) << "the function never asked for a second invocation";
+  if (polled) {
+    try {
+      auto lock = lake.Acquire("catalog", std::chrono::milliseconds(0));
+    } catch (const Error& e) {
+      ADD_FAILURE() << "an idle function holds the catalog lock: " << e.what();
+    }
+    lake.WriteAll("raw/shop/ingest_date=2026-11-27/orders/b.csv", "order_id,amount\n2,1\n");
+  }
+  api_.Queue("b", "{}");
+  function.join();
+  ASSERT_FALSE(outcome.timed_out) << outcome.output;
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
+  auto posts = api_.posts();
+  ASSERT_EQ(posts.size(), 2u) << outcome.output;
+  EXPECT_EQ(posts[0].path, std::string(kRuntime) + "invocation/a/response");
+  EXPECT_EQ(posts[0].body["tables"][0]["action"], "created") << posts[0].body;
+  // The second crawl started from the lake's catalog: the table exists, with a new file.
+  EXPECT_EQ(posts[1].path, std::string(kRuntime) + "invocation/b/response");
+  EXPECT_NE(posts[1].body["tables"][0]["action"], "created") << posts[1].body;
+  EXPECT_TRUE(lake.Stat("_catalog/catalog.db").has_value());
 }
 
 // The binary, started with `handler`, reports one init error mentioning `mentions` and
