@@ -40,8 +40,8 @@ void SetModified(const fs::path& path, int64_t unix_ms) {
 bool Matches(const fs::path& path, const ObjectInfo& object) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
-  int64_t modified = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
-  return static_cast<uint64_t>(st.st_size) == object.size && modified == object.modified_unix_ms;
+  return static_cast<uint64_t>(st.st_size) == object.size &&
+         ModifiedUnixMs(st) == object.modified_unix_ms;
 }
 
 std::string EnvOr(const char* name, const std::string& fallback) {

@@ -27,10 +27,6 @@ constexpr const char* kLocksFolder = "_locks";
 // Appends smaller than this are gathered before a write(2).
 constexpr size_t kWriteBuffer = 256 * 1024;
 
-int64_t ModifiedUnixMs(const struct stat& st) {
-  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
-}
-
 class LocalReader : public Reader {
  public:
   LocalReader(UniqueFd fd, fs::path path, uint64_t offset, uint64_t remaining)
@@ -289,6 +285,10 @@ std::string StagingName() {
   static const uint64_t tag = std::random_device{}();
   return std::to_string(::getpid()) + "-" + std::to_string(tag % 1000000) + "-" +
          std::to_string(counter.fetch_add(1));
+}
+
+int64_t ModifiedUnixMs(const struct stat& st) {
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
 }
 
 size_t RemoveStagedByDeadProcesses(const fs::path& folder) {

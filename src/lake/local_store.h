@@ -9,6 +9,8 @@
 // Thread safety: as lake::Store.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <filesystem>
 
 #include "lake/store.h"
@@ -38,6 +40,10 @@ class LocalStore : public Store {
  private:
   std::filesystem::path root_;
 };
+
+//! A file's modification time as LocalStore states it (ObjectInfo::modified_unix_ms): whole
+//! milliseconds since the epoch.
+int64_t ModifiedUnixMs(const struct stat& st);
 
 //! A file name unique across threads and processes that starts with this process's id
 //! ("<pid>-<tag>-<n>"), for a file being written: RemoveStagedByDeadProcesses can tell from

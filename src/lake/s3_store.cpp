@@ -129,6 +129,14 @@ class S3Writer : public Writer {
   bool published_ = false;
 };
 
+// The holder's note a lock object holds. Throws Error(kNotFound) when there is no lock.
+std::string ReadLockNote(S3Client& client, const std::string& object_key) {
+  std::string note;
+  HttpSink sink = [&](std::string_view bytes) { note.append(bytes); };
+  client.Get(object_key, 0, std::nullopt, sink);
+  return note;
+}
+
 class S3Lock : public Lock {
  public:
   S3Lock(S3Client& client, std::string object_key, std::string note)
@@ -137,10 +145,7 @@ class S3Lock : public Lock {
   ~S3Lock() override {
     try {
       // Only our own note: a lock someone removed by hand and another run took is theirs.
-      std::string current;
-      HttpSink sink = [&](std::string_view bytes) { current.append(bytes); };
-      client_.Get(object_key_, 0, std::nullopt, sink);
-      if (current == note_) client_.Delete(object_key_);
+      if (ReadLockNote(client_, object_key_) == note_) client_.Delete(object_key_);
     } catch (const Error& e) {
       spdlog::warn("{}: could not release the lock: {} (remove it by hand if it stays)",
                    client_.Uri(object_key_), e.what());
@@ -227,15 +232,13 @@ std::unique_ptr<Lock> S3Store::Acquire(std::string_view name, std::chrono::milli
   static std::atomic<uint64_t> counter{0};
   const std::string note = LockHolderNote() + "\ntoken " + std::to_string(std::random_device{}()) +
                            "-" + std::to_string(counter.fetch_add(1)) + "\n";
-  auto read_note = [&]() -> std::string {
-    std::string bytes;
-    HttpSink sink = [&](std::string_view chunk) { bytes.append(chunk); };
+  auto read_note = [&]() -> std::string {  // "" when the lock is gone meanwhile
     try {
-      client_.Get(object_key, 0, std::nullopt, sink);
+      return ReadLockNote(client_, object_key);
     } catch (const Error& e) {
       if (e.code() != ErrorCode::kNotFound) throw;
+      return "";
     }
-    return bytes;
   };
 
   auto deadline = std::chrono::steady_clock::now() + wait;
