@@ -56,10 +56,12 @@ class Parse {
   std::vector<std::string> Plan() const;
 
   //! Runs the parse on `conn` (which runs `threads` threads). Afterwards `conn` has
-  //!  - the view `parsed`: every row the reader took: __file (its local path), the
-  //!    mapping's columns typed and named as targets, __ok (no rule but references
-  //!    broken), __rid (its place: rows of one file are contiguous, in the file's order);
-  //!  - the table `refused` (__file, __rid, ...): the rows a rule or a reference refuses.
+  //!  - the view `parsed`: every row the reader took: __file_index (its file's place in
+  //!    `files`, from 0), the mapping's columns typed and named as targets, __ok (no rule
+  //!    but references broken), __rid (its place: rows of one file are contiguous, in the
+  //!    file's order);
+  //!  - the table `refused` (__file_index, __rid, ...): the rows a rule or a reference
+  //!    refuses.
   //! Appends a Reject per broken rule of every refused row or record to `rejects`; returns
   //! what each file gave, by local path. Calls `step` with a name after each step.
   //! When a line cannot be confirmed against its file, parses again with one thread per
@@ -74,6 +76,9 @@ class Parse {
 
  private:
   struct RereadRecord;
+
+  // The local path of the file a parsed row's __file_index names.
+  const std::string& PathOf(const std::optional<std::string>& file_index) const;
 
   // read_csv over `from` with the mapping's dialect, each source read as `types` says;
   // refused records go to the rejects tables `rejects` and `rejects`_scans.

@@ -375,10 +375,13 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
   } remove_work{work};
   conn.Execute("SET temp_directory = " + QuoteLiteral(work + "/spill"));
   for (const auto& s : sql) conn.Execute(s);
-  conn.Execute("CREATE TEMP TABLE files (path VARCHAR, raw_key VARCHAR, priority BIGINT)");
+  // The run's files, by their place in the list the parse reads (parsed rows' __file_index).
+  conn.Execute("CREATE TEMP TABLE files (__file_index BIGINT, priority BIGINT)");
   {
-    auto insert = conn.Prepare("INSERT INTO files VALUES ($1, $2, $3)");
-    for (const auto& f : files) insert.Execute({f.path, f.raw_key, f.priority});
+    auto insert = conn.Prepare("INSERT INTO files VALUES ($1, $2)");
+    for (size_t i = 0; i < files.size(); ++i) {
+      insert.Execute({static_cast<int64_t>(i), files[i].priority});
+    }
   }
 
   // Each step's time and the CPU time the process spent in it (every thread's), for -v:
@@ -417,11 +420,12 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
     conn.Execute("CREATE TEMP TABLE dup_keys AS SELECT " + Join(pk, ", ") +
                  " FROM parsed WHERE __ok GROUP BY ALL HAVING count(*) > 1");
     conn.Execute(
-        "CREATE TEMP TABLE losers AS SELECT __rid, __file FROM (SELECT p.__rid, p.__file,"
+        "CREATE TEMP TABLE losers AS SELECT __rid, __file_index FROM (SELECT p.__rid,"
+        " p.__file_index,"
         " row_number() OVER (PARTITION BY " +
         Join(pk, ", ") +
         " ORDER BY f.priority DESC, p.__rid) AS n"
-        " FROM parsed p JOIN files f ON p.__file = f.path JOIN dup_keys USING (" +
+        " FROM parsed p JOIN files f USING (__file_index) JOIN dup_keys USING (" +
         Join(pk, ", ") +
         ") WHERE p.__ok AND p.__rid NOT IN (SELECT __rid FROM refused))"
         " WHERE n > 1");
@@ -481,8 +485,9 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
   // the duplicates dropped, were written.
   std::map<std::string, uint64_t> losers_per_file;
   if (dedup) {
-    for (const auto& r : conn.Query("SELECT __file, count(*) FROM losers GROUP BY ALL").Rows()) {
-      losers_per_file[r[0].value_or("")] = ToU64(r[1]);
+    for (const auto& r :
+         conn.Query("SELECT __file_index, count(*) FROM losers GROUP BY ALL").Rows()) {
+      losers_per_file[files.at(ToU64(r[0])).path] = ToU64(r[1]);
     }
   }
   for (const auto& f : files) {
@@ -592,8 +597,10 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
     for (const auto& c : mapping.columns) {
       if (!IsPartitionKey(mapping, c)) file_columns.push_back(QuoteIdentifier(c.name));
     }
-    auto partitions =
-        conn.Query("SELECT DISTINCT " + Join(key_text, ", ") + " FROM (" + final_rows + ")").Rows();
+    // The values are made text after DISTINCT: a cast on every row costs more than the scan.
+    auto partitions = conn.Query("SELECT " + Join(key_text, ", ") + " FROM (SELECT DISTINCT " +
+                                 Join(keys, ", ") + " FROM (" + final_rows + "))")
+                          .Rows();
     bool one_at_a_time = partitions.size() <= kPartitionsWrittenOneAtATime;
     for (const auto& values : partitions) {
       for (const auto& v : values) one_at_a_time = one_at_a_time && v && IsPlainFolderValue(*v);
