@@ -13,6 +13,7 @@
 #include "common/yaml_reader.h"
 #include "pipeline/stages.h"
 #include "query/views.h"
+#include "report/report.h"
 #include "transform/transform.h"
 
 namespace shoplake::pipeline {
@@ -32,6 +33,9 @@ constexpr const char* kProcessedBucket = "ProcessedBucket";
 constexpr const char* kFailureTopic = "FailureTopic";
 constexpr const char* kAthenaWorkGroup = "AthenaWorkGroup";
 constexpr const char* kLakePrefix = "LakePrefix";
+// Where the dashboard's page assets go in the functions' code folder (/var/task on Lambda);
+// the template's SHOPLAKE_WEB_DIR must name the same place.
+constexpr const char* kBundleWebDir = "web";
 // Objects per Distributed Map child: a child is one Lambda invocation, which must copy its
 // batch within Lambda's 15 minutes; 100 daily exports of a few MB each take a minute or two.
 constexpr int kIngestBatch = 100;
@@ -519,7 +523,8 @@ std::string Readme(const ordered_json& document, const std::vector<std::string>&
       "alarms |\n"
       "| statemachine/pipeline.asl.json | the pipeline as Step Functions runs it |\n"
       "| views/*.sql | the views the Athena named queries hold |\n"
-      "| function/ | the functions' code folder: the project; add `bootstrap` |\n"
+      "| function/ | the functions' code folder: the project, and web/ (the dashboard's page "
+      "assets); add `bootstrap` |\n"
       "| layer/lib/ | add the shared libraries here: libduckdb.so and what provided.al2023 "
       "lacks |\n\n"
       "## Before `sam build`\n\n"
@@ -632,6 +637,11 @@ std::map<std::string, std::string> RenderAwsBundle(const Project& project,
   CopyIntoFunction(project, *project.file, files);
   if (const fs::path dashboard = project.PathOf("dashboard"); fs::is_regular_file(dashboard)) {
     CopyIntoFunction(project, dashboard, files);
+    // The page's chart runtime and script, which the report function inlines: the template
+    // points SHOPLAKE_WEB_DIR at them (kBundleWebDir).
+    for (auto& [relative, bytes] : report::WebAssets::Files(report::WebDir())) {
+      files[std::string("function/") + kBundleWebDir + "/" + relative] = std::move(bytes);
+    }
   }
   files["template.yaml"] = "# Rendered by `shoplake deploy --render` from " +
                            template_file.filename().string() + " and the project " + project.name +

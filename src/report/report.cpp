@@ -297,24 +297,44 @@ fs::path WebDir() {
   return SHOPLAKE_WEB_DIR;
 }
 
+namespace {
+
+// Each page asset's place under the web folder, and the member it is read into.
+struct AssetFile {
+  const char* relative;
+  std::string WebAssets::*member;
+};
+constexpr AssetFile kAssetFiles[] = {
+    {"node_modules/vega/build/vega.min.js", &WebAssets::vega},
+    {"node_modules/vega-lite/build/vega-lite.min.js", &WebAssets::vega_lite},
+    {"node_modules/vega-embed/build/vega-embed.min.js", &WebAssets::vega_embed},
+    {"dashboard.js", &WebAssets::script},
+    {"dashboard.css", &WebAssets::style},
+};
+
+std::string ReadAsset(const fs::path& dir, const char* relative) {
+  fs::path path = dir / relative;
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    throw Error(ErrorCode::kNotFound, "a dashboard asset is missing", path.string(),
+                "run scripts/bootstrap (it installs web/'s npm packages), or set "
+                "SHOPLAKE_WEB_DIR to a folder that has them");
+  }
+  return ReadFile(path);
+}
+
+}  // namespace
+
 WebAssets WebAssets::Load(const fs::path& dir) {
-  auto read = [&](const char* relative) {
-    fs::path path = dir / relative;
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) {
-      throw Error(ErrorCode::kNotFound, "a dashboard asset is missing", path.string(),
-                  "run scripts/bootstrap (it installs web/'s npm packages), or set "
-                  "SHOPLAKE_WEB_DIR to a folder that has them");
-    }
-    return ReadFile(path);
-  };
   WebAssets assets;
-  assets.vega = read("node_modules/vega/build/vega.min.js");
-  assets.vega_lite = read("node_modules/vega-lite/build/vega-lite.min.js");
-  assets.vega_embed = read("node_modules/vega-embed/build/vega-embed.min.js");
-  assets.script = read("dashboard.js");
-  assets.style = read("dashboard.css");
+  for (const auto& file : kAssetFiles) assets.*file.member = ReadAsset(dir, file.relative);
   return assets;
+}
+
+std::map<std::string, std::string> WebAssets::Files(const fs::path& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& file : kAssetFiles) files[file.relative] = ReadAsset(dir, file.relative);
+  return files;
 }
 
 std::string EscapeHtml(std::string_view text) {

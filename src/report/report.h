@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -68,6 +69,10 @@ struct WebAssets {
   //! Reads them from `dir` (WebDir() by default). Throws Error(kNotFound) naming the missing
   //! file, with the hint to run scripts/bootstrap.
   static WebAssets Load(const std::filesystem::path& dir);
+
+  //! The same files as they lie under `dir`: path relative to it -> bytes (what a folder
+  //! given as $SHOPLAKE_WEB_DIR must hold). Throws as Load does.
+  static std::map<std::string, std::string> Files(const std::filesystem::path& dir);
 };
 
 //! Where the page assets are: $SHOPLAKE_WEB_DIR when set, else the source tree's web/

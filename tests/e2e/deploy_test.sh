@@ -28,6 +28,13 @@ for f in template.yaml statemachine/pipeline.asl.json README.md views/top10_cust
 done
 cmp ../bundle/views/top10_customers.sql pipeline/views/top10_customers.sql ||
   fail "views/top10_customers.sql is not the project's file"
+# The report function's page assets ship in the code folder, where SHOPLAKE_WEB_DIR points.
+for f in dashboard.js dashboard.css node_modules/vega/build/vega.min.js \
+  node_modules/vega-lite/build/vega-lite.min.js node_modules/vega-embed/build/vega-embed.min.js; do
+  cmp "../bundle/function/web/$f" "$SHOPLAKE_SOURCE/web/$f" || fail "the bundle's web/$f is not web/'s"
+done
+grep -q '^        SHOPLAKE_WEB_DIR: /var/task/web$' ../bundle/template.yaml ||
+  fail "the functions' SHOPLAKE_WEB_DIR is not the code folder's web/: $(grep -n SHOPLAKE_ ../bundle/template.yaml)"
 
 # The template: every reference resolves (and the checker can say no).
 run_status code node "$js/check_template.mjs" ../bundle/template.yaml
