@@ -7,7 +7,7 @@ SELECT
   orders,
   units,
   avg_order_value,
-  CAST(round(100 * (revenue - lag(revenue) OVER (ORDER BY period))
+  CAST(round(CAST(100 * (revenue - lag(revenue) OVER (ORDER BY period)) AS DOUBLE)
              / lag(revenue) OVER (ORDER BY period), 2) AS DECIMAL(9, 2)) AS revenue_growth_pct
 FROM shop.total_sales
 WHERE grain = 'month'

@@ -10,7 +10,7 @@ WITH latest AS (
 demand AS (
   SELECT s.product_id, sum(s.quantity) AS units_30d, count(DISTINCT s.order_id) AS orders_30d
   FROM shop.sales s, (SELECT max(snapshot_date) AS day FROM shop.products) d
-  WHERE s.order_date >= d.day - 30 AND s.order_date < d.day
+  WHERE s.order_date >= CAST(d.day - INTERVAL '30' DAY AS DATE) AND s.order_date < d.day
   GROUP BY s.product_id
 )
 SELECT

@@ -10,8 +10,8 @@ SELECT
   sum(revenue) AS revenue,
   coalesce(sum(cost), 0) AS cost,
   sum(revenue) - coalesce(sum(cost), 0) AS profit,
-  CAST(round(100 * (sum(revenue) - coalesce(sum(cost), 0)) / nullif(sum(revenue), 0), 2)
-       AS DECIMAL(9, 2)) AS margin_pct
+  CAST(round(CAST(100 * (sum(revenue) - coalesce(sum(cost), 0)) AS DOUBLE)
+             / nullif(sum(revenue), 0), 2) AS DECIMAL(9, 2)) AS margin_pct
 FROM (SELECT *, CAST(date_trunc('month', order_date) AS DATE) AS month FROM shop.sales)
 GROUP BY GROUPING SETS ((month), ())
 ORDER BY grouping(month), period

@@ -7,6 +7,7 @@ WITH per_customer AS (
 SELECT
   count(*) AS customers,
   count(*) FILTER (WHERE orders >= 2) AS repeat_customers,
-  CAST(round(100 * count(*) FILTER (WHERE orders >= 2) / count(*), 2) AS DECIMAL(9, 2))
+  CAST(round(CAST(100 * count(*) FILTER (WHERE orders >= 2) AS DOUBLE) / count(*), 2)
+       AS DECIMAL(9, 2))
     AS repeat_rate_pct
 FROM per_customer

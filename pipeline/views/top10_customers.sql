@@ -4,7 +4,7 @@ CREATE OR REPLACE VIEW shop.top10_customers AS
 SELECT
   row_number() OVER (ORDER BY sum(revenue) DESC, customer_id) AS rank,
   customer_id,
-  arg_max(customer_name, order_ts) AS customer_name,
+  max_by(customer_name, order_ts) AS customer_name,
   count(DISTINCT order_id) AS orders,
   sum(quantity) AS units,
   sum(revenue) AS spend

@@ -5,8 +5,8 @@ WITH per_product AS (
   SELECT
     product_id,
     -- A product's name and category as of its latest sale.
-    arg_max(product_name, order_ts) AS product_name,
-    arg_max(category, order_ts) AS category,
+    max_by(product_name, order_ts) AS product_name,
+    max_by(category, order_ts) AS category,
     sum(quantity) AS units,
     sum(revenue) AS revenue
   FROM shop.sales

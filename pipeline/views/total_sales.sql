@@ -16,7 +16,7 @@ SELECT
   sum(revenue) AS revenue,
   count(*) AS orders,
   sum(units) AS units,
-  CAST(round(sum(revenue) / count(*), 2) AS DECIMAL(18, 2)) AS avg_order_value
+  CAST(round(CAST(sum(revenue) AS DOUBLE) / count(*), 2) AS DECIMAL(18, 2)) AS avg_order_value
 FROM (SELECT *, CAST(date_trunc('month', order_date) AS DATE) AS month FROM orders)
 GROUP BY GROUPING SETS ((order_date), (month), ())
 ORDER BY grouping(order_date), grouping(month), period

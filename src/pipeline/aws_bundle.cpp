@@ -2,6 +2,8 @@
 // the project, and the YAML reading and writing both need.
 #include "pipeline/aws_bundle.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cctype>
 #include <regex>
@@ -474,6 +476,54 @@ std::map<std::string, std::string> AddGlueTables(Template& tmpl, const Project& 
   return databases;
 }
 
+// DuckDB spellings Athena (Trino) does not take, and what it takes instead: a view that uses
+// one renders, but its named query fails there. What no spelling shows (Trino divides
+// integers as integers, and decimals as decimals) the views avoid by casting to DOUBLE.
+struct NotOnAthena {
+  std::regex duckdb;
+  const char* shown;   // the DuckDB spelling, as the warning names it
+  const char* athena;  // what to write instead
+};
+
+const std::vector<NotOnAthena>& NotOnAthenaSpellings() {
+  static const std::vector<NotOnAthena> spellings = [] {
+    auto rx = [](const char* pattern) { return std::regex(pattern, std::regex::icase); };
+    return std::vector<NotOnAthena>{
+        {rx(R"(\barg_max\s*\()"), "arg_max(", "max_by("},
+        {rx(R"(\barg_min\s*\()"), "arg_min(", "min_by("},
+        {rx(R"(::)"), "::", "CAST(value AS type)"},
+        {rx(R"(\bstrftime\s*\()"), "strftime(", "date_format("},
+        {rx(R"(\bqualify\b)"), "QUALIFY", "a WHERE on the window's column, in an outer query"},
+        {rx(R"(\bilike\b)"), "ILIKE", "lower(value) LIKE"},
+        {rx(R"(\*\s*exclude\b)"), "* EXCLUDE", "the columns, named"},
+        {rx(R"(\blist_\w+\s*\()"), "list_...(", "the array functions (array_*, transform, filter)"},
+        {rx(R"(\bstruct_pack\s*\()"), "struct_pack(", "CAST(ROW(...) AS ROW(...))"},
+    };
+  }();
+  return spellings;
+}
+
+// Warns, at file:line, of each DuckDB spelling in a view that Athena would refuse.
+void WarnOfSpellingsAthenaLacks(const std::string& file, const std::string& text) {
+  size_t line_no = 0, start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find('\n', start);
+    std::string line =
+        text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    ++line_no;
+    line = line.substr(0, line.find("--"));  // a comment may name anything
+    for (const auto& s : NotOnAthenaSpellings()) {
+      if (std::regex_search(line, s.duckdb)) {
+        spdlog::warn(
+            "{}:{}: '{}' is DuckDB's; Athena would refuse this view's named query: write {}", file,
+            line_no, s.shown, s.athena);
+      }
+    }
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+}
+
 // A named query per view, in the order the views are defined (dependencies first).
 void AddNamedQueries(Template& tmpl, const Project& project,
                      const std::map<std::string, std::string>& databases,
@@ -490,6 +540,7 @@ void AddNamedQueries(Template& tmpl, const Project& project,
                   view.file, "name it after a mapping's database");
     }
     const std::string text = ReadFile(project.root / view.file);
+    WarnOfSpellingsAthenaLacks(view.file, text);
     files["views/" + fs::path(view.file).filename().string()] = text;
     files["function/" + fs::path(view.file).generic_string()] = text;
     tmpl.Add("NamedQuery" + PascalCase(view.name), {{"Type", "AWS::Athena::NamedQuery"},

@@ -22,6 +22,7 @@ cd project
 run_status code "$SHOPLAKE" deploy --render ../bundle
 assert_eq "$code" 0 "deploy --render: $OUT $ERR"
 assert_contains "$OUT" "rendered" "what deploy says"
+assert_not_contains "$ERR" "Athena would refuse" "the pipeline's own views are SQL Athena takes"
 for f in template.yaml statemachine/pipeline.asl.json README.md views/top10_customers.sql \
   function/shoplake.yaml function/pipeline/mappings/orders.yaml function/pipeline/views/sales.sql; do
   [[ -s "../bundle/$f" ]] || fail "the bundle has no $f: $(cd ../bundle && find . -type f | sort)"
@@ -142,4 +143,23 @@ assert_eq "$code" 2 "a function with the wrong Handler"
 assert_contains "$ERR" "mismatch.yaml" "the template named"
 assert_contains "$ERR" "ViewsFunction has Handler 'report2' but \${ViewsFunctionArn} is bound to shoplake:views" \
   "what is wrong"
+# A view in DuckDB's own spellings renders, with a warning at each line Athena would refuse
+# (a comment naming one is no use of it).
+cp -r ../project ../duckdb_view && cd ../duckdb_view
+cat >pipeline/views/latest_names.sql <<'SQL'
+-- arg_max( in a comment is not a call
+CREATE OR REPLACE VIEW shop.latest_names AS
+SELECT customer_id,
+  arg_max(customer_name, order_ts) AS customer_name,
+  count(*)::INTEGER AS lines
+FROM shop.sales
+GROUP BY customer_id
+SQL
+run_status code "$SHOPLAKE" deploy --render ../duckdb_bundle
+assert_eq "$code" 0 "rendering a view in DuckDB's spellings: $ERR"
+assert_contains "$ERR" "pipeline/views/latest_names.sql:4: 'arg_max(' is DuckDB's; Athena would refuse this view's named query: write max_by(" \
+  "the warning for arg_max"
+assert_contains "$ERR" "pipeline/views/latest_names.sql:5: '::' is DuckDB's" "the warning for ::"
+assert_not_contains "$ERR" "latest_names.sql:1:" "a comment is not warned of"
+[[ -s ../duckdb_bundle/views/latest_names.sql ]] || fail "the view is not in the bundle"
 echo "deploy e2e passed"

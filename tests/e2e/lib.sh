@@ -16,6 +16,7 @@ cd "$SCRATCH"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 assert_eq() { [[ "$1" == "$2" ]] || fail "${3:-values differ}: expected [$2], got [$1]"; }
 assert_contains() { [[ "$1" == *"$2"* ]] || fail "${3:-text}: expected to contain [$2], got [$1]"; }
+assert_not_contains() { [[ "$1" != *"$2"* ]] || fail "${3:-text}: expected not to contain [$2], got [$1]"; }
 # run_status VAR CMD...: runs CMD, stores its exit code in VAR, output in $OUT and $ERR.
 run_status() {
   local var="$1"; shift
