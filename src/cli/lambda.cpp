@@ -15,6 +15,7 @@
 
 #include "cli/context.h"
 #include "cli/workflow_runner.h"
+#include "common/environment.h"
 #include "common/error.h"
 #include "pipeline/lambda_runtime.h"
 #include "pipeline/tasks.h"
@@ -26,10 +27,7 @@ struct LambdaFlags {
   int max_invocations = 0;
 };
 
-std::string Env(const char* name) {
-  const char* value = std::getenv(name);
-  return value ? value : "";
-}
+std::string Env(const char* name) { return EnvironmentVariable(name).value_or(""); }
 
 // The loop's control, where the SIGTERM handler can reach it.
 pipeline::LambdaLoopControl* g_control = nullptr;

@@ -79,12 +79,6 @@ std::optional<std::string> Value(const std::optional<Profile>& profile, const st
 
 }  // namespace
 
-std::optional<std::string> ProcessEnvironment(const std::string& name) {
-  const char* value = std::getenv(name.c_str());
-  if (value == nullptr || value[0] == '\0') return std::nullopt;
-  return std::string(value);
-}
-
 IniSections ParseAwsIni(std::string_view text, const std::string& file_name) {
   IniSections sections;
   std::string section;

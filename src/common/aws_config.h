@@ -24,6 +24,7 @@
 #include <string_view>
 
 #include "common/aws_sigv4.h"
+#include "common/environment.h"
 
 namespace shoplake::aws {
 
@@ -40,8 +41,6 @@ struct AwsConfig {
 
 //! Reads a variable; nullopt when unset or empty. Tests pass their own.
 using EnvironmentLookup = std::function<std::optional<std::string>(const std::string& name)>;
-//! The process environment.
-std::optional<std::string> ProcessEnvironment(const std::string& name);
 
 //! The sections of an AWS INI file: section name -> key -> value. Comments ('#', ';' at a
 //! line's start or after whitespace), blank lines and whitespace around names and values are
@@ -55,6 +54,6 @@ IniSections ParseAwsIni(std::string_view text, const std::string& file_name);
 //! Throws Error(kUsage) when no credentials are found or they are
 //! half set, saying which variables and files were looked at and what to set; Error(kConfig)
 //! for an unreadable or malformed file.
-AwsConfig LoadAwsConfig(const EnvironmentLookup& environment = ProcessEnvironment);
+AwsConfig LoadAwsConfig(const EnvironmentLookup& environment = EnvironmentVariable);
 
 }  // namespace shoplake::aws

@@ -3,13 +3,13 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cstdlib>
+#include "common/environment.h"
 
 namespace shoplake {
 
 void CrashPoint(std::string_view point) {
-  const char* at = std::getenv("SHOPLAKE_CRASH_AT");
-  if (at != nullptr && point == at) ::kill(::getpid(), SIGKILL);
+  auto at = EnvironmentVariable("SHOPLAKE_CRASH_AT");
+  if (at && point == *at) ::kill(::getpid(), SIGKILL);
 }
 
 }  // namespace shoplake

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/environment.h"
 #include "common/error.h"
 #include "common/http_client.h"
 #include "common/uri.h"
@@ -24,12 +25,6 @@ using nlohmann::json;
 
 constexpr const char* kGoogleEndpoint = "https://storage.googleapis.com";
 constexpr const char* kCredentialHint = "set GOOGLE_OAUTH_ACCESS_TOKEN or STORAGE_EMULATOR_HOST";
-
-std::optional<std::string> Environment(const char* name) {
-  const char* value = std::getenv(name);
-  if (value == nullptr || value[0] == '\0') return std::nullopt;
-  return std::string(value);
-}
 
 //! STORAGE_EMULATOR_HOST as the SDKs accept it: "host:port" or "http://host:port".
 std::string EmulatorEndpoint(std::string value) {
@@ -68,13 +63,13 @@ class GcsSource final : public Source {
       : bucket_(uri.authority),
         prefix_(uri.path),
         http_(HttpClientOptions{options.connect_timeout, options.stall_timeout}) {
-    if (auto emulator = Environment("STORAGE_EMULATOR_HOST")) {
+    if (auto emulator = EnvironmentVariable("STORAGE_EMULATOR_HOST")) {
       endpoint_ = EmulatorEndpoint(*emulator);
       emulator_ = *emulator;
     } else {
       endpoint_ = kGoogleEndpoint;
     }
-    if (auto token = Environment("GOOGLE_OAUTH_ACCESS_TOKEN")) {
+    if (auto token = EnvironmentVariable("GOOGLE_OAUTH_ACCESS_TOKEN")) {
       headers_.push_back("Authorization: Bearer " + *token);
     }
   }

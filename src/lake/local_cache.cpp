@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "common/environment.h"
 #include "common/error.h"
 #include "common/files.h"
 #include "common/hash.h"
@@ -44,20 +45,18 @@ bool Matches(const fs::path& path, const ObjectInfo& object) {
          ModifiedUnixMs(st) == object.modified_unix_ms;
 }
 
-std::string EnvOr(const char* name, const std::string& fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' ? std::string(value) : fallback;
-}
-
 }  // namespace
 
 fs::path LocalCache::DefaultFolder(std::string_view lake_uri) {
   fs::path base;
-  if (const char* dir = std::getenv("SHOPLAKE_CACHE_DIR"); dir != nullptr && *dir != '\0') {
-    base = dir;
+  if (auto dir = EnvironmentVariable("SHOPLAKE_CACHE_DIR")) {
+    base = *dir;
   } else {
-    std::string home = EnvOr("HOME", fs::temp_directory_path().string());
-    base = fs::path(EnvOr("XDG_CACHE_HOME", (fs::path(home) / ".cache").string())) / "shoplake";
+    std::string home = EnvironmentVariable("HOME").value_or(fs::temp_directory_path().string());
+    base =
+        fs::path(
+            EnvironmentVariable("XDG_CACHE_HOME").value_or((fs::path(home) / ".cache").string())) /
+        "shoplake";
   }
   return fs::absolute(base) / HexEncode(Sha256(lake_uri)).substr(0, 16);
 }

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "common/clock.h"
+#include "common/environment.h"
 #include "common/error.h"
 #include "common/files.h"
 #include "common/names.h"
@@ -291,9 +292,7 @@ fs::path WebDir() {
   // JavaScript as C++ string literals would slow every build, and `make demo` and CI run
   // the binary from the source tree whose web/node_modules scripts/bootstrap fills (npm
   // ci). SHOPLAKE_WEB_DIR points an installed binary elsewhere.
-  if (const char* dir = std::getenv("SHOPLAKE_WEB_DIR"); dir != nullptr && *dir != '\0') {
-    return dir;
-  }
+  if (auto dir = EnvironmentVariable("SHOPLAKE_WEB_DIR")) return *dir;
   return SHOPLAKE_WEB_DIR;
 }
 
