@@ -7,6 +7,12 @@
 
 namespace shoplake {
 
+int64_t UnixMsNow() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string ToIso(std::chrono::system_clock::time_point time) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
   std::time_t seconds = static_cast<std::time_t>(ms / 1000);

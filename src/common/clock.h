@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 namespace shoplake {
@@ -11,6 +12,8 @@ namespace shoplake {
 std::string UtcNowIso();
 //! "2026-11-25"
 std::string UtcToday();
+//! Now, as milliseconds since the Unix epoch (how S3 lock leases and Lambda deadlines count).
+int64_t UnixMsNow();
 //! `time` as "2026-11-25T00:41:07.123Z".
 std::string ToIso(std::chrono::system_clock::time_point time);
 //! A run id that sorts by time and is unique enough across processes:

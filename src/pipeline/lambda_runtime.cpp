@@ -9,6 +9,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "pipeline/tasks.h"
 #include "workflow/clock.h"
 
@@ -164,11 +165,8 @@ int RunLambdaLoop(LambdaRuntimeClient& client, const workflow::TaskHandler& hand
     LambdaInvocation invocation = client.Next();
     control.busy.store(true);
     if (invocation.deadline_ms > 0) {
-      auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
       spdlog::info("invocation {} of {}: {} ms left", invocation.request_id, resource,
-                   invocation.deadline_ms - now);
+                   invocation.deadline_ms - UnixMsNow());
     }
     LambdaOutcome outcome = InvokeLambdaTask(handler, resource, invocation);
     if (!outcome.succeeded) {
