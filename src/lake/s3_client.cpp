@@ -397,17 +397,28 @@ std::string S3Client::Put(std::string_view key, std::string_view body) {
   return Unquoted(Send(call).Header("ETag").value_or(""));
 }
 
-bool S3Client::PutIfAbsent(std::string_view key, std::string_view body) {
+std::optional<std::string> S3Client::PutIfAbsent(std::string_view key, std::string_view body) {
+  return ConditionalPut(key, body, "If-None-Match", "*");
+}
+
+std::optional<std::string> S3Client::PutIfMatch(std::string_view key, std::string_view body,
+                                                std::string_view etag) {
+  return ConditionalPut(key, body, "If-Match", "\"" + std::string(etag) + "\"");
+}
+
+std::optional<std::string> S3Client::ConditionalPut(std::string_view key, std::string_view body,
+                                                    const char* header, std::string value) {
   Call call;
   call.method = "PUT";
   call.key = key;
   call.body = body;
-  call.headers.emplace_back("If-None-Match", "*");
-  // 412: the object exists. 409 ConditionalRequestConflict: another conditional write to
-  // the key is in flight; either way someone else got there first.
+  call.headers.emplace_back(header, std::move(value));
+  // 412: the condition does not hold. 409 ConditionalRequestConflict: another conditional
+  // write to the key is in flight; either way someone else got there first.
   call.accepted = {412, 409};
-  const long status = Send(call).status;
-  return status >= 200 && status < 300;
+  HttpResponse response = Send(call);
+  if (response.status < 200 || response.status >= 300) return std::nullopt;
+  return Unquoted(response.Header("ETag").value_or(""));
 }
 
 void S3Client::Delete(std::string_view key) {

@@ -82,10 +82,15 @@ class S3Client {
                        std::string_view if_match = {});
   //! PUT `body` as the whole object; returns its ETag.
   std::string Put(std::string_view key, std::string_view body);
-  //! PUT with "If-None-Match: *": true when the object was created, false when one exists
-  //! (412) or another conditional write to it is in flight (409). An endpoint that ignores
-  //! the condition (s3rver) always creates it.
-  bool PutIfAbsent(std::string_view key, std::string_view body);
+  //! PUT with "If-None-Match: *": the new object's ETag when it was created, nullopt when
+  //! one exists (412) or another conditional write to it is in flight (409). An endpoint
+  //! that ignores the condition (s3rver) always writes.
+  std::optional<std::string> PutIfAbsent(std::string_view key, std::string_view body);
+  //! PUT with "If-Match: `etag`": the new ETag when the object still was that version,
+  //! nullopt when it was another or is gone (412) or another conditional write to it is in
+  //! flight (409). An endpoint that ignores the condition (s3rver) always writes.
+  std::optional<std::string> PutIfMatch(std::string_view key, std::string_view body,
+                                        std::string_view etag);
   //! Removes the object; a missing one is not an error (S3 answers 204 either way).
   void Delete(std::string_view key);
 
@@ -111,6 +116,9 @@ class S3Client {
   void GetInto(std::string_view key, uint64_t offset, std::optional<uint64_t> length,
                const HttpSink& sink, std::string_view if_match, std::function<void()> restart);
   [[noreturn]] void ThrowFor(const HttpResponse& response, const Call& call) const;
+  //! A PUT on the condition `header`: `value`; see PutIfAbsent.
+  std::optional<std::string> ConditionalPut(std::string_view key, std::string_view body,
+                                            const char* header, std::string value);
 
   std::string bucket_;
   aws::AwsConfig config_;

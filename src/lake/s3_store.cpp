@@ -6,9 +6,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/hash.h"
 
@@ -129,33 +133,123 @@ class S3Writer : public Writer {
   bool published_ = false;
 };
 
-// The holder's note a lock object holds. Throws Error(kNotFound) when there is no lock.
-std::string ReadLockNote(S3Client& client, const std::string& object_key) {
-  std::string note;
-  HttpSink sink = [&](std::string_view bytes) { note.append(bytes); };
-  client.Get(object_key, 0, std::nullopt, sink);
-  return note;
+// What a lock object holds: who holds it, a token that tells this holder from another with
+// the same pid (threads), and when its lease ends unless renewed (Unix ms). Notes written
+// before leases have no "expires" line: they never run out.
+struct LockNote {
+  std::string holder, token;
+  std::optional<int64_t> expires_unix_ms;
+
+  std::string Text() const {
+    std::string text = holder + "\ntoken " + token + "\n";
+    if (expires_unix_ms) text += "expires " + std::to_string(*expires_unix_ms) + "\n";
+    return text;
+  }
+
+  static LockNote Parse(std::string_view text) {
+    LockNote note;
+    size_t start = 0;
+    for (bool first = true; start < text.size(); first = false) {
+      size_t end = text.find('\n', start);
+      std::string_view line =
+          text.substr(start, end == std::string_view::npos ? text.npos : end - start);
+      if (first) {
+        note.holder = line;
+      } else if (line.starts_with("token ")) {
+        note.token = line.substr(6);
+      } else if (line.starts_with("expires ")) {
+        try {
+          note.expires_unix_ms = std::stoll(std::string(line.substr(8)));
+        } catch (const std::exception&) {
+          // Not a number: a note we did not write; it does not run out.
+        }
+      }
+      if (end == std::string_view::npos) break;
+      start = end + 1;
+    }
+    return note;
+  }
+};
+
+// The lock object's note and its ETag, or nullopt when there is no lock (or it changed
+// while it was read: look again).
+std::optional<std::pair<LockNote, std::string>> ReadLock(S3Client& client,
+                                                         const std::string& object_key) {
+  auto head = client.Head(object_key);
+  if (!head) return std::nullopt;
+  std::string text;
+  HttpSink sink = [&](std::string_view bytes) { text.append(bytes); };
+  try {
+    client.Get(object_key, 0, std::nullopt, sink, head->etag);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kNotFound && e.code() != ErrorCode::kData) throw;
+    return std::nullopt;
+  }
+  return std::make_pair(LockNote::Parse(text), head->etag);
 }
 
+// A held lock. Its own client renews the lease from a thread (an S3Client serves one thread
+// at a time) until the lock is released.
 class S3Lock : public Lock {
  public:
-  S3Lock(S3Client& client, std::string object_key, std::string note)
-      : client_(client), object_key_(std::move(object_key)), note_(std::move(note)) {}
+  S3Lock(std::unique_ptr<S3Client> client, std::string object_key, LockNote note, std::string etag,
+         std::chrono::milliseconds lease)
+      : client_(std::move(client)),
+        object_key_(std::move(object_key)),
+        note_(std::move(note)),
+        etag_(std::move(etag)),
+        lease_(lease),
+        renewer_([this] { RenewUntilReleased(); }) {}
 
   ~S3Lock() override {
+    {
+      std::lock_guard lock(mutex_);
+      released_ = true;
+    }
+    wake_.notify_all();
+    renewer_.join();
     try {
-      // Only our own note: a lock someone removed by hand and another run took is theirs.
-      if (ReadLockNote(client_, object_key_) == note_) client_.Delete(object_key_);
+      // Only our own note: a lock taken over, or removed by hand and taken, is theirs.
+      auto current = ReadLock(*client_, object_key_);
+      if (current && current->first.token == note_.token) client_->Delete(object_key_);
     } catch (const Error& e) {
-      spdlog::warn("{}: could not release the lock: {} (remove it by hand if it stays)",
-                   client_.Uri(object_key_), e.what());
+      spdlog::warn("{}: could not release the lock: {} (its lease runs out in {} s)",
+                   client_->Uri(object_key_), e.what(),
+                   std::chrono::duration_cast<std::chrono::seconds>(lease_).count());
     }
   }
 
  private:
-  S3Client& client_;
+  void RenewUntilReleased() {
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, lease_ / 4, [this] { return released_; })) {
+      note_.expires_unix_ms = UnixMsNow() + lease_.count();
+      try {
+        auto etag = client_->PutIfMatch(object_key_, note_.Text(), etag_);
+        if (!etag) {
+          spdlog::error(
+              "{}: the lock was taken over: its lease ran out before it could be renewed "
+              "(this process was stalled or cut off from S3)",
+              client_->Uri(object_key_));
+          return;
+        }
+        etag_ = *etag;
+      } catch (const Error& e) {
+        spdlog::warn("{}: could not renew the lock's lease: {}; trying again",
+                     client_->Uri(object_key_), e.what());
+      }
+    }
+  }
+
+  std::unique_ptr<S3Client> client_;
   std::string object_key_;
-  std::string note_;
+  LockNote note_;
+  std::string etag_;  // of the note we last wrote
+  std::chrono::milliseconds lease_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool released_ = false;
+  std::thread renewer_;  // last: it starts once the rest is set
 };
 
 }  // namespace
@@ -228,43 +322,60 @@ void S3Store::Delete(std::string_view key) {
 std::unique_ptr<Lock> S3Store::Acquire(std::string_view name, std::chrono::milliseconds wait) {
   ValidateLockName(name);
   const std::string object_key = ObjectKey(std::string(kLocksFolder) + std::string(name) + ".lock");
-  // The token tells our note from another holder's with the same pid (threads).
   static std::atomic<uint64_t> counter{0};
-  const std::string note = LockHolderNote() + "\ntoken " + std::to_string(std::random_device{}()) +
-                           "-" + std::to_string(counter.fetch_add(1)) + "\n";
-  auto read_note = [&]() -> std::string {  // "" when the lock is gone meanwhile
-    try {
-      return ReadLockNote(client_, object_key);
-    } catch (const Error& e) {
-      if (e.code() != ErrorCode::kNotFound) throw;
-      return "";
-    }
-  };
+  LockNote mine{LockHolderNote(),
+                std::to_string(std::random_device{}()) + "-" + std::to_string(counter.fetch_add(1)),
+                std::nullopt};
+  const int64_t lease_ms = options_.lock_lease.count();
 
   auto deadline = std::chrono::steady_clock::now() + wait;
-  std::string holder;
+  LockNote holder;
   for (;;) {
-    // Check first: on endpoints that ignore If-None-Match this is the only exclusion.
-    if (!client_.Head(object_key)) {
-      if (client_.PutIfAbsent(object_key, note)) {
-        // Read back: a server that ignored the condition lets the last writer win.
-        std::string current = read_note();
-        if (current == note) return std::make_unique<S3Lock>(client_, object_key, note);
-        holder = current;
+    mine.expires_unix_ms = UnixMsNow() + lease_ms;
+    std::optional<std::string> etag;  // of our note, when a conditional write took it
+    bool wrote = false;
+    // Check first: on endpoints that ignore the conditions this is the only exclusion.
+    if (auto current = ReadLock(client_, object_key)) {
+      holder = current->first;
+      const auto& expires = holder.expires_unix_ms;
+      if (expires && UnixMsNow() > *expires + lease_ms / 2) {
+        spdlog::warn(
+            "{}: the lease of {} ran out at {} unrenewed; taking the lock over",
+            client_.Uri(object_key), holder.holder,
+            ToIso(std::chrono::system_clock::time_point(std::chrono::milliseconds(*expires))));
+        etag = client_.PutIfMatch(object_key, mine.Text(), current->second);
+        wrote = true;
+      }
+    } else if (!client_.Head(object_key)) {
+      etag = client_.PutIfAbsent(object_key, mine.Text());
+      wrote = true;
+    }
+    if (wrote) {
+      // Read back: a server that ignored the condition lets the last writer win; a refused
+      // write means another process got there first, and says who.
+      if (auto back = ReadLock(client_, object_key)) {
+        if (etag && back->first.token == mine.token) {
+          return std::make_unique<S3Lock>(
+              std::make_unique<S3Client>(client_.bucket(), client_.config(), options_.client),
+              object_key, mine, back->second, options_.lock_lease);
+        }
+        holder = back->first;
       }
     }
-    if (holder.empty()) holder = read_note();
     if (std::chrono::steady_clock::now() >= deadline) break;
-    holder.clear();
     std::this_thread::sleep_for(options_.lock_poll);
   }
-  std::string who = holder.substr(0, holder.find('\n'));
-  if (who.empty()) who = "another process";
+  std::string who = holder.holder.empty() ? "another process" : holder.holder;
+  std::string hint =
+      holder.expires_unix_ms
+          ? "wait for that run to finish; if it crashed, the lock is taken over half a lease "
+            "after its lease ran out (" +
+                std::to_string(lease_ms / 1000) + " s leases)"
+          : "wait for that run to finish; this lock has no lease (an older shoplake wrote it), "
+            "so if that run crashed remove it with `aws s3 rm " +
+                client_.Uri(object_key) + "`";
   throw Error(ErrorCode::kConflict, "lock '" + std::string(name) + "' is held by " + who,
-              client_.Uri(object_key),
-              "wait for that run to finish; if it crashed, the lock stays (S3 has no process to "
-              "release it with): remove it with `aws s3 rm " +
-                  client_.Uri(object_key) + "`");
+              client_.Uri(object_key), hint);
 }
 
 size_t S3Store::CleanStaging() {
@@ -274,9 +385,7 @@ size_t S3Store::CleanStaging() {
     spdlog::debug("{}: the endpoint cannot list multipart uploads; nothing to clean", uri());
     return 0;
   }
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+  const int64_t now_ms = UnixMsNow();
   const int64_t stale_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(options_.stale_upload_age).count();
   size_t aborted = 0;

@@ -36,6 +36,10 @@ struct S3StoreOptions {
   std::chrono::minutes stale_upload_age{24 * 60};
   //! How often Acquire looks again while a lock is held.
   std::chrono::milliseconds lock_poll{100};
+  //! A lock's lease: its holder renews it every quarter of this while it holds the lock;
+  //! half a lease after it ran out unrenewed (a holder killed, a Lambda timed out; the half
+  //! for clocks that differ), Acquire takes the lock over.
+  std::chrono::milliseconds lock_lease{std::chrono::minutes(2)};
 };
 
 //! S3's smallest part but the last.

@@ -10,6 +10,8 @@
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
+#include <thread>
+#include <utility>
 
 #include "common/clock.h"
 #include "common/error.h"
@@ -171,6 +173,87 @@ TEST_F(S3StoreTest, KeysLiveUnderThePrefixAndLocksUnderLocks) {
     EXPECT_EQ(store_->List("").size(), 1u);  // the lock is not an object of the lake
   }
   EXPECT_FALSE(store_->client().Head(prefix_ + "/_locks/catalog.lock").has_value());
+}
+
+std::string ReadObject(S3Client& client, const std::string& key) {
+  std::string text;
+  HttpSink sink = [&](std::string_view bytes) { text.append(bytes); };
+  client.Get(key, 0, std::nullopt, sink);
+  return text;
+}
+
+// The "expires" line of a lock's note: when its lease ends (Unix ms).
+int64_t LeaseEnd(const std::string& note) {
+  size_t at = note.find("\nexpires ");
+  return at == std::string::npos ? 0 : std::stoll(note.substr(at + 9));
+}
+
+// A holder renews its lock's lease while it holds it: three leases later the lock is still
+// its own, and another store cannot take it until it is released.
+TEST_F(S3StoreTest, AHoldersLeaseIsRenewedWhileItHoldsTheLock) {
+  S3StoreOptions options;
+  options.lock_lease = 400ms;
+  options.lock_poll = 20ms;
+  auto store = Open(prefix_, options);
+  auto other = Open(prefix_, options);
+  const std::string key = prefix_ + "/_locks/catalog.lock";
+  {
+    auto lock = store->Acquire("catalog", 0ms);
+    int64_t first_end = LeaseEnd(ReadObject(store->client(), key));
+    EXPECT_GT(first_end, UnixMsNow());
+    std::this_thread::sleep_for(1200ms);  // three leases: still held only if renewed
+    std::string note = ReadObject(store->client(), key);
+    EXPECT_GT(LeaseEnd(note), first_end) << note;
+    EXPECT_GT(LeaseEnd(note), UnixMsNow()) << note;
+    Error held = ExpectError([&] { other->Acquire("catalog", 100ms); });
+    EXPECT_EQ(held.code(), ErrorCode::kConflict);
+    EXPECT_NE(held.message().find("is held by pid " + std::to_string(::getpid())),
+              std::string::npos)
+        << held.message();
+    EXPECT_NE(held.hint().find("taken over half a lease after its lease ran out"),
+              std::string::npos)
+        << held.hint();
+  }
+  EXPECT_FALSE(store->client().Head(key).has_value()) << "released";
+  EXPECT_NO_THROW(other->Acquire("catalog", 0ms));
+}
+
+// A holder killed while it held a lock leaves the object; once its lease has run out (and
+// half a lease more, for clocks that differ) Acquire takes it over. Before that, and for a
+// note with no lease at all (an older shoplake's), it waits and says who holds it.
+TEST_F(S3StoreTest, ALockWhoseLeaseRanOutIsTakenOver) {
+  S3StoreOptions options;
+  options.lock_lease = 1000ms;
+  options.lock_poll = 20ms;
+  auto store = Open(prefix_, options);
+  const std::string dead =
+      "pid 999999 on elsewhere (shoplake transform orders) since "
+      "2026-11-27T00:00:00Z\ntoken dead\n";
+  const std::string key = prefix_ + "/_locks/transform-shop.orders.lock";
+
+  store->client().Put(key, dead + "expires " + std::to_string(UnixMsNow() - 5000) + "\n");
+  {
+    auto lock = store->Acquire("transform-shop.orders", 2s);
+    std::string note = ReadObject(store->client(), key);
+    EXPECT_EQ(note.rfind("pid " + std::to_string(::getpid()) + " on ", 0), 0u) << note;
+    EXPECT_EQ(note.find("token dead"), std::string::npos) << note;
+  }
+  EXPECT_FALSE(store->client().Head(key).has_value()) << "the taken-over lock is released";
+
+  // Ran out 100 ms ago: within the half lease of grace.
+  store->client().Put(key, dead + "expires " + std::to_string(UnixMsNow() - 100) + "\n");
+  Error recent = ExpectError([&] { store->Acquire("transform-shop.orders", 0ms); });
+  EXPECT_EQ(recent.code(), ErrorCode::kConflict);
+  EXPECT_NE(recent.message().find("is held by pid 999999 on elsewhere"), std::string::npos)
+      << recent.message();
+
+  // No lease: never taken over; the hint says how to remove it.
+  store->client().Put(key, dead);
+  Error legacy = ExpectError([&] { store->Acquire("transform-shop.orders", 300ms); });
+  EXPECT_EQ(legacy.code(), ErrorCode::kConflict);
+  EXPECT_NE(legacy.hint().find("aws s3 rm s3://shoplake-test/" + key), std::string::npos)
+      << legacy.hint();
+  EXPECT_EQ(ReadObject(store->client(), key), dead) << "the lease-less note is left alone";
 }
 
 // awscli, an independent S3 client, reads back byte for byte what the store wrote: a single
@@ -415,6 +498,121 @@ TEST(S3ClientRequests, CleanStagingAbortsOnlyStaleUploadsUnderTheLake) {
   S3Store store("bucket", "lake", LoopbackConfig(server));
   EXPECT_EQ(store.CleanStaging(), 1u);
   EXPECT_EQ(aborted, std::vector<std::string>{"/bucket/lake/raw/crashed.csv?stale-1"});
+}
+
+// One lock object behind an endpoint that honours If-None-Match and If-Match as S3 does
+// (s3rver ignores both): the lock's writes as AWS would judge them. A lock is created only
+// where there is none, renewed only while it is still the holder's version, and taken over
+// only from the very version whose lease ran out: a note replaced in between wins.
+TEST(S3ClientRequests, LockWritesAreConditionalAsS3JudgesThem) {
+  testing::LoopbackServer server;
+  std::mutex mutex;
+  std::optional<std::string> body;
+  std::string etag;
+  int version = 0;
+  std::vector<std::string> puts;              // each PUT's condition
+  std::optional<std::string> replace_before;  // a note another writer puts just before ours
+  auto store_note = [&](std::string text) {
+    body = std::move(text);
+    etag = "v" + std::to_string(++version);
+  };
+  const std::string path = R"(/bucket/lake/_locks/catalog\.lock)";
+  server.server().Get(path, [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mutex);
+    if (!body) {
+      res.status = 404;
+      return;
+    }
+    if (req.has_header("If-Match") && req.get_header_value("If-Match") != "\"" + etag + "\"") {
+      res.status = 412;
+      return;
+    }
+    res.set_header("ETag", "\"" + etag + "\"");
+    res.set_header("Last-Modified", "Fri, 27 Nov 2026 12:00:00 GMT");
+    res.set_content(*body, "application/octet-stream");
+  });
+  server.server().Put(path, [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mutex);
+    if (replace_before) store_note(*std::exchange(replace_before, std::nullopt));
+    if (req.has_header("If-None-Match")) {
+      puts.push_back("If-None-Match " + req.get_header_value("If-None-Match"));
+      if (body) {
+        res.status = 412;
+        return;
+      }
+    } else if (req.has_header("If-Match")) {
+      puts.push_back("If-Match " + req.get_header_value("If-Match"));
+      if (!body || req.get_header_value("If-Match") != "\"" + etag + "\"") {
+        res.status = 412;
+        return;
+      }
+    } else {
+      puts.push_back("unconditional");
+    }
+    store_note(req.body);
+    res.set_header("ETag", "\"" + etag + "\"");
+  });
+  server.server().Delete(path, [&](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard lock(mutex);
+    body.reset();
+    res.status = 204;
+  });
+  S3StoreOptions options;
+  options.lock_lease = 200ms;
+  options.lock_poll = 20ms;
+  S3Store store("bucket", "lake", LoopbackConfig(server), options);
+  auto held_puts = [&] {
+    std::lock_guard lock(mutex);
+    return puts;
+  };
+
+  {
+    auto lock = store.Acquire("catalog", 0ms);
+    std::this_thread::sleep_for(300ms);  // renewed at least once
+  }
+  auto first = held_puts();
+  ASSERT_GE(first.size(), 2u);
+  EXPECT_EQ(first[0], "If-None-Match *");
+  EXPECT_EQ(first[1], "If-Match \"v1\"") << "a renewal names the version the holder wrote";
+  EXPECT_FALSE(body.has_value()) << "released";
+
+  const std::string dead = "pid 999999 on elsewhere (x) since 2026-11-27T00:00:00Z\ntoken dead\n";
+  auto stale = [&] { return dead + "expires " + std::to_string(UnixMsNow() - 5000) + "\n"; };
+  {
+    std::lock_guard lock(mutex);
+    store_note(stale());
+    puts.clear();
+  }
+  std::string stale_version = "v" + std::to_string(version);
+  {
+    auto lock = store.Acquire("catalog", 0ms);
+    EXPECT_EQ(held_puts().at(0), "If-Match \"" + stale_version + "\"")
+        << "taken over from the version whose lease ran out";
+  }
+
+  // Another process takes the lock over first (its note replaces the stale one just before
+  // our write): ours is refused, and the lock is theirs.
+  const std::string theirs =
+      "pid 4242 on other (y) since 2026-11-27T00:00:00Z\ntoken live\nexpires " +
+      std::to_string(UnixMsNow() + 60000) + "\n";
+  {
+    std::lock_guard lock(mutex);
+    store_note(stale());
+    replace_before = theirs;
+  }
+  Error lost = [&] {
+    try {
+      store.Acquire("catalog", 0ms);
+    } catch (const Error& e) {
+      return e;
+    }
+    ADD_FAILURE() << "took over a lock another process had just taken";
+    return Error(ErrorCode::kInternal, "");
+  }();
+  EXPECT_EQ(lost.code(), ErrorCode::kConflict);
+  EXPECT_NE(lost.message().find("held by pid 4242 on other"), std::string::npos) << lost.message();
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(body, theirs);
 }
 
 TEST(OpenStoreS3, OpensAnS3StoreWithTheEnvironmentsConfiguration) {
