@@ -171,7 +171,8 @@ std::vector<ObjectInfo> LocalStore::List(std::string_view prefix) {
     if (key.compare(0, prefix.size(), prefix) != 0) continue;
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) continue;  // removed while we listed
-    objects.push_back({std::move(key), static_cast<uint64_t>(st.st_size), ModifiedUnixMs(st)});
+    objects.push_back(
+        {std::move(key), static_cast<uint64_t>(st.st_size), ModifiedUnixMs(st), FileVersion(st)});
   }
   std::sort(objects.begin(), objects.end(),
             [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
@@ -187,7 +188,8 @@ std::optional<ObjectInfo> LocalStore::Stat(std::string_view key) {
     throw SystemError("cannot stat", path, errno);
   }
   if (!S_ISREG(st.st_mode)) return std::nullopt;
-  return ObjectInfo{std::string(key), static_cast<uint64_t>(st.st_size), ModifiedUnixMs(st)};
+  return ObjectInfo{std::string(key), static_cast<uint64_t>(st.st_size), ModifiedUnixMs(st),
+                    FileVersion(st)};
 }
 
 std::unique_ptr<Reader> LocalStore::Open(std::string_view key, uint64_t offset,
@@ -289,6 +291,12 @@ std::string StagingName() {
 
 int64_t ModifiedUnixMs(const struct stat& st) {
   return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
+}
+
+std::string FileVersion(const struct stat& st) {
+  // Objects are published by rename: a new inode each time, and the nanoseconds besides.
+  return std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + "-" +
+         std::to_string(st.st_ino);
 }
 
 size_t RemoveStagedByDeadProcesses(const fs::path& folder) {

@@ -44,6 +44,8 @@ class LocalStore : public Store {
 //! A file's modification time as LocalStore states it (ObjectInfo::modified_unix_ms): whole
 //! milliseconds since the epoch.
 int64_t ModifiedUnixMs(const struct stat& st);
+//! A file's version as LocalStore states it (ObjectInfo::version).
+std::string FileVersion(const struct stat& st);
 
 //! A file name unique across threads and processes that starts with this process's id
 //! ("<pid>-<tag>-<n>"), for a file being written: RemoveStagedByDeadProcesses can tell from

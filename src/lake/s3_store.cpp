@@ -284,7 +284,7 @@ std::vector<ObjectInfo> S3Store::List(std::string_view prefix) {
         key.ends_with('/')) {
       continue;
     }
-    objects.push_back({std::string(key), object.size, object.modified_unix_ms});
+    objects.push_back({std::string(key), object.size, object.modified_unix_ms, object.etag});
   }
   return objects;
 }
@@ -293,7 +293,7 @@ std::optional<ObjectInfo> S3Store::Stat(std::string_view key) {
   ValidateKey(key);
   auto object = client_.Head(ObjectKey(key));
   if (!object) return std::nullopt;
-  return ObjectInfo{std::string(key), object->size, object->modified_unix_ms};
+  return ObjectInfo{std::string(key), object->size, object->modified_unix_ms, object->etag};
 }
 
 std::unique_ptr<Reader> S3Store::Open(std::string_view key, uint64_t offset,

@@ -25,6 +25,10 @@ struct ObjectInfo {
   std::string key;
   uint64_t size = 0;
   int64_t modified_unix_ms = 0;
+  //! Changes whenever the object is written again, even within a millisecond (S3's
+  //! LastModified has seconds only) and at the same size: S3's ETag; a local file's
+  //! modification time in nanoseconds and inode.
+  std::string version;
 };
 
 //! A sequential reader over one object (or a byte range of it).
