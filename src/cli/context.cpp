@@ -38,12 +38,16 @@ lake::LocalCache& Context::cache() {
 }
 
 std::string Context::catalog_path(lake::CatalogFile::Access access) {
+  return catalog_file(access).path();
+}
+
+lake::CatalogFile& Context::catalog_file(lake::CatalogFile::Access access) {
   using Access = lake::CatalogFile::Access;
   if (!catalog_ || (access == Access::kWrite && catalog_->access() == Access::kRead)) {
     catalog_.reset();
     catalog_ = std::make_unique<lake::CatalogFile>(lake(), cache(), access);
   }
-  return catalog_->path();
+  return *catalog_;
 }
 
 pipeline::Workspace Context::workspace() {

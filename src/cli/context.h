@@ -53,6 +53,9 @@ class Context {
   //! each commit is uploaded), kRead for verbs that only look. Asking for kWrite after kRead
   //! reopens it for writing.
   std::string catalog_path(lake::CatalogFile::Access access);
+  //! The catalog file itself, opened as catalog_path says: for a verb that runs long and
+  //! refreshes a reader's copy (serve).
+  lake::CatalogFile& catalog_file(lake::CatalogFile::Access access);
 
   //! Closes the catalog file: a remote lake's catalog lock is released, and the next
   //! catalog_path downloads the lake's catalog afresh (at the same local path).

@@ -9,6 +9,7 @@
 
 #include "cli/context.h"
 #include "cli/signals.h"
+#include "common/error.h"
 #include "server/web_app.h"
 
 namespace shoplake::cli {
@@ -22,7 +23,20 @@ struct ServeFlags {
 void Serve(Context& context, const ServeFlags& flags) {
   server::WebAppOptions options;
   options.lake_uri = context.lake_uri();
-  options.catalog_path = context.catalog_path(lake::CatalogFile::Access::kRead);
+  // A remote lake's catalog is a copy: looked at again (at most once a second) before each
+  // request, so the pages follow the runs that commit meanwhile.
+  lake::CatalogFile& catalog = context.catalog_file(lake::CatalogFile::Access::kRead);
+  options.catalog_path = [&catalog] {
+    try {
+      catalog.Refresh();
+    } catch (const Error& e) {
+      spdlog::warn(
+          "could not copy the lake's catalog again ({}); answering from the copy made "
+          "before",
+          e.what());
+    }
+    return catalog.path();
+  };
   options.project = context.project();
   options.host = flags.host;
   options.port = flags.port;

@@ -30,7 +30,7 @@ void RemoveDatabase(const fs::path& path) {
 
 CatalogFile::CatalogFile(Store& store, const LocalCache& cache, Access access,
                          std::chrono::milliseconds lock_wait)
-    : store_(store), access_(access) {
+    : store_(store), cache_(cache), access_(access) {
   if (auto local = store.LocalPath(kKey)) {
     path_ = *local;
     CreateFolders(fs::path(path_).parent_path());
@@ -45,7 +45,9 @@ CatalogFile::CatalogFile(Store& store, const LocalCache& cache, Access access,
     CreateFolders(readers);
     RemoveStagedByDeadProcesses(readers);
     path_ = (readers / (StagingName() + ".db")).string();
-    if (auto object = store.Stat(kKey)) cache.Fetch(kKey, *object, path_);
+    copied_ = store.Stat(kKey);
+    if (copied_) cache.Fetch(kKey, *copied_, path_);
+    looked_ = std::chrono::steady_clock::now();
     return;
   }
   lock_ = store.Acquire("catalog", lock_wait);
@@ -62,13 +64,53 @@ CatalogFile::CatalogFile(Store& store, const LocalCache& cache, Access access,
 CatalogFile::~CatalogFile() {
   observer_.reset();
   if (copy_ && access_ == Access::kRead) {
+    superseded_.push_back(path_);
+    for (const auto& copy : superseded_) {
+      try {
+        RemoveDatabase(copy);
+      } catch (const Error& e) {
+        // A leftover copy is removed by the next reader (its process is gone by then).
+        spdlog::debug("{}", e.what());
+      }
+    }
+  }
+}
+
+std::string CatalogFile::path() const {
+  std::lock_guard lock(path_mutex_);
+  return path_;
+}
+
+bool CatalogFile::Refresh(std::chrono::milliseconds at_most_every) {
+  if (!copy_ || access_ != Access::kRead) return false;
+  std::lock_guard lock(path_mutex_);
+  auto now = std::chrono::steady_clock::now();
+  if (now - looked_ < at_most_every) return false;
+  looked_ = now;
+  std::optional<ObjectInfo> object = store_.Stat(kKey);
+  if (!object) return false;  // no catalog yet, or not any more: keep what we have
+  if (copied_ && object->size == copied_->size &&
+      object->modified_unix_ms == copied_->modified_unix_ms &&
+      object->version == copied_->version) {
+    return false;
+  }
+  // A new file rather than the old one replaced: SQLite connections open on the old copy
+  // (a request being answered) keep reading it whole.
+  fs::path fresh = fs::path(path_).parent_path() / (StagingName() + ".db");
+  cache_.Fetch(kKey, *object, fresh);
+  // The copy before the one replaced now has had a whole interval to finish its requests.
+  for (const auto& old : superseded_) {
     try {
-      RemoveDatabase(path_);
+      RemoveDatabase(old);
     } catch (const Error& e) {
-      // A leftover copy is removed by the next reader (its process is gone by then).
       spdlog::debug("{}", e.what());
     }
   }
+  superseded_ = {path_};
+  path_ = fresh.string();
+  copied_ = object;
+  spdlog::debug("the lake's catalog changed: copied it again to {}", path_);
+  return true;
 }
 
 void CatalogFile::Upload() {

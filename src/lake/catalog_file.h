@@ -20,7 +20,8 @@
 //   kRead   downloads the catalog into a private file of this process (catalog/readers/ in
 //           the cache), removed with the CatalogFile: the catalog as it was when opened, no
 //           lock. For verbs that only look (query, report, catalog ls, serve); what they might
-//           write into it stays local.
+//           write into it stays local. Refresh() copies it again when the lake's has changed
+//           (serve, which runs for hours, does before answering a request).
 //
 // Order, and what a crash leaves: stages publish data files before the commit that lists
 // them, and the catalog goes up after the commit, so a crash (or a failed upload) in between
@@ -35,7 +36,9 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "lake/local_cache.h"
 #include "lake/store.h"
@@ -62,20 +65,33 @@ class CatalogFile {
   CatalogFile(const CatalogFile&) = delete;
   CatalogFile& operator=(const CatalogFile&) = delete;
 
-  //! The local SQLite file to open.
-  const std::string& path() const { return path_; }
+  //! The local SQLite file to open: after a Refresh that copied the catalog again, the new
+  //! copy (connections opened on the old one keep reading it).
+  std::string path() const;
   Access access() const { return access_; }
   //! True when path() is a copy of the lake's catalog rather than the catalog itself.
   bool copy() const { return copy_; }
+
+  //! A reader's copy of a remote lake's catalog: when the lake's catalog object changed since
+  //! it was copied (its size, modification time or version), copies it again into a new file
+  //! and returns true. Looks at most once per `at_most_every` (false in between), and never
+  //! for a local lake's catalog or a writer's, which are always current. Throws as the
+  //! download does; the old copy stays path() then.
+  bool Refresh(std::chrono::milliseconds at_most_every = std::chrono::seconds(1));
 
  private:
   //! Uploads a consistent copy of path() as kKey.
   void Upload();
 
   Store& store_;
+  const LocalCache& cache_;
   Access access_;
   bool copy_ = false;
+  mutable std::mutex path_mutex_;  // path_, copied_, looked_, superseded_
   std::string path_;
+  std::optional<ObjectInfo> copied_;  // the catalog object a reader's copy was made from
+  std::chrono::steady_clock::time_point looked_;
+  std::vector<std::string> superseded_;  // a reader's copy before the current one
   std::string staging_folder_;
   std::unique_ptr<Lock> lock_;
   std::mutex upload_mutex_;

@@ -295,7 +295,7 @@ struct WebApp::Impl {
   }
 
   Json DashboardDoc(const report::Filters& filters) {
-    catalog::Catalog catalog(options.catalog_path);
+    catalog::Catalog catalog(options.catalog_path());
     query::QueryEngine engine(*lake, catalog);
     auto spec = report::LoadDashboard(options.project.PathOf("dashboard"));
     return report::DashboardData(engine, spec, filters,
@@ -313,7 +313,7 @@ struct WebApp::Impl {
   }
 
   void Tables(const httplib::Request&, httplib::Response& res) {
-    catalog::Catalog catalog(options.catalog_path);
+    catalog::Catalog catalog(options.catalog_path());
     std::string body =
         "<table id=\"tables\">" +
         Header({"table", "format", "version", "snapshot", "rows", "bytes", "owner"}) + "<tbody>";
@@ -336,7 +336,7 @@ struct WebApp::Impl {
   }
 
   void Table(const httplib::Request& req, httplib::Response& res) {
-    catalog::Catalog catalog(options.catalog_path);
+    catalog::Catalog catalog(options.catalog_path());
     std::string database = req.matches[1], name = req.matches[2];
     auto table = catalog.FindTable(database, name);
     if (!table) {
@@ -407,7 +407,7 @@ struct WebApp::Impl {
                   "POST /api/query");
     }
     std::string sql = request["sql"];
-    catalog::Catalog catalog(options.catalog_path);
+    catalog::Catalog catalog(options.catalog_path());
     query::QueryEngine engine(*lake, catalog);
     try {
       auto result = engine.Run(sql);
@@ -429,9 +429,9 @@ struct WebApp::Impl {
   //! The execution history, or nullopt when no workflow ever ran in this lake (opening it
   //! would create its tables: the web app writes nothing).
   std::unique_ptr<workflow::ExecutionHistory> History() {
-    catalog::Catalog catalog(options.catalog_path);
+    catalog::Catalog catalog(options.catalog_path());
     if (!HasTable(catalog.db(), "workflow_executions")) return nullptr;
-    return std::make_unique<workflow::ExecutionHistory>(options.catalog_path);
+    return std::make_unique<workflow::ExecutionHistory>(options.catalog_path());
   }
 
   void Executions(const httplib::Request&, httplib::Response& res) {
@@ -490,7 +490,7 @@ struct WebApp::Impl {
   }
 
   void Metrics(const httplib::Request&, httplib::Response& res) {
-    catalog::Catalog catalog(options.catalog_path);
+    catalog::Catalog catalog(options.catalog_path());
     SqliteDatabase& db = catalog.db();
     MetricsText m;
     auto gauge = [&](const std::string& name, const std::string& help, const std::string& sql) {

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,9 +31,11 @@ class SqliteDatabase;
 namespace shoplake::server {
 
 struct WebAppOptions {
-  std::string lake_uri;      //!< the lake to serve
-  std::string catalog_path;  //!< its _catalog/catalog.db
-  Project project;           //!< for the dashboard definition
+  std::string lake_uri;  //!< the lake to serve
+  //! The local catalog file (_catalog/catalog.db) to open, asked before each request: serve
+  //! refreshes a remote lake's copy in it.
+  std::function<std::string()> catalog_path;
+  Project project;  //!< for the dashboard definition
   std::string host = "127.0.0.1";
   int port = 0;                   //!< 0 picks a free port
   std::filesystem::path web_dir;  //!< page assets; empty: report::WebDir()

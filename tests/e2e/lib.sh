@@ -154,3 +154,28 @@ start_s3rver() {
   export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
   unset AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION AWS_ENDPOINT_URL_S3
 }
+
+# start_serve DIR: runs `shoplake serve --port 0` in the project DIR (stopped with the test)
+# and waits for its URL: sets SERVE_PID and SERVE_URL (http://127.0.0.1:PORT/).
+start_serve() {
+  (cd "$1" && exec "$SHOPLAKE" serve --port 0 >"$SCRATCH/serve.out" 2>"$SCRATCH/serve.err") &
+  SERVE_PID=$!
+  E2E_PIDS="${E2E_PIDS:-} $SERVE_PID"
+  SERVE_URL=""
+  for _ in $(seq 1 100); do
+    SERVE_URL="$(sed -n 's/^serving .* at \(http:[^ ]*\)$/\1/p' "$SCRATCH/serve.out")"
+    [[ -n "$SERVE_URL" ]] && break
+    kill -0 "$SERVE_PID" 2>/dev/null || fail "serve exited early: $(cat "$SCRATCH/serve.err")"
+    sleep 0.1
+  done
+  [[ "$SERVE_URL" == http://127.0.0.1:*/ ]] ||
+    fail "serve printed no loopback URL: $(cat "$SCRATCH/serve.out")"
+}
+
+# stop_serve: SIGTERM to the server start_serve started; it must be gone within 10 s.
+stop_serve() {
+  kill -TERM "$SERVE_PID"
+  for _ in $(seq 1 100); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$SERVE_PID" 2>/dev/null && fail "serve did not stop within 10 s of SIGTERM"
+  return 0
+}

@@ -3,7 +3,8 @@
 # s3rver on loopback, its source an S3 bucket that awscli filled: the run succeeds; it
 # answers as the same pipeline on a local lake does, view for view; what shoplake wrote to
 # the bucket (Parquet, the catalog, the dashboard) is read back by awscli byte for byte and
-# is the whole lake (a fresh cache answers the same); a second run changes nothing.
+# is the whole lake (a fresh cache answers the same); a second run changes nothing; serve
+# on the s3:// lake shows a run committed while it serves.
 source "$(dirname "$0")/lib.sh"
 
 start_s3rver shop-exports lakebucket || { [[ $? == 77 ]] && exit 0; exit 1; }
@@ -92,4 +93,25 @@ run_status code bash -c "cd remote && \"\$SHOPLAKE\" run --name second"
 assert_eq "$(jq -r '.output.ingest.new' <<<"$OUT")" 0 "nothing new in the second run"
 after="$(aws_s3 ls --recursive s3://lakebucket/lake/processed/ | awk '{print $3, $4}' | sort)"
 assert_eq "$after" "$before" "processed objects after the second run"
+
+# === 5. serve on the s3:// lake follows the runs that commit while it serves ============
+start_serve remote
+url=$SERVE_URL
+executions() {
+  curl -sS --max-time 60 -o "$SCRATCH/body" -w '%{http_code}' "${url}executions" >"$SCRATCH/code"
+  assert_eq "$(cat "$SCRATCH/code")" 200 "the executions page"
+  cat "$SCRATCH/body"
+}
+page="$(executions)"
+assert_contains "$page" ">second</a>" "serve lists the runs so far"
+[[ "$page" != *">third</a>"* ]] || fail "a run listed before it ran"
+run_status code bash -c "cd remote && \"\$SHOPLAKE\" run --name third"
+[[ "$code" == 0 ]] || fail "third run exit code $code; stderr [$ERR]"
+sleep 1.2  # serve looks at the lake's catalog at most once a second
+assert_contains "$(executions)" ">third</a>" "serve shows a run committed while it served"
+curl -sS --max-time 60 -o "$SCRATCH/body" -H 'Content-Type: application/json' \
+  -d '{"sql": "SELECT count(*) AS n FROM shop.order_lines"}' "${url}api/query" >/dev/null
+lines="$(cd local && "$SHOPLAKE" -q query --format csv "SELECT count(*) FROM shop.order_lines" | tail -n 1)"
+assert_contains "$(cat "$SCRATCH/body")" "$lines" "serve's query API on the refreshed catalog"
+stop_serve
 echo "s3_pipeline_test: ok"

@@ -51,17 +51,9 @@ lake_digest() {
 }
 before="$(lake_digest)"
 
-(cd shop && exec "$SHOPLAKE" serve --port 0 >"$SCRATCH/serve.out" 2>"$SCRATCH/serve.err") &
-server=$!
-E2E_PIDS="${E2E_PIDS:-} $server"
-url=""
-for _ in $(seq 1 100); do
-  url="$(sed -n 's/^serving .* at \(http:[^ ]*\)$/\1/p' "$SCRATCH/serve.out")"
-  [[ -n "$url" ]] && break
-  kill -0 "$server" 2>/dev/null || fail "serve exited early: $(cat "$SCRATCH/serve.err")"
-  sleep 0.1
-done
-[[ "$url" == http://127.0.0.1:*/ ]] || fail "serve printed no loopback URL: $(cat "$SCRATCH/serve.out")"
+start_serve shop
+server=$SERVE_PID
+url=$SERVE_URL
 port="${url#http://127.0.0.1:}" && port="${port%/}"
 
 get() { curl -sS --max-time 60 -o "$SCRATCH/body" -w '%{http_code}' "$url$1"; }
@@ -168,9 +160,7 @@ assert_eq "$(jq -c '.states | to_entries | map("\(.key)=\(.value)") | sort' grap
 assert_eq "$(jq -r .arrows graph.json)" 5 "a line per transition (next, default, choice, catch)"
 
 # SIGTERM: a clean stop, and the lake as it was.
-kill -TERM "$server"
-for _ in $(seq 1 100); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$server" 2>/dev/null && fail "serve did not stop within 10 s of SIGTERM"
+stop_serve
 wait "$server" && status=0 || status=$?
 assert_eq "$status" 0 "exit status after SIGTERM"
 assert_contains "$(cat "$SCRATCH/serve.err")" "stopping on SIGTERM" "says why it stopped"

@@ -114,6 +114,43 @@ TEST_F(CatalogFileTest, OneWriterAtATimeAndReadersDoNotWait) {
   EXPECT_FALSE(fs::exists(reader_path));
 }
 
+// A reader that runs long (serve) copies the lake's catalog again when a writer has changed
+// it: a new file, so a connection open on the old copy keeps reading what it read; unchanged,
+// or looked at too recently, nothing is fetched.
+TEST_F(CatalogFileTest, AReadersCopyIsCopiedAgainWhenTheLakesCatalogChanges) {
+  auto writer = std::make_unique<CatalogFile>(*remote_, *cache_, Access::kWrite);
+  SqliteDatabase(writer->path()).Execute("CREATE TABLE t (i INTEGER); INSERT INTO t VALUES (1)");
+  CatalogFile reader(*remote_, *cache_, Access::kRead);
+  const std::string first = reader.path();
+  EXPECT_EQ(RowsIn(first), 1);
+  EXPECT_FALSE(reader.Refresh(0ms)) << "nothing changed";
+
+  SqliteDatabase open_on_first(first);
+  SqliteDatabase(writer->path()).Execute("INSERT INTO t VALUES (2)");
+  EXPECT_FALSE(reader.Refresh(std::chrono::hours(1))) << "looked at too recently";
+  EXPECT_EQ(reader.path(), first);
+  // The same size (one SQLite page either way) and maybe the same millisecond: the object's
+  // version tells.
+  EXPECT_TRUE(reader.Refresh(0ms));
+  const std::string second = reader.path();
+  EXPECT_NE(second, first);
+  EXPECT_EQ(RowsIn(second), 2);
+  auto count = open_on_first.Prepare("SELECT count(*) FROM t");
+  ASSERT_TRUE(count.Step());
+  EXPECT_EQ(count.Int64(0), 1) << "a connection open on the old copy reads it whole";
+  EXPECT_FALSE(reader.Refresh(0ms));
+
+  // A third version: the first copy goes, the one before the current stays a while.
+  SqliteDatabase(writer->path()).Execute("INSERT INTO t VALUES (3)");
+  ASSERT_TRUE(reader.Refresh(0ms));
+  EXPECT_EQ(RowsIn(reader.path()), 3);
+  EXPECT_FALSE(fs::exists(first));
+  EXPECT_TRUE(fs::exists(second));
+
+  // A writer's catalog, or a local lake's, is the catalog itself: nothing to copy.
+  EXPECT_FALSE(writer->Refresh(0ms));
+}
+
 TEST_F(CatalogFileTest, AFailedUploadFailsTheCommitsCallerAndTheLakeKeepsItsCatalog) {
   CatalogFile catalog(*remote_, *cache_, Access::kWrite);
   SqliteDatabase db(catalog.path());
