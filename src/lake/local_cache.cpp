@@ -3,11 +3,14 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <set>
 #include <vector>
 
 #include "common/environment.h"
@@ -35,6 +38,45 @@ void SetModified(const fs::path& path, int64_t unix_ms) {
   if (::utimensat(AT_FDCWD, path.c_str(), times, 0) != 0) {
     throw SystemError("cannot set the modification time of", path, errno);
   }
+}
+
+// Marks the copy at `path` as handed out now (its access time, which Trim orders by; set
+// explicitly, whatever the mount's atime option).
+void MarkHandedOut(const fs::path& path) {
+  struct timespec times[2];
+  times[0].tv_sec = 0;
+  times[0].tv_nsec = UTIME_NOW;
+  times[1].tv_sec = 0;
+  times[1].tv_nsec = UTIME_OMIT;
+  if (::utimensat(AT_FDCWD, path.c_str(), times, 0) != 0) {
+    throw SystemError("cannot set the access time of", path, errno);
+  }
+}
+
+// A cached copy, and when it was last handed out (its access time).
+struct CachedCopy {
+  struct timespec handed_out;
+  uint64_t size;
+  fs::path path;
+};
+
+// The copies under `objects`.
+std::vector<CachedCopy> CachedCopies(const fs::path& objects) {
+  std::vector<CachedCopy> copies;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(objects, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    copies.push_back({st.st_atim, static_cast<uint64_t>(st.st_size), it->path()});
+  }
+  return copies;
+}
+
+uint64_t SizeOf(const std::vector<CachedCopy>& copies) {
+  uint64_t total = 0;
+  for (const auto& copy : copies) total += copy.size;
+  return total;
 }
 
 // True when the copy at `path` has the object's size and modification time.
@@ -78,6 +120,14 @@ LocalCache::LocalCache(Store& store, std::optional<fs::path> folder)
     WriteFileAtomically(folder_ / "lake-uri", store.uri() + "\n");
   // Downloads that a killed process left half done.
   RemoveStagedByDeadProcesses(staging_folder());
+  if (auto mb = EnvironmentVariable("SHOPLAKE_CACHE_MAX_MB")) {
+    try {
+      max_bytes_ = std::stoull(*mb) << 20;
+    } catch (const std::exception&) {
+      throw Error(ErrorCode::kUsage, "not a number of megabytes: '" + *mb + "'",
+                  "SHOPLAKE_CACHE_MAX_MB", "set it to the cache's size in MB, or unset it");
+    }
+  }
 }
 
 std::string LocalCache::PathOf(std::string_view key) const {
@@ -99,10 +149,64 @@ std::string LocalCache::ReadablePath(std::string_view key) {
                 "the catalog may list a file that was removed: run the stage that writes it");
   }
   std::string path = PathOf(key);
-  if (!Matches(path, *object)) Fetch(key, *object, path);
-  std::lock_guard<std::mutex> lock(mutex_);
-  checked_.emplace(std::string(key), path);
+  bool fetched = !Matches(path, *object);
+  if (fetched) Fetch(key, *object, path);
+  MarkHandedOut(path);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    checked_.emplace(std::string(key), path);
+  }
+  if (fetched) Added(object->size);
   return path;
+}
+
+void LocalCache::Added(uint64_t bytes) {
+  if (!max_bytes_) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!cached_bytes_) {
+      cached_bytes_ = SizeOf(CachedCopies(folder_ / "objects"));
+    } else {
+      *cached_bytes_ += bytes;
+    }
+    if (*cached_bytes_ <= *max_bytes_) return;
+  }
+  // Down to three quarters, so that the next downloads do not trim again at once.
+  Trim(*max_bytes_ / 4 * 3);
+}
+
+uint64_t LocalCache::Trim(uint64_t max_bytes, std::chrono::seconds grace) {
+  if (passthrough_) return 0;
+  std::vector<CachedCopy> copies = CachedCopies(folder_ / "objects");
+  uint64_t total = SizeOf(copies);
+  std::sort(copies.begin(), copies.end(), [](const CachedCopy& a, const CachedCopy& b) {
+    return a.handed_out.tv_sec != b.handed_out.tv_sec ? a.handed_out.tv_sec < b.handed_out.tv_sec
+                                                      : a.handed_out.tv_nsec < b.handed_out.tv_nsec;
+  });
+  const auto now = std::chrono::system_clock::now();
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::set<std::string> mine;
+  for (const auto& [key, path] : checked_) mine.insert(path);
+  uint64_t removed = 0;
+  for (const CachedCopy& copy : copies) {
+    if (total <= max_bytes) break;
+    auto handed_out = std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::seconds(copy.handed_out.tv_sec) +
+            std::chrono::nanoseconds(copy.handed_out.tv_nsec)));
+    if (mine.count(copy.path.string()) || now - handed_out < grace) continue;
+    if (::unlink(copy.path.c_str()) != 0) continue;  // another process removed it first
+    total -= copy.size;
+    removed += copy.size;
+  }
+  cached_bytes_ = total;
+  if (removed > 0) {
+    spdlog::info(
+        "trimmed the cache {} toward {} MB: removed {} MB of the copies used least "
+        "recently",
+        folder_.string(), max_bytes >> 20, removed >> 20);
+  }
+  return removed;
 }
 
 void LocalCache::Fetch(std::string_view key, const ObjectInfo& object,
@@ -154,8 +258,12 @@ uint64_t LocalCache::Publish(const fs::path& file, std::string_view key) {
   CreateFolders(target.parent_path());
   SetModified(file, object->modified_unix_ms);
   if (::rename(file.c_str(), target.c_str()) != 0) throw SystemError("cannot keep", target, errno);
-  std::lock_guard<std::mutex> lock(mutex_);
-  checked_.insert_or_assign(std::string(key), target.string());
+  MarkHandedOut(target);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    checked_.insert_or_assign(std::string(key), target.string());
+  }
+  Added(size);
   return size;
 }
 

@@ -19,12 +19,16 @@
 //   staging/        downloads under way, renamed into objects/ once complete
 //   work/<prefix>/  the stages' work folders (the transform's .tmp-<run>, query results)
 //   catalog/        the catalog's local copies (lake/catalog_file.h)
-// Deleting the folder is always safe between runs; docs/lake.md says how big it gets.
+// Deleting the folder is always safe between runs; docs/lake.md says how big it gets. With
+// $SHOPLAKE_CACHE_MAX_MB set (a Lambda function's /tmp is small), a download that takes the
+// copies past that trims them to three quarters of it, least recently handed out first.
 //
 // Thread safety: every method may be called from several threads, and several processes may
 // share a cache folder: copies are published by rename, never written in place.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -86,6 +90,12 @@ class LocalCache {
   void Fetch(std::string_view key, const ObjectInfo& object,
              const std::filesystem::path& target) const;
 
+  //! Removes cached copies (objects/), least recently handed out first, until they take at
+  //! most `max_bytes`; never one this LocalCache handed out (its run may still read it), nor
+  //! one any process handed out within `grace` (another run may be about to open it), so the
+  //! copies may stay above `max_bytes`. Returns the bytes removed. No-op for a local lake.
+  uint64_t Trim(uint64_t max_bytes, std::chrono::seconds grace = std::chrono::minutes(10));
+
   //! Makes the finished local file `file` the object `key` and returns its size: renamed into
   //! place for a local store (copied through Store::Create when the rename cannot be done),
   //! else uploaded through Store::Create/Append/Publish and kept as the cached copy. `file`
@@ -99,6 +109,11 @@ class LocalCache {
   std::filesystem::path root_;
   std::mutex mutex_;
   std::map<std::string, std::string, std::less<>> checked_;  // key -> path, checked already
+  std::optional<uint64_t> max_bytes_;                        // $SHOPLAKE_CACHE_MAX_MB
+  std::optional<uint64_t> cached_bytes_;                     // the copies' size, once counted
+
+  // After a copy of `bytes` was added: trims when the copies are past max_bytes_.
+  void Added(uint64_t bytes);
 };
 
 //! Streams the local file `file` into the object `key` of `store` (Create, Append in pieces,

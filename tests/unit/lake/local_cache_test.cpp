@@ -5,11 +5,13 @@
 // stage publishes, keeping it as the cached copy.
 #include "lake/local_cache.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <vector>
 
 #include "common/error.h"
 #include "common/files.h"
@@ -148,6 +150,77 @@ TEST_F(LocalCacheTest, PublishingToARemoteLakeUploadsAndKeepsTheFileAsItsCopy) {
   EXPECT_THROW(cache.Publish(work / "part-1.parquet", "processed/shop/orders/part-run-1.parquet"),
                Error);
   EXPECT_FALSE(local_->Stat("processed/shop/orders/part-run-1.parquet"));
+}
+
+// Sets when a cached copy was last handed out (its access time), as if `hours` ago.
+void HandedOutHoursAgo(const fs::path& path, int hours) {
+  struct timespec times[2];
+  times[0].tv_sec = ::time(nullptr) - hours * 3600;
+  times[0].tv_nsec = 0;
+  times[1].tv_sec = 0;
+  times[1].tv_nsec = UTIME_OMIT;
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
+}
+
+// Trim removes the copies handed out least recently until the rest fit, but never one its
+// own LocalCache handed out, nor one handed out within the grace; a removed copy is simply
+// fetched again.
+TEST_F(LocalCacheTest, TrimRemovesTheCopiesUsedLeastRecentlyAndNoneInUse) {
+  const std::vector<std::string> keys = {"processed/a.parquet", "processed/b.parquet",
+                                         "processed/c.parquet", "processed/d.parquet"};
+  for (const auto& key : keys) remote_->WriteAll(key, std::string(1000, 'x'));
+  std::vector<std::string> paths;
+  {
+    LocalCache first(*remote_, cache_folder());
+    for (const auto& key : keys) paths.push_back(first.ReadablePath(key));
+    EXPECT_EQ(first.Trim(0, std::chrono::seconds(0)), 0u) << "all four are in use by this run";
+  }
+  for (size_t i = 0; i < paths.size(); ++i) HandedOutHoursAgo(paths[i], 4 - static_cast<int>(i));
+
+  LocalCache second(*remote_, cache_folder());
+  EXPECT_EQ(second.Trim(2500, std::chrono::hours(5)), 0u) << "all within the grace";
+  EXPECT_EQ(second.Trim(2500, std::chrono::seconds(0)), 2000u);
+  EXPECT_FALSE(fs::exists(paths[0]));
+  EXPECT_FALSE(fs::exists(paths[1]));
+  EXPECT_TRUE(fs::exists(paths[2]));
+  EXPECT_TRUE(fs::exists(paths[3]));
+  int opens = remote_->calls(Operation::kOpen);
+  EXPECT_EQ(ReadFile(second.ReadablePath(keys[0])), std::string(1000, 'x'));
+  EXPECT_EQ(remote_->calls(Operation::kOpen), opens + 1) << "a trimmed copy is fetched again";
+}
+
+// With SHOPLAKE_CACHE_MAX_MB, a download that takes the copies past it trims them to three
+// quarters of it (a Lambda function's /tmp holds a few hundred MB).
+TEST_F(LocalCacheTest, ADownloadPastTheCapTrimsTheCopiesUsedLeastRecently) {
+  const std::string block(400 << 10, 'y');
+  for (const char* key : {"raw/e.csv", "raw/f.csv", "raw/g.csv", "raw/h.csv"}) {
+    remote_->WriteAll(key, block);
+  }
+  ::setenv("SHOPLAKE_CACHE_MAX_MB", "1", 1);
+  std::vector<std::string> old;
+  {
+    LocalCache first(*remote_, cache_folder());
+    for (const char* key : {"raw/e.csv", "raw/f.csv", "raw/g.csv"}) {
+      old.push_back(first.ReadablePath(key));
+    }
+    for (const auto& path : old) EXPECT_TRUE(fs::exists(path)) << "its own copies stay";
+  }
+  for (size_t i = 0; i < old.size(); ++i) HandedOutHoursAgo(old[i], 3 - static_cast<int>(i));
+  LocalCache second(*remote_, cache_folder());
+  std::string h = second.ReadablePath("raw/h.csv");
+  ::unsetenv("SHOPLAKE_CACHE_MAX_MB");
+  for (const auto& path : old) EXPECT_FALSE(fs::exists(path)) << path;
+  EXPECT_TRUE(fs::exists(h));
+
+  ::setenv("SHOPLAKE_CACHE_MAX_MB", "lots", 1);
+  try {
+    LocalCache third(*remote_, cache_folder());
+    ADD_FAILURE() << "a cap that is not a number";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kUsage);
+    EXPECT_EQ(e.input(), "SHOPLAKE_CACHE_MAX_MB");
+  }
+  ::unsetenv("SHOPLAKE_CACHE_MAX_MB");
 }
 
 TEST_F(LocalCacheTest, EachLakeHasItsOwnFolderUnderTheConfiguredBase) {
