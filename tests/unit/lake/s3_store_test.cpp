@@ -191,8 +191,9 @@ int64_t LeaseEnd(const std::string& note) {
 // A holder renews its lock's lease while it holds it: three leases later the lock is still
 // its own, and another store cannot take it until it is released.
 TEST_F(S3StoreTest, AHoldersLeaseIsRenewedWhileItHoldsTheLock) {
+  // Leases long enough that a loaded machine (the sanitizer build) renews well in time.
   S3StoreOptions options;
-  options.lock_lease = 400ms;
+  options.lock_lease = 1000ms;
   options.lock_poll = 20ms;
   auto store = Open(prefix_, options);
   auto other = Open(prefix_, options);
@@ -201,7 +202,7 @@ TEST_F(S3StoreTest, AHoldersLeaseIsRenewedWhileItHoldsTheLock) {
     auto lock = store->Acquire("catalog", 0ms);
     int64_t first_end = LeaseEnd(ReadObject(store->client(), key));
     EXPECT_GT(first_end, UnixMsNow());
-    std::this_thread::sleep_for(1200ms);  // three leases: still held only if renewed
+    std::this_thread::sleep_for(3000ms);  // three leases: still held only if renewed
     std::string note = ReadObject(store->client(), key);
     EXPECT_GT(LeaseEnd(note), first_end) << note;
     EXPECT_GT(LeaseEnd(note), UnixMsNow()) << note;
@@ -223,7 +224,7 @@ TEST_F(S3StoreTest, AHoldersLeaseIsRenewedWhileItHoldsTheLock) {
 // note with no lease at all (an older shoplake's), it waits and says who holds it.
 TEST_F(S3StoreTest, ALockWhoseLeaseRanOutIsTakenOver) {
   S3StoreOptions options;
-  options.lock_lease = 1000ms;
+  options.lock_lease = 4000ms;  // taken over 2 s after it ran out
   options.lock_poll = 20ms;
   auto store = Open(prefix_, options);
   const std::string dead =
