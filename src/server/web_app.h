@@ -15,18 +15,12 @@
 // own Catalog and QueryEngine.
 #pragma once
 
-#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "common/project.h"
-
-namespace shoplake {
-class SqliteDatabase;
-}
 
 namespace shoplake::server {
 
@@ -63,26 +57,5 @@ class WebApp {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-//! The completed runs of one top-level state, summed over the recorded executions of one
-//! state machine: /metrics' stage durations.
-struct StateRunTotal {
-  std::string state_machine;
-  std::string state;
-  //! "succeeded" (exited), "caught" (failed, a Catch moved on: it exited too) or "failed"
-  //! (the execution failed or timed out in it).
-  std::string outcome;
-  int64_t runs = 0;
-  //! From each run's StateEntered to its StateExited, or for a failed run to the
-  //! execution's end; whole milliseconds, as the events' timestamps are.
-  double seconds = 0;
-};
-
-//! The workflow history's (workflow/history.h) top-level state runs in `db`, by state
-//! machine, state and outcome, in that order; one SQL query, no event kept in memory. States
-//! inside Parallel branches and Map iterations count toward their parent's time, not their
-//! own. Runs not over (a RUNNING execution, or one whose process died) are left out. An
-//! empty list when the history's tables do not exist.
-std::vector<StateRunTotal> WorkflowStateRuns(SqliteDatabase& db);
 
 }  // namespace shoplake::server

@@ -91,6 +91,47 @@ std::string StatusOf(const ExecutionResult& result) {
   return result.timed_out ? "TIMED_OUT" : "FAILED";
 }
 
+// StateRunTotals' query. Top-level states run one at a time, so their events split an
+// execution's history into runs: each run starts at a StateEntered and ends at its
+// StateExited (succeeded, or caught when a StateCaught precedes it) or at ExecutionFailed or
+// ExecutionTimedOut (failed). A state is nested while a Map or Parallel is open: between its
+// Started and its Succeeded or Failed (`depth`, reset at each start or redrive: an aborted
+// Map records no end). Execution events (state NULL) always count, whatever the depth.
+constexpr const char* kStateRunsSql = R"sql(
+WITH marked AS (
+  SELECT execution_arn, id, timestamp, type, state,
+         sum(type IN ('ExecutionStarted', 'ExecutionRedriven'))
+             OVER (PARTITION BY execution_arn ORDER BY id) AS attempt,
+         CASE WHEN type IN ('MapStateStarted', 'ParallelStateStarted') THEN 1
+              WHEN type IN ('MapStateSucceeded', 'MapStateFailed', 'ParallelStateSucceeded',
+                            'ParallelStateFailed') THEN -1
+              ELSE 0 END AS nesting
+  FROM workflow_events),
+top_level AS (
+  SELECT execution_arn, timestamp, type, state,
+         sum(type GLOB '*StateEntered') OVER (PARTITION BY execution_arn ORDER BY id) AS run
+  FROM (SELECT *, sum(nesting) OVER (PARTITION BY execution_arn, attempt ORDER BY id)
+                  - (nesting = 1) AS depth
+        FROM marked)
+  WHERE depth = 0 OR state IS NULL),
+runs AS (
+  SELECT execution_arn,
+         max(CASE WHEN type GLOB '*StateEntered' THEN state END) AS state,
+         max(CASE WHEN type GLOB '*StateEntered' THEN timestamp END) AS entered,
+         max(CASE WHEN type GLOB '*StateExited' OR type IN ('ExecutionFailed', 'ExecutionTimedOut')
+                  THEN timestamp END) AS ended,
+         CASE WHEN max(type GLOB '*StateExited')
+                   THEN iif(max(type GLOB '*StateCaught'), 'caught', 'succeeded')
+              WHEN max(type IN ('ExecutionFailed', 'ExecutionTimedOut')) THEN 'failed' END
+             AS outcome
+  FROM top_level WHERE run > 0 GROUP BY execution_arn, run)
+SELECT e.state_machine, r.state, r.outcome, count(*),
+       sum(CAST(round((julianday(r.ended) - julianday(r.entered)) * 86400000) AS INTEGER))
+FROM runs r JOIN workflow_executions e USING (execution_arn)
+WHERE r.outcome IS NOT NULL
+GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+)sql";
+
 }  // namespace
 
 json ExecutionRecord::ToJson() const {
@@ -308,6 +349,23 @@ RedrivePoint RedrivePointOf(const ExecutionRecord& execution,
     if (event.type == "TaskScheduled") ++point.invocations[event.state];
   }
   return point;
+}
+
+std::vector<StateRunTotal> StateRunTotals(SqliteDatabase& db) {
+  std::vector<StateRunTotal> totals;
+  auto exists =
+      db.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'workflow_events'");
+  if (!exists.Step()) return totals;
+  auto rows = db.Prepare(kStateRunsSql);
+  while (rows.Step()) {
+    // Summed in whole milliseconds: julianday's rounding would not add up exactly.
+    totals.push_back({.state_machine = rows.Text(0),
+                      .state = rows.Text(1),
+                      .outcome = rows.Text(2),
+                      .runs = rows.Int64(3),
+                      .seconds = static_cast<double>(rows.Int64(4)) / 1000});
+  }
+  return totals;
 }
 
 }  // namespace shoplake::workflow

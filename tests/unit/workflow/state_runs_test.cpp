@@ -1,6 +1,4 @@
-// /metrics' stage durations: the top-level state runs read from a hand-made workflow history.
-#include "server/web_app.h"
-
+// The top-level state runs (/metrics' stage durations) read from a hand-made workflow history.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -11,7 +9,7 @@
 #include "support/temp_folder.h"
 #include "workflow/history.h"
 
-namespace shoplake::server {
+namespace shoplake::workflow {
 namespace {
 
 //! One hand-made event: its type, its state ("" for the execution's own), its time of day.
@@ -22,20 +20,20 @@ struct Step {
 };
 
 //! Records an execution of `state_machine` with `steps` as its events, numbered from 1.
-void Record(workflow::ExecutionHistory& history, const std::string& state_machine,
-            const std::string& name, const std::vector<Step>& steps) {
-  workflow::ExecutionRecord record;
+void Record(ExecutionHistory& history, const std::string& state_machine, const std::string& name,
+            const std::vector<Step>& steps) {
+  ExecutionRecord record;
   record.arn = "arn:" + state_machine + ":" + name;
   record.name = name;
   record.state_machine = state_machine;
   record.definition_path = "/nowhere/" + state_machine + ".asl.json";
   record.definition_sha256 = "0";
-  record.input = workflow::json::object();
+  record.input = json::object();
   record.start_date = "2026-11-27T00:00:00.000Z";
   history.Begin(record);
   int64_t id = 0;
   for (const auto& step : steps) {
-    workflow::HistoryEvent event;
+    HistoryEvent event;
     event.id = ++id;
     event.previous_id = id - 1;
     event.timestamp = std::string("2026-11-27T") + step.time + "Z";
@@ -49,16 +47,16 @@ std::string Key(const StateRunTotal& t) {
   return t.state_machine + "/" + t.state + "/" + t.outcome;
 }
 
-TEST(WorkflowStateRuns, NoHistoryNoRuns) {
+TEST(StateRunTotals, NoHistoryNoRuns) {
   testing::TempFolder folder;
   SqliteDatabase db((folder.path() / "catalog.db").string());
-  EXPECT_TRUE(WorkflowStateRuns(db).empty());
+  EXPECT_TRUE(StateRunTotals(db).empty());
 }
 
-TEST(WorkflowStateRuns, SumsTopLevelRunsByStateAndOutcome) {
+TEST(StateRunTotals, SumsTopLevelRunsByStateAndOutcome) {
   testing::TempFolder folder;
   std::string path = (folder.path() / "catalog.db").string();
-  workflow::ExecutionHistory history(path);
+  ExecutionHistory history(path);
   // Succeeded, a Map whose inner state is not counted, caught, failed then redriven.
   Record(history, "pipeline", "one",
          {
@@ -116,7 +114,7 @@ TEST(WorkflowStateRuns, SumsTopLevelRunsByStateAndOutcome) {
          });
 
   SqliteDatabase db(path);
-  auto totals = WorkflowStateRuns(db);
+  auto totals = StateRunTotals(db);
   std::vector<std::string> keys;
   for (const auto& t : totals) keys.push_back(Key(t));
   EXPECT_EQ(keys, (std::vector<std::string>{
@@ -136,4 +134,4 @@ TEST(WorkflowStateRuns, SumsTopLevelRunsByStateAndOutcome) {
 }
 
 }  // namespace
-}  // namespace shoplake::server
+}  // namespace shoplake::workflow
