@@ -188,8 +188,8 @@ std::optional<std::pair<LockNote, std::string>> ReadLock(S3Client& client,
   return std::make_pair(LockNote::Parse(text), head->etag);
 }
 
-// A held lock. Its own client renews the lease from a thread (an S3Client serves one thread
-// at a time) until the lock is released.
+// A held lock: a thread renews its lease until the lock is released. It has a client of its
+// own, so a lock handed out does not depend on its store living as long.
 class S3Lock : public Lock {
  public:
   S3Lock(std::unique_ptr<S3Client> client, std::string object_key, LockNote note, std::string etag,
