@@ -31,9 +31,11 @@ std::string SnapshotScanSql(lake::LocalCache& cache, const Table& table, const S
     return "(SELECT " + (columns.empty() ? std::string("NULL AS \"_\"") : columns) +
            " WHERE false)";
   }
+  std::vector<std::string> keys;
+  for (const auto& f : snapshot.files) keys.push_back(f.key);
   std::string files;
-  for (const auto& f : snapshot.files) {
-    files += (files.empty() ? "" : ", ") + QuoteLiteral(cache.ReadablePath(f.key));
+  for (const auto& path : cache.ReadablePaths(keys)) {
+    files += (files.empty() ? "" : ", ") + QuoteLiteral(path);
   }
   // Partition values come from the key=value folders, typed as the catalog says; files of
   // older table versions may lack a newer column, hence union_by_name.

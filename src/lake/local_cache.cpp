@@ -8,9 +8,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
+#include <exception>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "common/environment.h"
@@ -26,6 +29,9 @@ namespace {
 
 // Large enough that a download or upload costs few calls, small enough to stream.
 constexpr size_t kCopyBuffer = 1 << 20;
+// Objects ReadablePaths checks and fetches at once: round trips overlap, and S3 serves
+// many requests per prefix and second.
+constexpr size_t kParallelFetches = 8;
 
 // Gives the copy at `path` the object's modification time: how a later ReadablePath tells
 // that the copy is still the object's.
@@ -158,6 +164,32 @@ std::string LocalCache::ReadablePath(std::string_view key) {
   }
   if (fetched) Added(object->size);
   return path;
+}
+
+std::vector<std::string> LocalCache::ReadablePaths(const std::vector<std::string>& keys) {
+  std::vector<std::string> paths(keys.size());
+  const size_t workers = passthrough_ ? 1 : std::min(kParallelFetches, keys.size());
+  std::atomic<size_t> next{0};
+  std::mutex failure_mutex;
+  std::exception_ptr failure;
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < keys.size();) {
+      try {
+        paths[i] = ReadablePath(keys[i]);
+      } catch (...) {
+        std::lock_guard lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+        next.store(keys.size());  // the others stop at their next key
+        return;
+      }
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (size_t i = 1; i < workers; ++i) helpers.emplace_back(work);
+  work();
+  for (auto& helper : helpers) helper.join();
+  if (failure) std::rethrow_exception(failure);
+  return paths;
 }
 
 void LocalCache::Added(uint64_t bytes) {

@@ -35,6 +35,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lake/store.h"
 
@@ -72,6 +73,11 @@ class LocalCache {
   //! object does not exist, Error(kIo) when the download fails or gives other than the
   //! object's size.
   std::string ReadablePath(std::string_view key);
+
+  //! ReadablePath of each of `keys`, in their order, checked and fetched a few at a time (a
+  //! table's snapshot lists hundreds of files, and each check is a round trip to S3). Throws
+  //! the first error any of them met.
+  std::vector<std::string> ReadablePaths(const std::vector<std::string>& keys);
 
   //! Where ReadablePath puts `key`, without checking or fetching anything (for plans that only
   //! print paths, such as transform --dry-run).

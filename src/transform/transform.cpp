@@ -449,12 +449,13 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
          conn.Query("SELECT DISTINCT " + partition_path + " FROM (" + new_rows + ")").Rows()) {
       touched.insert(r[0].value_or(""));
     }
-    std::vector<std::string> old_paths;
+    std::vector<std::string> keys, old_paths;
+    for (const auto& f : current->files) keys.push_back(f.key);
+    std::vector<std::string> local_paths = cache.ReadablePaths(keys);
     std::map<std::string, std::string> partition_of;  // local path -> partition
-    for (const auto& f : current->files) {
-      std::string p = cache.ReadablePath(f.key);
-      old_paths.push_back(QuoteLiteral(p));
-      partition_of[p] = f.partition;
+    for (size_t i = 0; i < local_paths.size(); ++i) {
+      old_paths.push_back(QuoteLiteral(local_paths[i]));
+      partition_of[local_paths[i]] = current->files[i].partition;
     }
     for (const auto& r :
          conn.Query("SELECT DISTINCT o.filename FROM read_parquet([" + Join(old_paths, ", ") +
@@ -671,8 +672,9 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
             [](const auto& a, const auto& b) { return a.key < b.key; });
   // The files' statistics are read before the transaction: for a remote lake the kept files
   // may have to be fetched, which should not hold the catalog's write lock.
-  std::vector<std::string> paths;
-  for (const auto& f : snapshot_files) paths.push_back(cache.ReadablePath(f.key));
+  std::vector<std::string> keys;
+  for (const auto& f : snapshot_files) keys.push_back(f.key);
+  std::vector<std::string> paths = cache.ReadablePaths(keys);
   // Commit: the snapshot, the bookmark and the counts, in one transaction (for a remote lake,
   // the catalog is uploaded before the commit returns: lake/catalog_file.h).
   {

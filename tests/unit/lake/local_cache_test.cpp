@@ -152,6 +152,35 @@ TEST_F(LocalCacheTest, PublishingToARemoteLakeUploadsAndKeepsTheFileAsItsCopy) {
   EXPECT_FALSE(local_->Stat("processed/shop/orders/part-run-1.parquet"));
 }
 
+// ReadablePaths fetches many objects a few at a time: each path in the keys' order, each
+// copy the object's bytes; a missing object fails the call, named.
+TEST_F(LocalCacheTest, ManyObjectsAreFetchedTogetherInTheirOrder) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 40; ++i) {
+    keys.push_back("processed/shop/t/day=" + std::to_string(i) + "/part-0.parquet");
+    remote_->WriteAll(keys.back(), "bytes of " + std::to_string(i));
+  }
+  LocalCache cache(*remote_, cache_folder());
+  std::vector<std::string> paths = cache.ReadablePaths(keys);
+  ASSERT_EQ(paths.size(), keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    EXPECT_EQ(paths[i], cache.PathOf(keys[i]));
+    EXPECT_EQ(ReadFile(paths[i]), "bytes of " + std::to_string(i));
+  }
+  EXPECT_EQ(remote_->calls(Operation::kOpen), 40);
+  EXPECT_TRUE(cache.ReadablePaths({}).empty());
+
+  keys.insert(keys.begin() + 20, "processed/shop/t/day=99/gone.parquet");
+  try {
+    LocalCache again(*remote_, cache_folder());
+    again.ReadablePaths(keys);
+    ADD_FAILURE() << "a missing object among many";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+    EXPECT_EQ(e.input(), "processed/shop/t/day=99/gone.parquet");
+  }
+}
+
 // Sets when a cached copy was last handed out (its access time), as if `hours` ago.
 void HandedOutHoursAgo(const fs::path& path, int hours) {
   struct timespec times[2];
