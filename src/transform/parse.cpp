@@ -157,8 +157,7 @@ Parse::Parse(const Mapping& mapping, std::vector<InputFile> files,
   violations_sql_ =
       "SELECT __file_index, __rid, i, v.\"column\", v.rule, v.message, v.value FROM (SELECT "
       "__file_index, __rid, generate_subscripts(__violations, 1) AS i, unnest(__violations) AS v "
-      "FROM "
-      "refused)";
+      "FROM refused)";
   for (size_t i = 0; i < mapping_.columns.size(); ++i) {
     const ColumnSpec& c = mapping_.columns[i];
     if (!c.references) continue;
@@ -466,9 +465,8 @@ bool Parse::Reread(query::Connection& conn, std::vector<RereadRecord> records,
                  ReadCsv(QuoteLiteral(path), reader_types_, false, "reread_typed_" + suffix));
     uint64_t same = ToU64(conn.QueryScalar(
         "SELECT count(*) FROM reread_place x JOIN reread_typed t ON t.rowid = x.i JOIN refused r"
-        " ON r.__file_index = x.file_index AND r.__rid = x.rid WHERE CASE WHEN r.__hash IS NOT "
-        "NULL THEN"
-        " r.__hash = hash(" +
+        " ON r.__file_index = x.file_index AND r.__rid = x.rid"
+        " WHERE CASE WHEN r.__hash IS NOT NULL THEN r.__hash = hash(" +
         Join(hash_typed, ", ") + ") ELSE " + Join(same_references, " AND ") + " END"));
     if (same != violators) {
       spdlog::warn("{} of {} refused rows are not on the line worked out for them",
