@@ -31,7 +31,17 @@ int Run(int argc, char** argv) {
       "shoplake"};
   app.footer(
       "Run 'shoplake VERB --help' for a verb's flags. The project file is shoplake.yaml in the\n"
-      "current folder or a parent; the guide is in docs/.");
+      "current folder or a parent; the guide is in docs/.\n"
+      "\n"
+      "Environment:\n"
+      "  SHOPLAKE_CACHE_DIR      where a remote lake's local copies go (default\n"
+      "                          ~/.cache/shoplake; docs/lake.md)\n"
+      "  SHOPLAKE_CACHE_MAX_MB   trim those copies past this many MB, least recently used first\n"
+      "  SHOPLAKE_WEB_DIR        the dashboard's page assets (default: web/ of the source tree)\n"
+      "  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, AWS_REGION,\n"
+      "  AWS_ENDPOINT_URL(_S3)   s3:// lakes and sources, as the AWS CLI reads them (docs/s3.md)\n"
+      "  GOOGLE_OAUTH_ACCESS_TOKEN, STORAGE_EMULATOR_HOST\n"
+      "                          gs:// sources (docs/ingest-sources.md)");
   app.set_version_flag("--version", VersionText, "Print shoplake's and DuckDB's versions");
   app.require_subcommand(1);
   // Global flags are accepted after the verb too ("shoplake simulate --lake x").
