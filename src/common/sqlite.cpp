@@ -1,6 +1,8 @@
 // SQLite RAII: result codes turned into shoplake::Error with the database's path.
 #include "common/sqlite.h"
 
+#include <spdlog/spdlog.h>
+
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -8,12 +10,51 @@
 #include "common/error.h"
 
 namespace shoplake {
+
+// A file a CommitObserver observes: its callback, and whether CommitCoalescing defers it.
+struct ObservedFile {
+  explicit ObservedFile(std::function<void()> callback) : after_commit(std::move(callback)) {}
+
+  // After a commit to the file: the call, unless a coalescing defers it.
+  void Committed() {
+    {
+      std::lock_guard lock(mutex);
+      auto now = std::chrono::steady_clock::now();
+      if (coalescing > 0 && now - last_call < interval) {
+        due = true;
+        return;
+      }
+      due = false;
+      last_call = now;
+    }
+    after_commit();
+  }
+
+  // The call a coalescing deferred, if one is due.
+  void CallIfDue() {
+    {
+      std::lock_guard lock(mutex);
+      if (!due) return;
+      due = false;
+      last_call = std::chrono::steady_clock::now();
+    }
+    after_commit();
+  }
+
+  const std::function<void()> after_commit;
+  std::mutex mutex;  // the rest
+  int coalescing = 0;
+  std::chrono::milliseconds interval{0};
+  std::chrono::steady_clock::time_point last_call;
+  bool due = false;
+};
+
 namespace {
 
 // The CommitObservers, by the normalized path of the file they observe.
 std::mutex observers_mutex;
-std::map<std::string, std::shared_ptr<const std::function<void()>>>& Observers() {
-  static std::map<std::string, std::shared_ptr<const std::function<void()>>> observers;
+std::map<std::string, std::shared_ptr<ObservedFile>>& Observers() {
+  static std::map<std::string, std::shared_ptr<ObservedFile>> observers;
   return observers;
 }
 
@@ -71,7 +112,7 @@ SqliteDatabase::SqliteDatabase(const std::string& path, std::chrono::millisecond
   if (!Observers().empty()) {
     auto found = Observers().find(ObservedKey(path));
     if (found != Observers().end()) {
-      after_commit_ = found->second;
+      observed_ = found->second;
       sqlite3_wal_hook(db_, &SqliteDatabase::AfterCommit, this);
     }
   }
@@ -83,7 +124,7 @@ int SqliteDatabase::AfterCommit(void* self, sqlite3* db, const char* name, int w
     sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   }
   try {
-    (*static_cast<SqliteDatabase*>(self)->after_commit_)();
+    static_cast<SqliteDatabase*>(self)->observed_->Committed();
   } catch (const Error& e) {
     after_commit_error = e;
     return SQLITE_IOERR;
@@ -98,15 +139,47 @@ CommitObserver::CommitObserver(const std::string& path, std::function<void()> af
     : key_(ObservedKey(path)) {
   std::lock_guard<std::mutex> lock(observers_mutex);
   bool added =
-      Observers()
-          .emplace(key_, std::make_shared<const std::function<void()>>(std::move(after_commit)))
-          .second;
+      Observers().emplace(key_, std::make_shared<ObservedFile>(std::move(after_commit))).second;
   Check(added, "two CommitObservers on " + key_);
 }
 
 CommitObserver::~CommitObserver() {
   std::lock_guard<std::mutex> lock(observers_mutex);
   Observers().erase(key_);
+}
+
+CommitCoalescing::CommitCoalescing(const std::string& path, std::chrono::milliseconds interval) {
+  {
+    std::lock_guard<std::mutex> lock(observers_mutex);
+    auto found = Observers().find(ObservedKey(path));
+    if (found == Observers().end()) return;
+    observed_ = found->second;
+  }
+  std::lock_guard lock(observed_->mutex);
+  if (observed_->coalescing++ == 0) {
+    observed_->interval = interval;
+    // The first commit waits too: a short run ends with one call, from Finish.
+    observed_->last_call = std::chrono::steady_clock::now();
+  }
+}
+
+CommitCoalescing::~CommitCoalescing() {
+  if (!observed_) return;
+  {
+    std::lock_guard lock(observed_->mutex);
+    --observed_->coalescing;
+  }
+  if (finished_) return;
+  try {
+    observed_->CallIfDue();
+  } catch (const std::exception& e) {
+    spdlog::warn("after the last commits: {}", e.what());
+  }
+}
+
+void CommitCoalescing::Finish() {
+  finished_ = true;
+  if (observed_) observed_->CallIfDue();
 }
 
 SqliteDatabase::~SqliteDatabase() { sqlite3_close_v2(db_); }

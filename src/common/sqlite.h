@@ -19,6 +19,7 @@
 namespace shoplake {
 
 class SqliteStatement;
+struct ObservedFile;
 
 //! An open SQLite database file.
 class SqliteDatabase {
@@ -50,8 +51,8 @@ class SqliteDatabase {
 
   sqlite3* db_ = nullptr;
   std::string path_;
-  //! The CommitObserver's callback for this file, when one was registered at open.
-  std::shared_ptr<const std::function<void()>> after_commit_;
+  //! The CommitObserver's registration for this file, when there was one at open.
+  std::shared_ptr<ObservedFile> observed_;
 };
 
 //! While a CommitObserver lives, every SqliteDatabase this process opens on `path` from then
@@ -72,6 +73,26 @@ class CommitObserver {
 
  private:
   std::string key_;
+};
+
+//! While a CommitCoalescing lives, the CommitObserver of `path` (when there is one) is called
+//! at most once per `interval`: a commit sooner after the last call only marks a call as due.
+//! Finish() makes the due call, throwing what it throws; the destructor makes it when Finish
+//! was not called, logging what fails. Only for work whose last commits a crash may leave
+//! unobserved and the next run redo (ingest: an object whose record the lake's catalog missed
+//! is copied again): what follows a commit can no longer count on its having been observed.
+class CommitCoalescing {
+ public:
+  CommitCoalescing(const std::string& path, std::chrono::milliseconds interval);
+  ~CommitCoalescing();
+  CommitCoalescing(const CommitCoalescing&) = delete;
+  CommitCoalescing& operator=(const CommitCoalescing&) = delete;
+
+  void Finish();
+
+ private:
+  std::shared_ptr<ObservedFile> observed_;  // null: nothing observes the path
+  bool finished_ = false;
 };
 
 //! A compiled statement: bind by 1-based index, Step through rows, read columns.

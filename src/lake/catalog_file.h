@@ -17,6 +17,9 @@
 //           once the upload is done (common/sqlite.h's CommitObserver), so what a stage does
 //           after a commit (the transform deletes the files its new snapshot dropped) happens
 //           only once the lake's catalog says so; a failed upload fails the commit's caller.
+//           Ingest alone defers its uploads (common/sqlite.h's CommitCoalescing, one every
+//           few seconds and one at its end): a record the lake missed only means the next
+//           run copies that object again.
 //   kRead   downloads the catalog into a private file of this process (catalog/readers/ in
 //           the cache), removed with the CatalogFile: the catalog as it was when opened, no
 //           lock. For verbs that only look (query, report, catalog ls, serve); what they might

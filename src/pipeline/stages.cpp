@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "common/names.h"
 #include "common/retry.h"
+#include "common/sqlite.h"
 #include "common/uri.h"
 #include "query/engine.h"
 #include "query/views.h"
@@ -15,6 +16,9 @@
 
 namespace shoplake::pipeline {
 namespace {
+
+// How often an ingest uploads a remote lake's catalog while it records objects.
+constexpr std::chrono::seconds kIngestCatalogUploadInterval{5};
 
 bool IsSourceNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
@@ -86,7 +90,13 @@ ingest::IngestSummary Ingest(const Workspace& workspace, const ResolvedSource& s
   // One ingest per source at a time; others of the same source wait their turn.
   auto lock = workspace.lake.Acquire("ingest-" + source.name, std::chrono::minutes(10));
   ingest::Ingestor ingestor(workspace.lake, ledger, options);
-  return ingestor.Run(*opened);
+  // A remote lake's catalog goes up every few seconds while objects are recorded, not after
+  // each record (lake/catalog_file.h): a record the lake's catalog missed in a crash only
+  // means the next run copies that object again.
+  CommitCoalescing uploads(workspace.catalog_path, kIngestCatalogUploadInterval);
+  ingest::IngestSummary summary = ingestor.Run(*opened);
+  uploads.Finish();
+  return summary;
 }
 
 void CheckIngest(const ingest::IngestSummary& summary) {

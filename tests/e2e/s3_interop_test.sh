@@ -2,7 +2,8 @@
 # shoplake and awscli, an independent S3 client, on one s3rver on loopback: objects awscli
 # uploads (single PUTs and a multipart upload) are ingested from s3://bucket/prefix into a
 # local lake byte for byte, exactly once; a missing prefix and missing credentials fail
-# saying what to do; and ingest into an s3:// lake writes raw objects awscli reads back.
+# saying what to do; and ingest into an s3:// lake writes raw objects awscli reads back, and
+# uploads the lake's catalog once for its records rather than once per object.
 source "$(dirname "$0")/lib.sh"
 
 start_s3rver shop-exports lakebucket || { [[ $? == 77 ]] && exit 0; exit 1; }
@@ -70,10 +71,18 @@ assert_contains "$ERR" "no AWS credentials" "no credentials message"
 assert_contains "$ERR" "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" "no credentials hint"
 
 # Ingest into an s3:// lake: raw objects that awscli reads back byte for byte.
-run_status code "$SHOPLAKE" --lake s3://lakebucket/lake ingest "$SCRATCH/exports" --source-name shop \
+run_status code "$SHOPLAKE" -v --lake s3://lakebucket/lake ingest "$SCRATCH/exports" --source-name shop \
   --ingest-date 2026-11-27 --json
 assert_eq "$code" 0 "ingest into an s3:// lake: $ERR"
 assert_eq "$(jq .new <<<"$OUT")" 5 "objects ingested into the s3:// lake"
+# The catalog went up once for the records rather than once per object, and the lake's
+# catalog has them all.
+uploads="$(grep -c 'uploaded the catalog' <<<"$ERR" || true)"
+((uploads >= 1 && uploads < 5)) || fail "$uploads catalog uploads for 5 objects: $ERR"
+aws_s3 cp --quiet s3://lakebucket/lake/_catalog/catalog.db lake-catalog.db || fail "awscli: the catalog"
+assert_eq "$(sqlite3 lake-catalog.db "SELECT count(*) FROM ingest_ledger WHERE source = 'shop'")" 5 \
+  "ledger entries in the lake's catalog"
+assert_eq "$(sqlite3 lake-catalog.db "SELECT count(*) FROM ingest_runs")" 1 "the run's record in the lake's catalog"
 mkdir -p back
 aws_s3 cp --quiet --recursive s3://lakebucket/lake/raw/shop/ingest_date=2026-11-27/ back/ ||
   fail "awscli download"

@@ -146,6 +146,67 @@ TEST_F(Sqlite, ACommitObserverHearsEveryCommitThatWritesToItsFileOnce) {
   EXPECT_EQ(commits, 2);
 }
 
+// A coalescing defers the observer: commits within the interval only make a call due, one
+// call once the interval has passed, and Finish makes the last one; without Finish (an
+// error left the scope) the destructor does. Afterwards every commit is heard again.
+TEST_F(Sqlite, ACommitCoalescingCallsTheObserverOncePerIntervalAndAtTheEnd) {
+  {
+    SqliteDatabase setup(path_);
+    setup.Execute("CREATE TABLE t (i INTEGER)");
+  }
+  int calls = 0;
+  CommitObserver observer(path_, [&] { ++calls; });
+  SqliteDatabase db(path_);
+  {
+    CommitCoalescing coalescing(path_, std::chrono::hours(1));
+    for (int i = 0; i < 5; ++i) db.Execute("INSERT INTO t VALUES (" + std::to_string(i) + ")");
+    EXPECT_EQ(calls, 0);
+    coalescing.Finish();
+    EXPECT_EQ(calls, 1);
+    coalescing.Finish();  // nothing due
+    EXPECT_EQ(calls, 1);
+  }
+  db.Execute("INSERT INTO t VALUES (5)");
+  EXPECT_EQ(calls, 2) << "heard at once again";
+  {
+    CommitCoalescing coalescing(path_, std::chrono::milliseconds(0));
+    db.Execute("INSERT INTO t VALUES (6)");
+    EXPECT_EQ(calls, 3) << "an interval that has passed: called at the commit";
+  }
+  EXPECT_EQ(calls, 3) << "nothing was due";
+  {
+    CommitCoalescing coalescing(path_, std::chrono::hours(1));
+    db.Execute("INSERT INTO t VALUES (7)");
+  }
+  EXPECT_EQ(calls, 4) << "the destructor makes the due call";
+  // A file nothing observes: a coalescing there does nothing.
+  CommitCoalescing unobserved((folder_.path() / "other.db").string(), std::chrono::hours(1));
+  unobserved.Finish();
+}
+
+// Finish throws what the deferred call throws; the commits stay made.
+TEST_F(Sqlite, ACoalescedCallThatFailsFailsFinish) {
+  {
+    SqliteDatabase setup(path_);
+    setup.Execute("CREATE TABLE t (i INTEGER)");
+  }
+  CommitObserver observer(path_, [] {
+    throw Error(ErrorCode::kNetwork, "the upload failed", "s3://bucket/lake", "run again");
+  });
+  SqliteDatabase db(path_);
+  CommitCoalescing coalescing(path_, std::chrono::hours(1));
+  db.Execute("INSERT INTO t VALUES (1)");  // deferred: does not throw
+  try {
+    coalescing.Finish();
+    FAIL() << "Finish did not throw";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kNetwork);
+  }
+  auto count = db.Prepare("SELECT count(*) FROM t");
+  ASSERT_TRUE(count.Step());
+  EXPECT_EQ(count.Int64(0), 1);
+}
+
 TEST_F(Sqlite, WhatACommitObserverThrowsIsThrownByTheCommitWhichStaysMade) {
   {
     SqliteDatabase setup(path_);
