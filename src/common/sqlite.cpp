@@ -164,22 +164,22 @@ CommitCoalescing::CommitCoalescing(const std::string& path, std::chrono::millise
 }
 
 CommitCoalescing::~CommitCoalescing() {
-  if (!observed_) return;
-  {
-    std::lock_guard lock(observed_->mutex);
-    --observed_->coalescing;
-  }
-  if (finished_) return;
   try {
-    observed_->CallIfDue();
+    Finish();
   } catch (const std::exception& e) {
     spdlog::warn("after the last commits: {}", e.what());
   }
 }
 
 void CommitCoalescing::Finish() {
+  if (finished_ || !observed_) return;
   finished_ = true;
-  if (observed_) observed_->CallIfDue();
+  {
+    // Commits from now on are heard at once again.
+    std::lock_guard lock(observed_->mutex);
+    --observed_->coalescing;
+  }
+  observed_->CallIfDue();
 }
 
 SqliteDatabase::~SqliteDatabase() { sqlite3_close_v2(db_); }

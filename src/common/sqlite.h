@@ -75,12 +75,13 @@ class CommitObserver {
   std::string key_;
 };
 
-//! While a CommitCoalescing lives, the CommitObserver of `path` (when there is one) is called
-//! at most once per `interval`: a commit sooner after the last call only marks a call as due.
-//! Finish() makes the due call, throwing what it throws; the destructor makes it when Finish
-//! was not called, logging what fails. Only for work whose last commits a crash may leave
-//! unobserved and the next run redo (ingest: an object whose record the lake's catalog missed
-//! is copied again): what follows a commit can no longer count on its having been observed.
+//! Until a CommitCoalescing is finished, the CommitObserver of `path` (when there is one) is
+//! called at most once per `interval`: a commit sooner after the last call only marks a call
+//! as due. Finish() ends that and makes the due call, throwing what it throws; the destructor
+//! finishes when Finish was not called, logging what fails. Only for work whose last commits a
+//! crash may leave unobserved and the next run redo (ingest: an object whose record the lake's
+//! catalog missed is copied again): what follows a commit can no longer count on its having been
+//! observed.
 class CommitCoalescing {
  public:
   CommitCoalescing(const std::string& path, std::chrono::milliseconds interval);

@@ -163,22 +163,24 @@ TEST_F(Sqlite, ACommitCoalescingCallsTheObserverOncePerIntervalAndAtTheEnd) {
     EXPECT_EQ(calls, 0);
     coalescing.Finish();
     EXPECT_EQ(calls, 1);
-    coalescing.Finish();  // nothing due
-    EXPECT_EQ(calls, 1);
+    db.Execute("INSERT INTO t VALUES (10)");
+    EXPECT_EQ(calls, 2) << "a finished coalescing defers nothing";
+    coalescing.Finish();  // finished already
+    EXPECT_EQ(calls, 2);
   }
   db.Execute("INSERT INTO t VALUES (5)");
-  EXPECT_EQ(calls, 2) << "heard at once again";
+  EXPECT_EQ(calls, 3) << "heard at once again";
   {
     CommitCoalescing coalescing(path_, std::chrono::milliseconds(0));
     db.Execute("INSERT INTO t VALUES (6)");
-    EXPECT_EQ(calls, 3) << "an interval that has passed: called at the commit";
+    EXPECT_EQ(calls, 4) << "an interval that has passed: called at the commit";
   }
-  EXPECT_EQ(calls, 3) << "nothing was due";
+  EXPECT_EQ(calls, 4) << "nothing was due";
   {
     CommitCoalescing coalescing(path_, std::chrono::hours(1));
     db.Execute("INSERT INTO t VALUES (7)");
   }
-  EXPECT_EQ(calls, 4) << "the destructor makes the due call";
+  EXPECT_EQ(calls, 5) << "the destructor makes the due call";
   // A file nothing observes: a coalescing there does nothing.
   CommitCoalescing unobserved((folder_.path() / "other.db").string(), std::chrono::hours(1));
   unobserved.Finish();
