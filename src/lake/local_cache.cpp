@@ -201,7 +201,7 @@ void LocalCache::Added(uint64_t bytes) {
     } else {
       *cached_bytes_ += bytes;
     }
-    if (*cached_bytes_ <= *max_bytes_) return;
+    if (*cached_bytes_ <= *max_bytes_ || *cached_bytes_ < next_trim_at_) return;
   }
   // Down to three quarters, so that the next downloads do not trim again at once.
   Trim(*max_bytes_ / 4 * 3);
@@ -232,6 +232,9 @@ uint64_t LocalCache::Trim(uint64_t max_bytes, std::chrono::seconds grace) {
     removed += copy.size;
   }
   cached_bytes_ = total;
+  // Copies in use may keep the total up: not another scan of the folder for every download,
+  // only once another quarter of the cap has come in.
+  if (max_bytes_) next_trim_at_ = total + *max_bytes_ / 4;
   if (removed > 0) {
     spdlog::info(
         "trimmed the cache {} toward {} MB: removed {} MB of the copies used least "

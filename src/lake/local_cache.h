@@ -117,6 +117,7 @@ class LocalCache {
   std::map<std::string, std::string, std::less<>> checked_;  // key -> path, checked already
   std::optional<uint64_t> max_bytes_;                        // $SHOPLAKE_CACHE_MAX_MB
   std::optional<uint64_t> cached_bytes_;                     // the copies' size, once counted
+  uint64_t next_trim_at_ = 0;  // the size at which Added trims again after a trim fell short
 
   // After a copy of `bytes` was added: trims when the copies are past max_bytes_.
   void Added(uint64_t bytes);
