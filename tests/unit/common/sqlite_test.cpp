@@ -15,6 +15,14 @@ namespace fs = std::filesystem;
 
 class Sqlite : public ::testing::Test {
  protected:
+  // The database at path_ with an empty table t (i INTEGER), its connection closed.
+  void CreateTableT() { SqliteDatabase(path_).Execute("CREATE TABLE t (i INTEGER)"); }
+
+  // An after-commit callback whose upload fails.
+  static void FailedUpload() {
+    throw Error(ErrorCode::kNetwork, "the upload failed", "s3://bucket/lake", "run again");
+  }
+
   ::shoplake::testing::TempFolder folder_{"shoplake-sqlite"};
   std::string path_ = (folder_.path() / "catalog.db").string();
 };
@@ -150,10 +158,7 @@ TEST_F(Sqlite, ACommitObserverHearsEveryCommitThatWritesToItsFileOnce) {
 // call once the interval has passed, and Finish makes the last one; without Finish (an
 // error left the scope) the destructor does. Afterwards every commit is heard again.
 TEST_F(Sqlite, ACommitCoalescingCallsTheObserverOncePerIntervalAndAtTheEnd) {
-  {
-    SqliteDatabase setup(path_);
-    setup.Execute("CREATE TABLE t (i INTEGER)");
-  }
+  CreateTableT();
   int calls = 0;
   CommitObserver observer(path_, [&] { ++calls; });
   SqliteDatabase db(path_);
@@ -188,13 +193,8 @@ TEST_F(Sqlite, ACommitCoalescingCallsTheObserverOncePerIntervalAndAtTheEnd) {
 
 // Finish throws what the deferred call throws; the commits stay made.
 TEST_F(Sqlite, ACoalescedCallThatFailsFailsFinish) {
-  {
-    SqliteDatabase setup(path_);
-    setup.Execute("CREATE TABLE t (i INTEGER)");
-  }
-  CommitObserver observer(path_, [] {
-    throw Error(ErrorCode::kNetwork, "the upload failed", "s3://bucket/lake", "run again");
-  });
+  CreateTableT();
+  CommitObserver observer(path_, FailedUpload);
   SqliteDatabase db(path_);
   CommitCoalescing coalescing(path_, std::chrono::hours(1));
   db.Execute("INSERT INTO t VALUES (1)");  // deferred: does not throw
@@ -210,13 +210,8 @@ TEST_F(Sqlite, ACoalescedCallThatFailsFailsFinish) {
 }
 
 TEST_F(Sqlite, WhatACommitObserverThrowsIsThrownByTheCommitWhichStaysMade) {
-  {
-    SqliteDatabase setup(path_);
-    setup.Execute("CREATE TABLE t (i INTEGER)");
-  }
-  CommitObserver observer(path_, [] {
-    throw Error(ErrorCode::kNetwork, "the upload failed", "s3://bucket/lake", "run again");
-  });
+  CreateTableT();
+  CommitObserver observer(path_, FailedUpload);
   SqliteDatabase db(path_);
   try {
     SqliteTransaction tx(db);
