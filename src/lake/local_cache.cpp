@@ -33,35 +33,29 @@ constexpr size_t kCopyBuffer = 1 << 20;
 // many requests per prefix and second.
 constexpr size_t kParallelFetches = 8;
 
+// Sets the access and modification times of the copy at `path` (UTIME_OMIT in tv_nsec
+// leaves one as it is, UTIME_NOW sets it to now).
+void SetTimes(const fs::path& path, timespec accessed, timespec modified) {
+  const timespec times[2] = {accessed, modified};
+  if (::utimensat(AT_FDCWD, path.c_str(), times, 0) != 0) {
+    throw SystemError("cannot set the times of", path, errno);
+  }
+}
+
 // Gives the copy at `path` the object's modification time: how a later ReadablePath tells
 // that the copy is still the object's.
 void SetModified(const fs::path& path, int64_t unix_ms) {
-  struct timespec times[2];
-  times[0].tv_sec = 0;
-  times[0].tv_nsec = UTIME_OMIT;
-  times[1].tv_sec = static_cast<time_t>(unix_ms / 1000);
-  times[1].tv_nsec = static_cast<long>(unix_ms % 1000) * 1000000;
-  if (::utimensat(AT_FDCWD, path.c_str(), times, 0) != 0) {
-    throw SystemError("cannot set the modification time of", path, errno);
-  }
+  SetTimes(path, {0, UTIME_OMIT},
+           {static_cast<time_t>(unix_ms / 1000), static_cast<long>(unix_ms % 1000) * 1000000});
 }
 
 // Marks the copy at `path` as handed out now (its access time, which Trim orders by; set
 // explicitly, whatever the mount's atime option).
-void MarkHandedOut(const fs::path& path) {
-  struct timespec times[2];
-  times[0].tv_sec = 0;
-  times[0].tv_nsec = UTIME_NOW;
-  times[1].tv_sec = 0;
-  times[1].tv_nsec = UTIME_OMIT;
-  if (::utimensat(AT_FDCWD, path.c_str(), times, 0) != 0) {
-    throw SystemError("cannot set the access time of", path, errno);
-  }
-}
+void MarkHandedOut(const fs::path& path) { SetTimes(path, {0, UTIME_NOW}, {0, UTIME_OMIT}); }
 
 // A cached copy, and when it was last handed out (its access time).
 struct CachedCopy {
-  struct timespec handed_out;
+  std::chrono::system_clock::time_point handed_out;
   uint64_t size;
   fs::path path;
 };
@@ -74,7 +68,11 @@ std::vector<CachedCopy> CachedCopies(const fs::path& objects) {
        it.increment(ec)) {
     struct stat st {};
     if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    copies.push_back({st.st_atim, static_cast<uint64_t>(st.st_size), it->path()});
+    auto handed_out = std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::seconds(st.st_atim.tv_sec) +
+            std::chrono::nanoseconds(st.st_atim.tv_nsec)));
+    copies.push_back({handed_out, static_cast<uint64_t>(st.st_size), it->path()});
   }
   return copies;
 }
@@ -157,13 +155,17 @@ std::string LocalCache::ReadablePath(std::string_view key) {
   std::string path = PathOf(key);
   bool fetched = !Matches(path, *object);
   if (fetched) Fetch(key, *object, path);
+  HandOut(key, path, fetched ? object->size : 0);
+  return path;
+}
+
+void LocalCache::HandOut(std::string_view key, const fs::path& path, uint64_t added_bytes) {
   MarkHandedOut(path);
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    checked_.emplace(std::string(key), path);
+    checked_.insert_or_assign(std::string(key), path.string());
   }
-  if (fetched) Added(object->size);
-  return path;
+  if (added_bytes > 0) Added(added_bytes);
 }
 
 std::vector<std::string> LocalCache::ReadablePaths(const std::vector<std::string>& keys) {
@@ -211,10 +213,8 @@ uint64_t LocalCache::Trim(uint64_t max_bytes, std::chrono::seconds grace) {
   if (passthrough_) return 0;
   std::vector<CachedCopy> copies = CachedCopies(folder_ / "objects");
   uint64_t total = SizeOf(copies);
-  std::sort(copies.begin(), copies.end(), [](const CachedCopy& a, const CachedCopy& b) {
-    return a.handed_out.tv_sec != b.handed_out.tv_sec ? a.handed_out.tv_sec < b.handed_out.tv_sec
-                                                      : a.handed_out.tv_nsec < b.handed_out.tv_nsec;
-  });
+  std::sort(copies.begin(), copies.end(),
+            [](const CachedCopy& a, const CachedCopy& b) { return a.handed_out < b.handed_out; });
   const auto now = std::chrono::system_clock::now();
   std::lock_guard<std::mutex> lock(mutex_);
   std::set<std::string> mine;
@@ -222,11 +222,7 @@ uint64_t LocalCache::Trim(uint64_t max_bytes, std::chrono::seconds grace) {
   uint64_t removed = 0;
   for (const CachedCopy& copy : copies) {
     if (total <= max_bytes) break;
-    auto handed_out = std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(
-            std::chrono::seconds(copy.handed_out.tv_sec) +
-            std::chrono::nanoseconds(copy.handed_out.tv_nsec)));
-    if (mine.count(copy.path.string()) || now - handed_out < grace) continue;
+    if (mine.count(copy.path.string()) || now - copy.handed_out < grace) continue;
     if (::unlink(copy.path.c_str()) != 0) continue;  // another process removed it first
     total -= copy.size;
     removed += copy.size;
@@ -293,12 +289,7 @@ uint64_t LocalCache::Publish(const fs::path& file, std::string_view key) {
   CreateFolders(target.parent_path());
   SetModified(file, object->modified_unix_ms);
   if (::rename(file.c_str(), target.c_str()) != 0) throw SystemError("cannot keep", target, errno);
-  MarkHandedOut(target);
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    checked_.insert_or_assign(std::string(key), target.string());
-  }
-  Added(size);
+  HandOut(key, target, size);
   return size;
 }
 

@@ -121,6 +121,9 @@ class LocalCache {
 
   // After a copy of `bytes` was added: trims when the copies are past max_bytes_.
   void Added(uint64_t bytes);
+  // The copy `path` of `key` goes to a caller: marked as handed out (Trim spares it), kept as
+  // checked, and counted when `added_bytes` came in with it.
+  void HandOut(std::string_view key, const std::filesystem::path& path, uint64_t added_bytes);
 };
 
 //! Streams the local file `file` into the object `key` of `store` (Create, Append in pieces,
