@@ -11,6 +11,7 @@
 
 #include "catalog/mount.h"
 #include "common/error.h"
+#include "common/files.h"
 #include "common/names.h"
 
 namespace shoplake::query {
@@ -369,7 +370,7 @@ std::string QueryEngine::ResultFile(const std::string& name) const {
 
 Result QueryEngine::RunToParquet(std::string_view sql, const std::string& path) {
   PrepareReadOnly(sql);
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  CreateFolders(std::filesystem::path(path).parent_path());
   connection_.Execute("COPY (" + Embeddable(sql) + ") TO " + QuoteLiteral(path) +
                       " (FORMAT parquet)");
   return connection_.Query("SELECT * FROM read_parquet(" + QuoteLiteral(path) + ")");
