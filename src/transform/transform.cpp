@@ -228,8 +228,11 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
   // DuckDB reads and writes local files: the lake's own for a local lake, copies in the cache
   // for a remote one (lake/local_cache.h). A dry run fetches nothing.
   lake::LocalCache cache(lake_);
-  auto local = [&](const std::string& key) {
-    return options.dry_run ? cache.PathOf(key) : cache.ReadablePath(key);
+  auto local = [&](const std::vector<std::string>& keys) {
+    if (!options.dry_run) return cache.ReadablePaths(keys);
+    std::vector<std::string> paths;
+    for (const auto& key : keys) paths.push_back(cache.PathOf(key));
+    return paths;
   };
   // Where the run's work folder goes: inside the table's folder for a local lake (so its files
   // are renamed into place), in the cache for a remote one.
@@ -293,9 +296,13 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
       rows.Bind(1, dataset.name);
       while (rows.Step()) seen.insert(rows.Text(0));
     }
+    std::vector<std::string> keys;
     for (const auto& [key, p] : priority) {
-      if (!seen.count(key)) files.push_back({key, local(key), p});
+      if (!seen.count(key)) keys.push_back(key);
     }
+    std::vector<std::string> paths = local(keys);
+    for (size_t i = 0; i < keys.size(); ++i)
+      files.push_back({keys[i], paths[i], priority[keys[i]]});
     std::sort(files.begin(), files.end(),
               [](const InputFile& a, const InputFile& b) { return a.priority < b.priority; });
   }
@@ -326,8 +333,9 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
                   mapping.file.string() + ":" + std::to_string(c.line),
                   "run 'shoplake transform " + c.references->dataset + "' first");
     }
-    std::vector<std::string> paths;
-    for (const auto& f : ref_snapshot->files) paths.push_back(QuoteLiteral(local(f.key)));
+    std::vector<std::string> keys, paths;
+    for (const auto& f : ref_snapshot->files) keys.push_back(f.key);
+    for (const auto& path : local(keys)) paths.push_back(QuoteLiteral(path));
     std::string name = "ref_" + std::to_string(++reference_count);
     reference_tables[c.name] = name;
     sql.push_back("CREATE TEMP TABLE " + name + " AS SELECT DISTINCT " +
@@ -473,8 +481,9 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
   }
   std::string final_rows = new_rows;
   if (!replaced.empty()) {
-    std::vector<std::string> old_paths;
-    for (const auto& f : replaced) old_paths.push_back(QuoteLiteral(cache.ReadablePath(f.key)));
+    std::vector<std::string> keys, old_paths;
+    for (const auto& f : replaced) keys.push_back(f.key);
+    for (const auto& path : cache.ReadablePaths(keys)) old_paths.push_back(QuoteLiteral(path));
     final_rows += " UNION ALL SELECT " + Join(data_columns, ", ") + partition_select +
                   " FROM read_parquet([" + Join(old_paths, ", ") +
                   "], hive_partitioning = true) o ANTI JOIN (SELECT " + Join(pk, ", ") +
