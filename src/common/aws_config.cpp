@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "common/names.h"
 
 namespace shoplake::aws {
 namespace {
@@ -84,10 +85,7 @@ IniSections ParseAwsIni(std::string_view text, const std::string& file_name) {
   std::string section;
   bool in_section = false;
   int line_number = 0;
-  while (!text.empty()) {
-    size_t end = text.find('\n');
-    std::string_view raw = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+  for (std::string_view raw : Lines(text)) {
     ++line_number;
     std::string_view line = Trim(raw);
     if (line.empty() || line.front() == '#' || line.front() == ';') continue;

@@ -11,6 +11,10 @@ namespace shoplake {
 //! `text` in lower case (ASCII letters; other bytes unchanged).
 std::string Lower(std::string_view text);
 
+//! The lines of `text`, without their '\n' (views into `text`); a final '\n' ends the last
+//! line rather than starting an empty one.
+std::vector<std::string_view> Lines(std::string_view text);
+
 //! True when `text` holds `name` ("shop.items") as a whole: not inside a longer word or
 //! after a dot ("xshop.items", "shop.items_2", "db.shop.items" do not count).
 bool MentionsName(std::string_view text, std::string_view name);

@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/hash.h"
+#include "common/names.h"
 
 namespace shoplake::lake {
 namespace {
@@ -148,12 +149,10 @@ struct LockNote {
 
   static LockNote Parse(std::string_view text) {
     LockNote note;
-    size_t start = 0;
-    for (bool first = true; start < text.size(); first = false) {
-      size_t end = text.find('\n', start);
-      std::string_view line =
-          text.substr(start, end == std::string_view::npos ? text.npos : end - start);
-      if (first) {
+    std::vector<std::string_view> lines = Lines(text);
+    for (size_t i = 0; i < lines.size(); ++i) {
+      std::string_view line = lines[i];
+      if (i == 0) {
         note.holder = line;
       } else if (line.starts_with("token ")) {
         note.token = line.substr(6);
@@ -164,8 +163,6 @@ struct LockNote {
           // Not a number: a note we did not write; it does not run out.
         }
       }
-      if (end == std::string_view::npos) break;
-      start = end + 1;
     }
     return note;
   }

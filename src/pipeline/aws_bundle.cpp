@@ -12,6 +12,7 @@
 #include "catalog/export.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "common/names.h"
 #include "common/yaml_reader.h"
 #include "pipeline/stages.h"
 #include "query/views.h"
@@ -505,22 +506,16 @@ const std::vector<NotOnAthena>& NotOnAthenaSpellings() {
 
 // Warns, at file:line, of each DuckDB spelling in a view that Athena would refuse.
 void WarnOfSpellingsAthenaLacks(const std::string& file, const std::string& text) {
-  size_t line_no = 0, start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find('\n', start);
-    std::string line =
-        text.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    ++line_no;
-    line = line.substr(0, line.find("--"));  // a comment may name anything
+  std::vector<std::string_view> lines = Lines(text);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    std::string line(lines[i].substr(0, lines[i].find("--")));  // a comment may name anything
     for (const auto& s : NotOnAthenaSpellings()) {
       if (std::regex_search(line, s.duckdb)) {
         spdlog::warn(
             "{}:{}: '{}' is DuckDB's; Athena would refuse this view's named query: write {}", file,
-            line_no, s.shown, s.athena);
+            i + 1, s.shown, s.athena);
       }
     }
-    if (end == std::string::npos) break;
-    start = end + 1;
   }
 }
 

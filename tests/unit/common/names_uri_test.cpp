@@ -24,6 +24,15 @@ struct UriCase {
   std::string text, scheme, authority, path;
 };
 
+TEST(Names, LinesEndAtEachNewlineAndAFinalOneAddsNoEmptyLine) {
+  using V = std::vector<std::string_view>;
+  EXPECT_EQ(Lines(""), V{});
+  EXPECT_EQ(Lines("a"), V{"a"});
+  EXPECT_EQ(Lines("a\n"), V{"a"});
+  EXPECT_EQ(Lines("a\n\nb"), (V{"a", "", "b"}));
+  EXPECT_EQ(Lines("\n"), V{""});
+}
+
 TEST(Uri, ParsesEverySupportedForm) {
   auto cwd = std::filesystem::current_path().string();
   std::vector<UriCase> cases = {
