@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "support/invalid_cases.h"
+#include "support/temp_folder.h"
 
 namespace shoplake {
 namespace {
@@ -58,17 +59,13 @@ TEST(Project, BindsThePipelinesVariablesByDefault) {
   EXPECT_EQ(DiscoverProject("/").bindings, expected);
 }
 
+// Each test in a folder of its own (mkdtemp): ctest runs them as parallel processes, which
+// could pick the same seed-and-address name and remove each other's files.
 class ProjectDiscovery : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ =
-        fs::temp_directory_path() /
-        ("shoplake-project-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-         "-" + std::to_string(reinterpret_cast<uintptr_t>(this)));
-    fs::create_directories(root_ / "a" / "b");
-  }
-  void TearDown() override { fs::remove_all(root_); }
-  fs::path root_;
+  void SetUp() override { fs::create_directories(root_ / "a" / "b"); }
+  ::shoplake::testing::TempFolder folder_{"shoplake-project"};
+  fs::path root_ = folder_.path();
 };
 
 TEST_F(ProjectDiscovery, FindsTheNearestProjectFileUpward) {
