@@ -261,7 +261,7 @@ bool Widens(const std::string& from, const std::string& to) {
 std::vector<ColumnStats> ParquetStats(const std::vector<std::string>& paths,
                                       const std::vector<Column>& columns) {
   if (paths.empty() || columns.empty()) return {};
-  query::Database db;
+  query::Database db(":memory:", {}, "crawl");
   query::Connection conn(db);
   std::string list;
   for (const auto& p : paths) list += (list.empty() ? "" : ", ") + QuoteLiteral(p);

@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "pipeline/stages.h"
+#include "query/duckdb.h"
 
 namespace shoplake::cli {
 
@@ -19,6 +20,7 @@ const Project& Context::project() {
     } else {
       project_ = LoadProject(options.project_file);
     }
+    query::UseDuckDbLimits(project_->duckdb, project_->root);
   }
   return *project_;
 }

@@ -4,8 +4,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 
 #include "common/error.h"
 
@@ -46,6 +48,17 @@ void CreateFolders(const std::filesystem::path& folder) {
   std::error_code ec;
   std::filesystem::create_directories(folder, ec);
   if (ec) throw SystemError("cannot create folder", folder, ec.value());
+}
+
+bool IsInside(const std::filesystem::path& path, const std::filesystem::path& folder) {
+  std::error_code ec;
+  auto inner = std::filesystem::weakly_canonical(path, ec);
+  if (ec) inner = path.lexically_normal();
+  auto outer = std::filesystem::weakly_canonical(folder, ec);
+  if (ec) outer = folder.lexically_normal();
+  auto [mismatch, unused] = std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end());
+  // A trailing "/" leaves an empty last element in `outer`; it matches anything.
+  return mismatch == outer.end() || (std::next(mismatch) == outer.end() && mismatch->empty());
 }
 
 void SyncFolder(const std::filesystem::path& folder) {

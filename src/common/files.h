@@ -44,6 +44,10 @@ void WriteAllTo(int fd, std::string_view bytes, const std::filesystem::path& pat
 //! Creates `folder` and its missing parents. Throws SystemError naming it on failure.
 void CreateFolders(const std::filesystem::path& folder);
 
+//! True when `path` is `folder` or lies below it, symbolic links and ".." resolved as far
+//! as the paths exist.
+bool IsInside(const std::filesystem::path& path, const std::filesystem::path& folder);
+
 //! fsyncs the folder `folder` so a rename inside it survives a power cut.
 void SyncFolder(const std::filesystem::path& folder);
 

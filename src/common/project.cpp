@@ -17,8 +17,8 @@ namespace {
 
 constexpr const char* kProjectFileName = "shoplake.yaml";
 
-const std::vector<std::string> kTopKeys = {"name",  "lake",     "sources", "datasets",
-                                           "paths", "simulate", "notify",  "workflow"};
+const std::vector<std::string> kTopKeys = {"name",     "lake",   "sources",  "datasets", "paths",
+                                           "simulate", "notify", "workflow", "duckdb"};
 const std::vector<std::string> kSourceKeys = {"uri"};
 const std::vector<std::string> kDatasetKeys = {"source", "pattern", "mapping"};
 const std::vector<std::string> kPathKeys = {"mappings", "views", "dashboard", "workflow",
@@ -27,6 +27,8 @@ const std::vector<std::string> kSimulateKeys = {"seed",   "days",       "start",
                                                 "orders", "dirty_rate", "out"};
 const std::vector<std::string> kNotifyKeys = {"url", "command", "timeout_seconds"};
 const std::vector<std::string> kWorkflowKeys = {"bindings"};
+const std::vector<std::string> kDuckDbKeys = {"memory_limit", "temp_directory", "stages"};
+const std::vector<std::string> kDuckDbStageKeys = {"memory_limit", "temp_directory"};
 
 std::map<std::string, std::string> DefaultPaths() {
   return {{"mappings", "pipeline/mappings"},
@@ -52,7 +54,39 @@ bool IsVariableName(const std::string& name) {
          });
 }
 
+// `duckdb.memory_limit` and `duckdb.temp_directory` (or a stage's) at `node`, into `limits`.
+void ReadDuckDbLimits(const YamlReader& reader, const YAML::Node& node, const std::string& path,
+                      DuckDbSpec::Limits& limits) {
+  if (node["memory_limit"]) {
+    limits.memory_limit = reader.String(node["memory_limit"], path + ".memory_limit");
+    bool digits = !limits.memory_limit.empty() &&
+                  std::isdigit(static_cast<unsigned char>(limits.memory_limit[0]));
+    if (!digits) {
+      reader.Fail(node["memory_limit"], "'" + path + ".memory_limit' must be an amount of memory",
+                  "for example: memory_limit: 2GB (or 512MB, 4GiB)");
+    }
+  }
+  if (node["temp_directory"]) {
+    limits.temp_directory = reader.String(node["temp_directory"], path + ".temp_directory");
+  }
+}
+
 }  // namespace
+
+const std::vector<std::string>& DuckDbStages() {
+  static const std::vector<std::string> kStages = {"transform", "crawl",  "query",
+                                                   "views",     "report", "serve"};
+  return kStages;
+}
+
+DuckDbSpec::Limits DuckDbSpec::For(const std::string& stage) const {
+  Limits limits = all;
+  auto it = stages.find(stage);
+  if (it == stages.end()) return limits;
+  if (!it->second.memory_limit.empty()) limits.memory_limit = it->second.memory_limit;
+  if (!it->second.temp_directory.empty()) limits.temp_directory = it->second.temp_directory;
+  return limits;
+}
 
 std::string Project::LakeUri() const {
   if (lake.find("://") != std::string::npos) return lake;
@@ -112,6 +146,7 @@ Project ParseProject(const std::string& text, const fs::path& file) {
         if (node["source"]) dataset.source = reader.String(node["source"], path + ".source");
         if (node["pattern"]) dataset.pattern = reader.String(node["pattern"], path + ".pattern");
         if (node["mapping"]) dataset.mapping = reader.String(node["mapping"], path + ".mapping");
+        dataset.declared_at = reader.Where(node["mapping"] ? node["mapping"] : node);
         project.datasets.push_back(dataset);
       });
   // A dataset must name a declared source (when any source is declared).
@@ -167,6 +202,20 @@ Project ParseProject(const std::string& text, const fs::path& file) {
           reader.Get<int>(notify["timeout_seconds"], "notify.timeout_seconds", "a whole number");
       if (spec.timeout_seconds <= 0) {
         reader.Fail(notify["timeout_seconds"], "'notify.timeout_seconds' must be positive");
+      }
+    }
+  }
+
+  if (auto duckdb = doc["duckdb"]) {
+    reader.ExpectMap(duckdb, "duckdb", kDuckDbKeys);
+    ReadDuckDbLimits(reader, duckdb, "duckdb", project.duckdb.all);
+    if (auto stages = duckdb["stages"]) {
+      reader.ExpectMap(stages, "duckdb.stages", DuckDbStages());
+      for (const auto& entry : stages) {
+        auto stage = entry.first.as<std::string>();
+        reader.ExpectMap(entry.second, "duckdb.stages." + stage, kDuckDbStageKeys);
+        ReadDuckDbLimits(reader, entry.second, "duckdb.stages." + stage,
+                         project.duckdb.stages[stage]);
       }
     }
   }

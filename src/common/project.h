@@ -24,6 +24,9 @@ struct DatasetSpec {
   std::string source;   //!< name of a SourceSpec
   std::string pattern;  //!< glob over object names, e.g. "orders/*.csv"
   std::string mapping;  //!< mapping file, relative to the project root
+  //! Where shoplake.yaml names the mapping ("shoplake.yaml:12:14"), or declares the dataset
+  //! when it names none; empty for a dataset no file declared.
+  std::string declared_at = "";
 };
 
 //! Defaults for `shoplake simulate` in this project.
@@ -44,6 +47,23 @@ struct NotifySpec {
   int timeout_seconds = 10;  //!< bounds each delivery
 };
 
+//! How much memory DuckDB may use and where it spills (shoplake.yaml's `duckdb:` section):
+//! one setting for every stage, which `stages` may override for one of them.
+struct DuckDbSpec {
+  struct Limits {
+    std::string memory_limit;    //!< DuckDB's spelling ("2GB", "512MiB"); empty: the default
+    std::string temp_directory;  //!< where spill folders go; relative to the project root
+  };
+  Limits all;                            //!< `duckdb.memory_limit`, `duckdb.temp_directory`
+  std::map<std::string, Limits> stages;  //!< `duckdb.stages.<stage>`: transform, query, ...
+
+  //! The limits `stage` runs with: its override's fields where set, else the project's.
+  Limits For(const std::string& stage) const;
+};
+
+//! The stages that open DuckDB, as `duckdb.stages` names them.
+const std::vector<std::string>& DuckDbStages();
+
 struct Project {
   std::filesystem::path root;                 //!< folder holding shoplake.yaml (or the cwd)
   std::optional<std::filesystem::path> file;  //!< the shoplake.yaml, when one was found
@@ -54,6 +74,7 @@ struct Project {
   std::map<std::string, std::string> paths;  //!< mappings, views, dashboard, workflow
   SimulateSpec simulate;
   NotifySpec notify;
+  DuckDbSpec duckdb;
   //! shoplake.yaml's workflow.bindings over the defaults: each substitution variable a state
   //! machine names ("${IngestFunctionArn}", as SAM's DefinitionSubstitutions do) -> the
   //! value it stands for locally, a task resource such as "shoplake:ingest".

@@ -1,11 +1,18 @@
 // The DuckDB RAII wrapper: handle ownership, error mapping and value rendering.
 #include "query/duckdb.h"
 
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 
 #include "common/error.h"
+#include "common/files.h"
 
 namespace shoplake::query {
 namespace {
@@ -129,16 +136,114 @@ std::string StatementLabel(std::string_view sql) {
 
 std::string DuckDbVersion() { return duckdb_library_version(); }
 
+std::optional<std::string> RegexProblem(const std::string& pattern) {
+  // A database of its own that never spills: a pattern compiles without data.
+  Database db(":memory:", {{"threads", "1"}, {"temp_directory", ""}});
+  Connection connection(db);
+  try {
+    connection.Execute("SELECT regexp_full_match('', " + QuoteLiteral(pattern) + ")");
+    return std::nullopt;
+  } catch (const Error& e) {
+    return e.message();
+  }
+}
+
 // Database -------------------------------------------------------------------------
 
-Database::Database(const std::string& path, const std::map<std::string, std::string>& settings) {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The project's limits (UseDuckDbLimits), read by every Database as it opens.
+struct InstalledLimits {
+  std::mutex mutex;
+  DuckDbSpec spec;
+  fs::path root;
+};
+
+InstalledLimits& Installed() {
+  static InstalledLimits* limits = new InstalledLimits;  // never destroyed: used at exit
+  return *limits;
+}
+
+// Half the machine's memory, in DuckDB's spelling: DuckDB's own default (80%) leaves little
+// for the rest of the process and for a second shoplake beside it.
+std::string DefaultMemoryLimit() {
+  long pages = sysconf(_SC_PHYS_PAGES);
+  long page_size = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return "1GiB";
+  uint64_t mib = static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size) / 2 >> 20;
+  return std::to_string(std::max<uint64_t>(mib, 256)) + "MiB";
+}
+
+constexpr std::string_view kSpillPrefix = "shoplake-spill-";
+
+// Removes the spill folders below `root` whose process is gone (killed before it could).
+void SweepSpillFolders(const fs::path& root) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    std::string name = entry.path().filename().string();
+    if (!name.starts_with(kSpillPrefix)) continue;
+    pid_t pid = static_cast<pid_t>(std::atol(name.c_str() + kSpillPrefix.size()));
+    if (pid > 0 && pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH) {
+      fs::remove_all(entry.path(), ec);
+    }
+  }
+}
+
+// A new spill folder of this process below `root`: "shoplake-spill-<pid>-XXXXXX".
+fs::path MakeSpillFolder(const fs::path& root) {
+  CreateFolders(root);
+  SweepSpillFolders(root);
+  std::string pattern =
+      (root / (std::string(kSpillPrefix) + std::to_string(getpid()) + "-XXXXXX")).string();
+  if (!mkdtemp(pattern.data())) {
+    throw Error(ErrorCode::kIo,
+                std::string("cannot make DuckDB's spill folder: ") + std::strerror(errno),
+                root.string(), "set duckdb.temp_directory in shoplake.yaml to a writable folder");
+  }
+  return pattern;
+}
+
+}  // namespace
+
+void UseDuckDbLimits(const DuckDbSpec& spec, const fs::path& root) {
+  auto& installed = Installed();
+  std::lock_guard lock(installed.mutex);
+  installed.spec = spec;
+  installed.root = root;
+}
+
+Database::Database(const std::string& path, const std::map<std::string, std::string>& settings,
+                   const std::string& stage) {
+  DuckDbSpec::Limits limits;
+  fs::path root;
+  {
+    auto& installed = Installed();
+    std::lock_guard lock(installed.mutex);
+    limits = installed.spec.For(stage);
+    root = installed.root;
+  }
+  auto all = settings;
+  if (!all.count("memory_limit")) {
+    all["memory_limit"] = limits.memory_limit.empty() ? DefaultMemoryLimit() : limits.memory_limit;
+  }
+  if (!all.count("temp_directory")) {
+    fs::path temp =
+        limits.temp_directory.empty() ? fs::temp_directory_path() : fs::path(limits.temp_directory);
+    if (temp.is_relative()) temp = (root.empty() ? fs::current_path() : root) / temp;
+    spill_folder_ = MakeSpillFolder(temp.lexically_normal());
+    all["temp_directory"] = spill_folder_.string();
+  }
   duckdb_config config = nullptr;
   Check(duckdb_create_config(&config) == DuckDBSuccess, "duckdb_create_config failed");
-  for (const auto& [name, value] : settings) {
+  for (const auto& [name, value] : all) {
     if (duckdb_set_config(config, name.c_str(), value.c_str()) != DuckDBSuccess) {
       duckdb_destroy_config(&config);
-      throw Error(ErrorCode::kUsage, "unknown DuckDB setting '" + name + "' = '" + value + "'",
-                  path);
+      std::error_code ec;
+      if (!spill_folder_.empty()) fs::remove_all(spill_folder_, ec);
+      throw Error(ErrorCode::kConfig, "DuckDB refuses the setting " + name + " = '" + value + "'",
+                  path, "check the duckdb: section of shoplake.yaml (e.g. memory_limit: 2GB)");
     }
   }
   char* reason = nullptr;
@@ -147,11 +252,17 @@ Database::Database(const std::string& path, const std::map<std::string, std::str
   if (state != DuckDBSuccess) {
     std::string message = reason ? reason : "unknown reason";
     duckdb_free(reason);
+    std::error_code ec;
+    if (!spill_folder_.empty()) fs::remove_all(spill_folder_, ec);
     throw Error(ErrorCode::kIo, "cannot open DuckDB database: " + message, path);
   }
 }
 
-Database::~Database() { duckdb_close(&database_); }
+Database::~Database() {
+  duckdb_close(&database_);
+  std::error_code ec;
+  if (!spill_folder_.empty()) fs::remove_all(spill_folder_, ec);
+}
 
 // Connection -----------------------------------------------------------------------
 

@@ -9,6 +9,7 @@
 #include <duckdb.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,26 +17,45 @@
 #include <string_view>
 #include <vector>
 
+#include "common/project.h"
+
 namespace shoplake::query {
 
 //! The DuckDB library version, e.g. "v1.4.4".
 std::string DuckDbVersion();
 
+//! Installs the project's DuckDB limits (shoplake.yaml's `duckdb:`) for every Database the
+//! process opens from now on; relative folders are taken under `root`. The CLI calls it once
+//! it has read the project. Until then, and for what the project leaves unset, a Database
+//! may use half the machine's memory and spills below the system's temp folder.
+void UseDuckDbLimits(const DuckDbSpec& spec, const std::filesystem::path& root);
+
 //! An open DuckDB database: in memory (path ":memory:") or a file.
+//!
+//! Each has a spill folder of its own, made when it opens and removed when it closes, below
+//! the stage's temp_directory (never DuckDB's default `.tmp` in the current folder, which
+//! a query could name); folders that a killed process left there are removed by the next.
 class Database {
  public:
-  //! Opens `path` with DuckDB `settings` (e.g. {"threads","2"}, {"memory_limit","2GB"}).
+  //! Opens `path` with DuckDB `settings` (e.g. {"threads","2"}, {"memory_limit","2GB"}) and,
+  //! where they do not name them, the memory limit and spill folder of `stage` ("transform",
+  //! "query", ... as DuckDbStages() lists; "" for the project's own).
   //! On failure throws Error(kIo) with DuckDB's reason.
   explicit Database(const std::string& path = ":memory:",
-                    const std::map<std::string, std::string>& settings = {});
+                    const std::map<std::string, std::string>& settings = {},
+                    const std::string& stage = "");
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
   duckdb_database handle() { return database_; }
 
+  //! The folder DuckDB spills to; empty when `settings` named its own temp_directory.
+  const std::filesystem::path& spill_folder() const { return spill_folder_; }
+
  private:
   duckdb_database database_ = nullptr;
+  std::filesystem::path spill_folder_;
 };
 
 class Result;
@@ -178,6 +198,10 @@ class Result {
 
 //! True for the integer, floating and decimal types (numbers align right, print bare in JSON).
 bool IsNumericType(duckdb_type type);
+
+//! Why DuckDB (RE2) cannot compile `pattern` as a regular expression, or nullopt when it
+//! can: mappings check their rules' patterns when they load, not halfway through a run.
+std::optional<std::string> RegexProblem(const std::string& pattern);
 
 //! How errors name a statement: "SQL: " and its first line, shortened.
 std::string StatementLabel(std::string_view sql);

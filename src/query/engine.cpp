@@ -6,13 +6,13 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <regex>
 #include <set>
 
 #include "catalog/mount.h"
 #include "common/error.h"
 #include "common/files.h"
 #include "common/names.h"
+#include "query/sql_text.h"
 
 namespace shoplake::query {
 namespace {
@@ -49,6 +49,18 @@ std::string WithoutRepeatedContext(const std::string& message) {
   std::string_view a(message.data() + first, second - first);
   std::string_view b(message.data() + second, message.size() - second);
   return a == b ? message.substr(0, second) : message;
+}
+
+// ":n" for DuckDB's "\nLINE n:" in `message`, or "" when it names no line.
+std::string ErrorLine(std::string_view message) {
+  constexpr std::string_view kLine = "\nLINE ";
+  size_t at = message.find(kLine);
+  if (at == std::string_view::npos) return "";
+  size_t digits = at + kLine.size();
+  size_t end = digits;
+  while (end < message.size() && std::isdigit(static_cast<unsigned char>(message[end]))) ++end;
+  if (end == digits || end >= message.size() || message[end] != ':') return "";
+  return ":" + std::string(message.substr(digits, end - digits));
 }
 
 // "INSERT", "COPY", ... for the refusal of a statement that is not a query.
@@ -97,20 +109,51 @@ std::string StatementKind(duckdb_statement_type type) {
 // The statement's first word when it is one that writes or changes settings ("INSERT"),
 // after blanks and comments; nullopt otherwise.
 std::optional<std::string> WriteKeyword(std::string_view sql) {
-  static const std::regex kFirstWord(R"(^(?:\s|--[^\n]*(?:\n|$)|/\*[\s\S]*?\*/)*([A-Za-z]+))");
   static const std::set<std::string> kWrites = {
       "INSERT", "UPDATE", "DELETE", "MERGE",    "TRUNCATE", "COPY",       "CREATE",
       "DROP",   "ALTER",  "ATTACH", "DETACH",   "USE",      "SET",        "RESET",
       "PRAGMA", "EXPORT", "IMPORT", "LOAD",     "INSTALL",  "CHECKPOINT", "VACUUM",
       "CALL",   "BEGIN",  "COMMIT", "ROLLBACK", "ABORT",    "START"};
-  std::string text(sql);
-  std::smatch match;
-  if (!std::regex_search(text, match, kFirstWord)) return std::nullopt;
-  std::string word = match[1].str();
+  auto head = SqlHead(sql, 1);
+  if (head.empty() || head[0].kind != SqlToken::Kind::kWord) return std::nullopt;
+  std::string word = head[0].text;
   std::transform(word.begin(), word.end(), word.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   if (!kWrites.count(word)) return std::nullopt;
   return word;
+}
+
+bool IsMark(const SqlToken& token, char mark) {
+  return token.kind == SqlToken::Kind::kMark && token.text[0] == mark;
+}
+
+// Where the statement an EXPLAIN explains starts, past EXPLAIN and its options (and the
+// EXPLAINs it explains in turn); 0 when `sql` is no EXPLAIN. EXPLAIN ANALYZE, in any of
+// DuckDB's spellings (ANALYSE, an option list naming ANALYZE), runs what it explains,
+// writes included, so it is refused outright.
+size_t ExplainedStatement(std::string_view sql) {
+  // An EXPLAIN's head is short; a longer option list is refused rather than read on.
+  constexpr size_t kHeadTokens = 64;
+  size_t offset = 0;
+  for (;;) {
+    auto head = SqlHead(sql.substr(offset), kHeadTokens);
+    if (head.empty() || !head[0].Is("EXPLAIN")) return offset;
+    size_t i = 1;
+    if (i < head.size() && IsMark(head[i], '(')) {
+      for (++i; i < head.size() && !IsMark(head[i], ')'); ++i) {
+        if (head[i].Is("ANALYZE") || head[i].Is("ANALYSE")) Refuse("EXPLAIN ANALYZE", sql);
+      }
+      if (i == head.size()) Refuse("EXPLAIN with a long option list", sql);
+      ++i;
+    }
+    for (; i < head.size() &&
+           (head[i].Is("ANALYZE") || head[i].Is("ANALYSE") || head[i].Is("VERBOSE"));
+         ++i) {
+      if (!head[i].Is("VERBOSE")) Refuse("EXPLAIN ANALYZE", sql);
+    }
+    if (i == head.size()) return sql.size();  // nothing to explain: DuckDB says so
+    offset += head[i].offset;
+  }
 }
 
 // Throws when a file of an old snapshot is gone: the transform deletes the files a commit
@@ -133,7 +176,17 @@ std::string TableOf(const std::string& full) { return full.substr(full.find('.')
 }  // namespace
 
 QueryEngine::QueryEngine(lake::Store& lake, catalog::Catalog& catalog, EngineOptions options)
-    : lake_(lake), cache_(lake), database_(":memory:", options.settings), connection_(database_) {
+    : lake_(lake),
+      cache_(lake),
+      database_(":memory:", options.settings, options.stage),
+      connection_(database_) {
+  // DuckDB may read its own spill folder; it must not hold a part of the lake.
+  if (!database_.spill_folder().empty() && IsInside(database_.spill_folder(), cache_.root())) {
+    throw Error(
+        ErrorCode::kConfig, "DuckDB's temp_directory is inside the lake",
+        database_.spill_folder().parent_path().string(),
+        "set duckdb.temp_directory in shoplake.yaml to a folder outside " + cache_.root().string());
+  }
   std::set<std::string> schemas;
   for (auto& table : catalog.Tables()) {
     std::string name = table.database + "." + table.name;
@@ -224,12 +277,8 @@ void QueryEngine::DefineView(const catalog::View& view) {
     connection_.Execute(view.sql);
   } catch (const Error& e) {
     // The statement is the whole file, so DuckDB's "LINE n:" is the file's line n.
-    std::string line;
-    static const std::regex kLine("\\nLINE ([0-9]+):");
-    std::smatch match;
     std::string message = WithoutRepeatedContext(e.message());
-    if (std::regex_search(message, match, kLine)) line = ":" + match[1].str();
-    throw Error(ErrorCode::kConfig, message, view.file + line, e.hint());
+    throw Error(ErrorCode::kConfig, message, view.file + ErrorLine(message), e.hint());
   }
   defined_views_.emplace_back(view.database + "." + view.name, view.sql);
 }
@@ -339,20 +388,27 @@ Error QueryEngine::Explain(const Error& error, std::string_view sql) {
 PreparedStatement QueryEngine::PrepareReadOnly(std::string_view sql) {
   // Refused by its first word before DuckDB binds it: binding a write would fail for other
   // reasons first ("items is not a table"), and the refusal is what the user needs to hear.
-  if (auto kind = WriteKeyword(sql)) Refuse(*kind, sql);
+  CheckStatementSize(sql, StatementLabel(sql));
+  // An EXPLAIN is taken of a query only, and never with ANALYZE: the statement it explains
+  // passes the same checks as a statement of its own.
+  std::string_view explained = sql.substr(ExplainedStatement(sql));
+  if (auto kind = WriteKeyword(explained)) Refuse(*kind, sql);
   CheckMounted(sql);
   MountNamed(sql);
-  std::optional<PreparedStatement> prepared;
-  try {
-    prepared.emplace(connection_.Prepare(sql));
-  } catch (const Error& e) {
-    throw Explain(e, sql);
+  auto prepare = [&](std::string_view text) {
+    try {
+      return connection_.Prepare(text);
+    } catch (const Error& e) {
+      throw Explain(e, text);
+    }
+  };
+  PreparedStatement prepared = prepare(sql);
+  auto type = prepared.type();
+  if (type == DUCKDB_STATEMENT_TYPE_EXPLAIN && explained.size() < sql.size()) {
+    type = prepare(explained).type();
   }
-  auto type = prepared->type();
-  if (type != DUCKDB_STATEMENT_TYPE_SELECT && type != DUCKDB_STATEMENT_TYPE_EXPLAIN) {
-    Refuse(StatementKind(type), sql);
-  }
-  return std::move(*prepared);
+  if (type != DUCKDB_STATEMENT_TYPE_SELECT) Refuse(StatementKind(type), sql);
+  return prepared;
 }
 
 Result QueryEngine::Run(std::string_view sql) {

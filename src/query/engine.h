@@ -41,6 +41,8 @@ struct EngineOptions {
   std::optional<catalog::AsOf> as_of;
   //! Create the catalog's views. `views apply` turns it off to define them anew.
   bool views = true;
+  //! Whose DuckDB limits apply (shoplake.yaml's duckdb.stages): "query", "serve", ...
+  std::string stage = "query";
 };
 
 class QueryEngine {

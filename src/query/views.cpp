@@ -4,12 +4,12 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
-#include <regex>
 #include <set>
 
 #include "common/error.h"
 #include "common/files.h"
 #include "common/names.h"
+#include "query/sql_text.h"
 
 namespace shoplake::query {
 namespace {
@@ -36,23 +36,36 @@ catalog::View ReadViewFile(const fs::path& path, const fs::path& root) {
   view.file = path.lexically_relative(root).string();
   if (view.file.empty() || view.file.rfind("..", 0) == 0) view.file = path.string();
   view.sql = ReadFile(path);
-  // Comments may come first; the statement must open with CREATE [OR REPLACE] VIEW db.name.
-  static const std::regex kHead(
-      R"re(^(?:\s|--[^\n]*\n|/\*[\s\S]*?\*/)*CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+"?([A-Za-z_][A-Za-z0-9_]*)"?(\.?)"?([A-Za-z_][A-Za-z0-9_]*)?"?\s+AS\b)re",
-      std::regex::icase);
-  std::smatch match;
+  CheckStatementSize(view.sql, view.file);
+  // Comments may come first; the statement must open with CREATE [OR REPLACE] VIEW db.name AS.
+  auto head = SqlHead(view.sql, 8);
+  auto is_name = [&](size_t i) {
+    return i < head.size() &&
+           (head[i].kind == SqlToken::Kind::kWord || head[i].kind == SqlToken::Kind::kQuoted);
+  };
+  auto is_dot = [&](size_t i) {
+    return i < head.size() && head[i].kind == SqlToken::Kind::kMark && head[i].text == ".";
+  };
+  size_t i = 0;
+  bool create = i < head.size() && head[i++].Is("CREATE");
+  if (create && i + 1 < head.size() && head[i].Is("OR") && head[i + 1].Is("REPLACE")) i += 2;
+  create = create && i < head.size() && head[i++].Is("VIEW") && is_name(i);
   std::string stem = path.stem().string();
-  if (!std::regex_search(view.sql, match, kHead)) {
+  std::string first = create ? head[i++].text : "";
+  bool qualified = create && is_dot(i) && is_name(i + 1);
+  std::string second = qualified ? head[i + 1].text : "";
+  if (qualified) i += 2;
+  if (!create || i >= head.size() || !head[i].Is("AS")) {
     throw Error(ErrorCode::kConfig, "not a view definition", view.file,
                 "a view file holds one statement: CREATE OR REPLACE VIEW <database>." + stem +
                     " AS SELECT ...");
   }
-  if (match[2].length() == 0) {
-    throw Error(ErrorCode::kConfig, "view " + match[1].str() + " has no database", view.file,
-                "name it with its database: CREATE OR REPLACE VIEW shop." + match[1].str());
+  if (!qualified) {
+    throw Error(ErrorCode::kConfig, "view " + first + " has no database", view.file,
+                "name it with its database: CREATE OR REPLACE VIEW shop." + first);
   }
-  view.database = Lower(match[1].str());
-  view.name = Lower(match[3].str());
+  view.database = Lower(first);
+  view.name = Lower(second);
   if (view.name != Lower(stem)) {
     throw Error(ErrorCode::kConfig,
                 "the file defines view " + view.database + "." + view.name + ", but is named " +

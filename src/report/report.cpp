@@ -406,7 +406,9 @@ RenderResult RenderDashboard(lake::Store& lake, catalog::Catalog& catalog, const
   DashboardSpec spec =
       LoadDashboard(options.dashboard_file ? *options.dashboard_file : project.PathOf("dashboard"));
   WebAssets assets = WebAssets::Load(options.web_dir ? *options.web_dir : WebDir());
-  query::QueryEngine engine(lake, catalog);
+  query::EngineOptions engine_options;
+  engine_options.stage = "report";
+  query::QueryEngine engine(lake, catalog, engine_options);
 
   RenderResult result;
   result.rendered_at = UtcNowIso();

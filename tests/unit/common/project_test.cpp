@@ -47,6 +47,15 @@ TEST(Project, ReadsEveryFieldOfAValidFile) {
   EXPECT_EQ(project.bindings.at("IngestFunctionArn"), "shoplake:echo");
   EXPECT_EQ(project.bindings.at("BucketName"), "shop-exports");
   EXPECT_EQ(project.bindings.at("TransformFunctionArn"), "shoplake:transform");
+  // duckdb: one setting, a stage's override field by field.
+  EXPECT_EQ(project.duckdb.For("query").memory_limit, "2GB");
+  EXPECT_EQ(project.duckdb.For("query").temp_directory, "/var/tmp/shoplake");
+  EXPECT_EQ(project.duckdb.For("transform").memory_limit, "4GB");
+  EXPECT_EQ(project.duckdb.For("transform").temp_directory, "/var/tmp/shoplake");
+  EXPECT_EQ(project.duckdb.For("serve").memory_limit, "2GB");
+  EXPECT_EQ(project.duckdb.For("serve").temp_directory, "spill");
+  // Where the mapping is declared, for the error when its file is missing.
+  EXPECT_EQ(project.datasets[0].declared_at, (kCases / "valid" / "full.yaml").string() + ":8:5");
 }
 
 TEST(Project, BindsThePipelinesVariablesByDefault) {

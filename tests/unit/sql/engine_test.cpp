@@ -11,8 +11,11 @@
 
 #include "catalog/catalog.h"
 #include "common/error.h"
+#include "common/files.h"
+#include "common/project.h"
 #include "common/sqlite.h"
 #include "lake/local_store.h"
+#include "query/sql_text.h"
 #include "query/views.h"
 #include "support/temp_folder.h"
 
@@ -167,6 +170,165 @@ TEST_F(EngineTest, QueriesAreReadOnlyAndStayInsideTheLake) {
   EXPECT_EQ(engine.Run("SELECT count(*) FROM shop.items").Rows()[0][0], "5");
 }
 
+// Every statement that writes, however it is wrapped (EXPLAIN, EXPLAIN ANALYZE in each of
+// its spellings, a CTE, a subquery, DuckDB's query() function), is refused, and nothing is
+// written: not the lake's Parquet files, not the catalog, not DuckDB's default spill folder
+// (.tmp in the current folder). EXPLAIN of a query is still answered.
+TEST_F(EngineTest, AWriteIsRefusedHoweverItIsWrapped) {
+  fs::path lake = folder_.path() / "lake";
+  fs::path work = folder_.path() / "cwd";
+  fs::create_directories(work);
+  struct Cwd {
+    fs::path saved = fs::current_path();
+    ~Cwd() { fs::current_path(saved); }
+  } restore;
+  fs::current_path(work);
+  std::string file = (lake / "processed/shop/items/a.parquet").string();
+  std::string catalog_db = (lake / "_catalog/catalog.db").string();
+  auto before = TreeContents(lake);
+  QueryEngine engine(*store_, *catalog_);
+
+  std::vector<std::string> writes = {
+      "COPY (SELECT * FROM read_parquet('" + file + "') UNION ALL SELECT * FROM read_parquet('" +
+          file + "')) TO '" + file + "' (FORMAT parquet)",
+      "COPY (SELECT 1 AS x) TO '" + catalog_db + "' (FORMAT csv)",
+      "COPY (SELECT 1 AS p, 2 AS v) TO '.tmp' (FORMAT csv, PARTITION_BY (p))",
+      "COPY shop.items TO '" + (lake / "copy.csv").string() + "'",
+      "EXPORT DATABASE '" + (lake / "export").string() + "'",
+      "INSERT INTO shop.items VALUES (1, 2)",
+      "CREATE TABLE t AS SELECT * FROM shop.items",
+      "ATTACH '" + (lake / "x.duckdb").string() + "' AS x",
+      "SET enable_external_access = true",
+      "DROP VIEW shop.items",
+      "CHECKPOINT",
+      "LOAD parquet",
+  };
+  auto quoted = [](const std::string& sql) {
+    std::string out;
+    for (char c : sql) out += c == '\'' ? std::string("''") : std::string(1, c);
+    return out;
+  };
+  std::vector<std::string> statements;
+  for (const auto& w : writes) {
+    for (const std::string& wrapped : {
+             w,
+             "EXPLAIN " + w,
+             "EXPLAIN ANALYZE " + w,
+             "explain analyse " + w,
+             "EXPLAIN (ANALYZE) " + w,
+             "EXPLAIN (FORMAT json, ANALYZE true) " + w,
+             "/* a /* nested */ comment */ EXPLAIN -- a line\n ANALYZE\t" + w,
+             "EXPLAIN EXPLAIN ANALYZE " + w,
+             "EXPLAIN VERBOSE ANALYZE " + w,
+             "WITH w AS (SELECT 1) " + w,
+             "EXPLAIN ANALYZE WITH w AS (SELECT 1) " + w,
+             "SELECT * FROM (" + w + ")",
+             "SELECT * FROM (EXPLAIN ANALYZE " + w + ")",
+             "SELECT * FROM query('" + quoted(w) + "')",
+             "SELECT * FROM query('EXPLAIN ANALYZE " + quoted(w) + "')",
+         }) {
+      statements.push_back(wrapped);
+    }
+  }
+  statements.push_back("EXPLAIN ANALYZE SELECT count(*) FROM shop.items");
+  for (const auto& sql : statements) {
+    EXPECT_THROW(engine.Run(sql), Error) << "not refused: " << sql;
+  }
+  EXPECT_FALSE(fs::exists(work / ".tmp")) << "DuckDB wrote into the current folder";
+  EXPECT_TRUE(fs::is_empty(work));
+  EXPECT_EQ(TreeContents(lake), before);
+  catalog::Catalog reopened(catalog_db);
+  ASSERT_EQ(reopened.Tables().size(), 1u);
+  EXPECT_EQ(reopened.CurrentSnapshot(reopened.Tables()[0].id)->id, snapshot_id_);
+
+  // The refusal names what was refused.
+  try {
+    engine.Run("EXPLAIN ANALYZE " + writes[0]);
+    FAIL() << "not refused";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kUsage);
+    EXPECT_NE(e.message().find("EXPLAIN ANALYZE statements are refused"), std::string::npos)
+        << e.what();
+  }
+  try {
+    engine.Run("EXPLAIN " + writes[0]);
+    FAIL() << "not refused";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("COPY statements are refused"), std::string::npos) << e.what();
+  }
+  // EXPLAIN of a query is answered, and queries still read the lake.
+  EXPECT_FALSE(engine.Run("EXPLAIN SELECT count(*) FROM shop.items").Rows().empty());
+  EXPECT_FALSE(engine.Run("/* plan */ explain (format json) SELECT 1").Rows().empty());
+  EXPECT_EQ(engine.Run("SELECT count(*) FROM shop.items").Rows()[0][0], "5");
+}
+
+// DuckDB's spill folder is one of the engine's own, outside the lake and the current folder,
+// and gone when the engine is; one inside the lake is refused.
+TEST_F(EngineTest, TheSpillFolderIsPrivateAndOutsideTheLake) {
+  fs::path spill;
+  {
+    QueryEngine engine(*store_, *catalog_);
+    auto rows = engine.Run("SELECT current_setting('temp_directory')").Rows();
+    spill = *rows[0][0];
+    EXPECT_TRUE(fs::is_directory(spill)) << spill;
+    EXPECT_NE(spill.filename().string().find("shoplake-spill-"), std::string::npos) << spill;
+    EXPECT_FALSE(IsInside(spill, folder_.path() / "lake"));
+    EXPECT_FALSE(IsInside(spill, fs::current_path()));
+  }
+  EXPECT_FALSE(fs::exists(spill)) << "left behind: " << spill;
+
+  DuckDbSpec spec;
+  spec.all.temp_directory = (folder_.path() / "lake/spill").string();
+  UseDuckDbLimits(spec, folder_.path());
+  try {
+    QueryEngine engine(*store_, *catalog_);
+    ADD_FAILURE() << "a spill folder inside the lake was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kConfig);
+    EXPECT_NE(e.message().find("temp_directory is inside the lake"), std::string::npos) << e.what();
+  }
+  // A stage's own limit wins over the project's.
+  spec.all.temp_directory = (folder_.path() / "spill").string();
+  spec.all.memory_limit = "300MB";
+  spec.stages["serve"].memory_limit = "200MB";
+  UseDuckDbLimits(spec, folder_.path());
+  {
+    QueryEngine engine(*store_, *catalog_);
+    EXPECT_EQ(engine.Run("SELECT current_setting('memory_limit')").Rows()[0][0], "286.1 MiB");
+    EXPECT_TRUE(IsInside(*engine.Run("SELECT current_setting('temp_directory')").Rows()[0][0],
+                         folder_.path() / "spill"));
+    EngineOptions serve;
+    serve.stage = "serve";
+    QueryEngine server(*store_, *catalog_, serve);
+    EXPECT_EQ(server.Run("SELECT current_setting('memory_limit')").Rows()[0][0], "190.7 MiB");
+  }
+  UseDuckDbLimits({}, {});
+}
+
+// A statement behind 100 KB of blanks and comments is read in one linear pass (a regex
+// recursed once per character there and overflowed the stack); one over 1 MiB is refused.
+TEST_F(EngineTest, LongLeadingBlanksAndCommentsAreReadAndHugeStatementsRefused) {
+  QueryEngine engine(*store_, *catalog_);
+  std::string blanks(100000, ' ');
+  std::string comments;
+  while (comments.size() < 100000) comments += "-- licence line\n/* block */\n";
+  EXPECT_EQ(engine.Run(blanks + "SELECT count(*) FROM shop.items").Rows()[0][0], "5");
+  EXPECT_EQ(engine.Run(comments + "SELECT count(*) FROM shop.items").Rows()[0][0], "5");
+  try {
+    engine.Run(comments + "INSERT INTO shop.items VALUES (1, 2)");
+    FAIL() << "not refused";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("INSERT statements are refused"), std::string::npos) << e.what();
+  }
+  try {
+    engine.Run("SELECT 1 " + std::string(kMaxStatementBytes, ' '));
+    FAIL() << "a statement over 1 MiB was run";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kUsage);
+    EXPECT_NE(e.message().find("at most 1048576 are accepted"), std::string::npos) << e.what();
+  }
+}
+
 // A second commit adds a file: --as-of the first snapshot reads the first 5 rows; a time
 // before any commit reads an empty table; a snapshot whose file is gone says which.
 TEST_F(EngineTest, AsOfReadsATableAsItWas) {
@@ -272,6 +434,23 @@ TEST_F(ViewsTest, AViewComesAfterTheViewsItReads) {
   EXPECT_EQ(changes[1].view + " " + changes[1].change, "shop.c unchanged");
   EXPECT_EQ(changes[2].view + " " + changes[2].change, "shop.a dropped");
   EXPECT_EQ(Names(catalog_->Views()), "b c");
+}
+
+// A view file may open with a long licence header (100 KB of comments): its CREATE line is
+// still found, and the view still applies.
+TEST_F(ViewsTest, AViewFileWithALongLicenceHeaderLoads) {
+  std::string header;
+  while (header.size() < 100000) header += "-- Licensed under the Apache License 2.0\n";
+  Write("big.sql", header + "/* and a block */ CREATE OR REPLACE VIEW shop.big AS SELECT 1 AS n");
+  auto views = LoadViews(dir(), folder_.path());
+  ASSERT_EQ(views.size(), 1u);
+  EXPECT_EQ(views[0].database + "." + views[0].name, "shop.big");
+  EngineOptions fresh;
+  fresh.views = false;
+  QueryEngine engine(*store_, *catalog_, fresh);
+  ApplyViews(engine, *catalog_, views);
+  QueryEngine again(*store_, *catalog_);
+  EXPECT_EQ(again.Run("SELECT n FROM shop.big").Rows()[0][0], "1");
 }
 
 TEST_F(ViewsTest, AMalformedViewFileIsNamed) {
