@@ -2,6 +2,7 @@
 #include "common/yaml_reader.h"
 
 #include <algorithm>
+#include <map>
 
 #include "common/error.h"
 #include "common/names.h"
@@ -10,9 +11,38 @@ namespace shoplake {
 
 YamlReader::YamlReader(std::filesystem::path file) : file_(std::move(file)) {}
 
+namespace {
+
+// Fails at the first key that a mapping in `node` (or below it) holds twice: yaml-cpp keeps
+// both and lookups find the first, so the second would be ignored without a word.
+void RefuseDuplicateKeys(const YamlReader& reader, const YAML::Node& node) {
+  if (node.IsSequence()) {
+    for (const auto& item : node) RefuseDuplicateKeys(reader, item);
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::map<std::string, YAML::Node> seen;
+  for (const auto& entry : node) {
+    if (entry.first.IsScalar()) {
+      auto key = entry.first.Scalar();
+      auto [at, added] = seen.emplace(key, entry.first);
+      if (!added) {
+        reader.Fail(entry.first, "duplicate key '" + key + "'",
+                    "it is also at line " + std::to_string(at->second.Mark().line + 1) +
+                        "; keep one (which one you meant cannot be guessed)");
+      }
+    }
+    RefuseDuplicateKeys(reader, entry.second);
+  }
+}
+
+}  // namespace
+
 YAML::Node YamlReader::Parse(const std::string& text) const {
   try {
-    return YAML::Load(text);
+    auto doc = YAML::Load(text);
+    RefuseDuplicateKeys(*this, doc);
+    return doc;
   } catch (const YAML::ParserException& e) {
     throw Error(ErrorCode::kConfig, "not valid YAML: " + e.msg,
                 file_.string() + ":" + std::to_string(e.mark.line + 1) + ":" +

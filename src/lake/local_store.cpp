@@ -131,12 +131,13 @@ class LocalLock : public Lock {
 
 LocalStore::LocalStore(fs::path root) : root_(fs::absolute(std::move(root)).lexically_normal()) {
   std::error_code ec;
+  // A file where the lake should be is the user's mistake, not a failure to create it.
+  if (fs::exists(root_, ec) && !fs::is_directory(root_, ec)) {
+    throw Error(ErrorCode::kUsage, "the lake root is not a folder", root_.string(),
+                "point --lake (or lake: in shoplake.yaml) at a folder");
+  }
   fs::create_directories(root_, ec);
   if (ec) throw SystemError("cannot create the lake folder", root_, ec.value());
-  if (!fs::is_directory(root_)) {
-    throw Error(ErrorCode::kUsage, "the lake root is not a folder", root_.string(),
-                "point --lake at a folder");
-  }
 }
 
 std::string LocalStore::uri() const { return "file://" + root_.string(); }

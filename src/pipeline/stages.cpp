@@ -13,6 +13,7 @@
 #include "query/engine.h"
 #include "query/views.h"
 #include "transform/mapping.h"
+#include "transform/rules.h"
 
 namespace shoplake::pipeline {
 namespace {
@@ -153,8 +154,36 @@ const DatasetSpec& FindDataset(const Project& project, const std::string& name) 
 }
 
 std::filesystem::path MappingFile(const Project& project, const DatasetSpec& dataset) {
-  return dataset.mapping.empty() ? project.PathOf("mappings") / (dataset.name + ".yaml")
-                                 : project.root / dataset.mapping;
+  auto file = dataset.mapping.empty() ? project.PathOf("mappings") / (dataset.name + ".yaml")
+                                      : project.root / dataset.mapping;
+  if (!std::filesystem::exists(file)) {
+    std::string where = dataset.declared_at.empty()
+                            ? (project.file ? project.file->string() : "shoplake.yaml")
+                            : dataset.declared_at;
+    throw Error(
+        ErrorCode::kConfig,
+        "dataset '" + dataset.name + "' names mapping " + file.string() + ", which does not exist",
+        where,
+        "create the mapping (docs/transform.md shows one), or point datasets." + dataset.name +
+            ".mapping at it");
+  }
+  return file;
+}
+
+void CheckReferences(const Project& project, const transform::Mapping& mapping) {
+  for (const auto& column : mapping.columns) {
+    if (!column.references) continue;
+    const std::string& dataset = column.references->dataset;
+    std::vector<std::string> names;
+    for (const auto& d : project.datasets) names.push_back(d.name);
+    if (std::find(names.begin(), names.end(), dataset) != names.end()) continue;
+    throw Error(
+        ErrorCode::kConfig,
+        "column '" + column.name + "' references dataset '" + dataset +
+            "', which the project does not declare" + DidYouMean(dataset, names),
+        mapping.file.string() + ":" + std::to_string(column.line),
+        "name a dataset of shoplake.yaml's datasets: (" + transform::Join(names, ", ") + ")");
+  }
 }
 
 transform::TransformResult Transform(const Workspace& workspace, const std::string& dataset,
@@ -162,6 +191,7 @@ transform::TransformResult Transform(const Workspace& workspace, const std::stri
   const Project& project = workspace.project;
   const DatasetSpec& spec = FindDataset(project, dataset);
   transform::Mapping mapping = transform::LoadMapping(MappingFile(project, spec));
+  CheckReferences(project, mapping);
   catalog::Catalog catalog(workspace.catalog_path);
   transform::Transformer transformer(workspace.lake, catalog);
   return transformer.Run(spec, mapping, options);
@@ -229,6 +259,7 @@ AppliedViews ApplyViews(const Workspace& workspace, const std::filesystem::path&
   // that reads a missing one fails here rather than reading a stale definition.
   query::EngineOptions options;
   options.views = false;
+  options.stage = "views";
   query::QueryEngine engine(workspace.lake, catalog, options);
   if (dry_run) {
     for (const auto& view : applied.views) engine.DefineView(view);

@@ -63,8 +63,13 @@ nlohmann::json IngestJson(const ingest::IngestSummary& summary, const std::strin
 //! The project's dataset `name`. Throws Error(kUsage) naming the datasets there are.
 const DatasetSpec& FindDataset(const Project& project, const std::string& name);
 
-//! The mapping file of `dataset`: its `mapping`, else paths.mappings/<name>.yaml.
+//! The mapping file of `dataset`: its `mapping`, else paths.mappings/<name>.yaml. Throws
+//! Error(kConfig) at the shoplake.yaml line that names it when the file does not exist.
 std::filesystem::path MappingFile(const Project& project, const DatasetSpec& dataset);
+
+//! Throws Error(kConfig) at the mapping's line when a column references a dataset the
+//! project does not declare (a typo, not a dataset that has no data yet).
+void CheckReferences(const Project& project, const transform::Mapping& mapping);
 
 //! Transforms the project's dataset `dataset` with its mapping file (transform/transform.h
 //! says what a run does and throws).

@@ -16,6 +16,7 @@
 #include "common/files.h"
 #include "common/names.h"
 #include "common/yaml_reader.h"
+#include "query/duckdb.h"
 
 namespace shoplake::transform {
 namespace fs = std::filesystem;
@@ -418,6 +419,10 @@ class MappingParser {
     if (node["regex"]) {
       column.regex = reader_.String(node["regex"], path + ".regex");
       if (column.regex->empty()) reader_.Fail(node["regex"], "'" + path + ".regex' is empty");
+      if (auto problem = query::RegexProblem(*column.regex)) {
+        reader_.Fail(node["regex"], "'" + path + ".regex' is not a valid pattern: " + *problem,
+                     "write it in RE2's syntax (as DuckDB's regexp_full_match reads it)");
+      }
     }
     if (node["max_length"]) {
       column.max_length = reader_.Get<int>(node["max_length"], path + ".max_length",
