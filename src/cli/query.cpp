@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "common/numbers.h"
 #include "query/engine.h"
 
 namespace shoplake::cli {
@@ -34,7 +35,12 @@ struct QueryFlags {
 catalog::AsOf ParseAsOf(const std::string& text) {
   catalog::AsOf as_of;
   if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit)) {
-    as_of.snapshot_id = std::stoll(text);
+    auto id = ParseSigned(text);
+    if (!id) {
+      throw Error(ErrorCode::kUsage, "no snapshot has so large an id", "--as-of " + text,
+                  "give a snapshot id from shoplake catalog history TABLE, or a time");
+    }
+    as_of.snapshot_id = *id;
   } else {
     as_of.time = text;
   }

@@ -1,6 +1,7 @@
 // UTC formatting through gmtime_r; run ids from the time plus random bits.
 #include "common/clock.h"
 
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <random>
@@ -42,6 +43,10 @@ std::string NewRunId() {
 bool IsIsoDate(const std::string& text) {
   int year, month, day;
   char tail;
+  // sscanf's %4d would take "+202" or " 202" as a year: every digit is checked first.
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (i >= text.size() || !std::isdigit(static_cast<unsigned char>(text[i]))) return false;
+  }
   if (text.size() != 10 ||
       std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &year, &month, &day, &tail) != 3) {
     return false;

@@ -40,7 +40,39 @@ class JsonLineFormatter : public spdlog::formatter {
   }
 };
 
+// The length of the UTF-8 sequence at text[at] when it is a valid one, else 0.
+size_t Utf8Length(std::string_view text, size_t at) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  unsigned char lead = byte(at);
+  size_t length = lead >= 0xF0 && lead <= 0xF4 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC2 ? 2 : 0;
+  if (length == 0 || at + length > text.size()) return 0;
+  for (size_t i = 1; i < length; ++i) {
+    if ((byte(at + i) & 0xC0) != 0x80) return 0;
+  }
+  return length;
+}
+
 }  // namespace
+
+std::string TerminalSafe(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t length = c < 0x80 ? 1 : Utf8Length(text, i);
+    bool control = c < 0x80 && ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F);
+    if (length == 0 || control) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\x%02X", c);
+      out += escaped;
+      ++i;
+    } else {
+      out.append(text.substr(i, length));
+      i += length;
+    }
+  }
+  return out;
+}
 
 LogFormat ParseLogFormat(const std::string& name) {
   if (name == "text") return LogFormat::kText;
@@ -58,8 +90,12 @@ void ReportError(const Error& error, LogFormat format) {
     std::fprintf(stderr, "%s\n", text.c_str());
     return;
   }
-  std::fprintf(stderr, "shoplake: error: %s\n", error.what());
-  if (!error.hint().empty()) std::fprintf(stderr, "  hint: %s\n", error.hint().c_str());
+  // A message may quote the input (a file's header, a query): its bytes must not drive the
+  // terminal, nor break its UTF-8.
+  std::fprintf(stderr, "shoplake: error: %s\n", TerminalSafe(error.what()).c_str());
+  if (!error.hint().empty()) {
+    std::fprintf(stderr, "  hint: %s\n", TerminalSafe(error.hint()).c_str());
+  }
 }
 
 bool StderrIsTerminal() { return isatty(STDERR_FILENO) == 1; }

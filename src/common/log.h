@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <string>
+#include <string_view>
 
 namespace shoplake {
 
@@ -24,6 +25,10 @@ class Error;
 //! Prints `error` for the user on stderr: "shoplake: error: INPUT: MESSAGE" and
 //! "  hint: HINT" as text, or one JSON line with code, input, message and hint.
 void ReportError(const Error& error, LogFormat format);
+
+//! `text` with what a terminal would act on escaped as \xNN: control characters (but
+//! newlines and tabs) and bytes that are not valid UTF-8.
+std::string TerminalSafe(std::string_view text);
 
 //! True when stderr is a terminal (progress lines redraw in place only then).
 bool StderrIsTerminal();

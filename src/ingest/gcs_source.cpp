@@ -7,7 +7,6 @@
 // with "Range: bytes=N-" to resume. Pinning the generation listed means a resumed read
 // never splices two versions of an object: a replaced object answers 404 instead.
 #include <algorithm>
-#include <charconv>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -15,6 +14,7 @@
 #include "common/environment.h"
 #include "common/error.h"
 #include "common/http_client.h"
+#include "common/numbers.h"
 #include "common/uri.h"
 #include "ingest/source.h"
 
@@ -37,10 +37,7 @@ uint64_t ParseUint(const json& value, const std::string& field, const std::strin
   // GCS sends 64-bit values as strings; accept numbers too, as some emulators send them.
   if (value.is_number_unsigned()) return value.get<uint64_t>();
   if (value.is_string()) {
-    const std::string& text = value.get_ref<const std::string&>();
-    uint64_t number = 0;
-    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
-    if (error == std::errc() && end == text.data() + text.size() && !text.empty()) return number;
+    if (auto number = ParseUnsigned(value.get_ref<const std::string&>())) return *number;
   }
   throw Error(ErrorCode::kData, "the listing states an invalid " + field + ": " + value.dump(),
               object, "the server is not speaking the GCS JSON API as expected");

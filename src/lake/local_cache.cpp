@@ -20,6 +20,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/hash.h"
+#include "common/numbers.h"
 #include "lake/local_store.h"
 
 namespace shoplake::lake {
@@ -125,12 +126,13 @@ LocalCache::LocalCache(Store& store, std::optional<fs::path> folder)
   // Downloads that a killed process left half done.
   RemoveStagedByDeadProcesses(staging_folder());
   if (auto mb = EnvironmentVariable("SHOPLAKE_CACHE_MAX_MB")) {
-    try {
-      max_bytes_ = std::stoull(*mb) << 20;
-    } catch (const std::exception&) {
+    // Read whole: "12abc" is no 12, "-1" no huge number, and the bytes must fit 64 bits.
+    auto parsed = ParseUnsigned(*mb);
+    if (!parsed || *parsed > (UINT64_MAX >> 20)) {
       throw Error(ErrorCode::kUsage, "not a number of megabytes: '" + *mb + "'",
                   "SHOPLAKE_CACHE_MAX_MB", "set it to the cache's size in MB, or unset it");
     }
+    max_bytes_ = *parsed << 20;
   }
 }
 

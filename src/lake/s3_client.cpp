@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 #include <ctime>
 #include <functional>
 #include <pugixml.hpp>
@@ -16,6 +15,7 @@
 #include "common/aws_sigv4.h"
 #include "common/error.h"
 #include "common/hash.h"
+#include "common/numbers.h"
 
 namespace shoplake::lake {
 namespace {
@@ -30,13 +30,12 @@ std::string Unquoted(std::string etag) {
 }
 
 uint64_t ParseSize(std::string_view text, const std::string& where) {
-  uint64_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || text.empty()) {
+  auto value = ParseUnsigned(text);
+  if (!value) {
     throw Error(ErrorCode::kData, "S3 stated an invalid size '" + std::string(text) + "'", where,
                 "the endpoint is not speaking the S3 API as expected");
   }
-  return value;
+  return *value;
 }
 
 //! An HTTP date ("Fri, 27 Nov 2026 09:21:46 GMT") as Unix milliseconds; 0 when it is not.
