@@ -159,7 +159,14 @@ std::string FirstLineBytes(lake::Store& lake, const std::string& key, bool utf16
 std::optional<std::vector<std::string>> HeaderNames(query::Connection& conn, lake::Store& lake,
                                                     const std::string& key, const CsvDialect& csv,
                                                     const fs::path& scratch) {
-  std::string head = FirstLineBytes(lake, key, csv.encoding == "utf-16");
+  std::string head;
+  try {
+    head = FirstLineBytes(lake, key, csv.encoding == "utf-16");
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kNotFound) throw;
+    throw Error(ErrorCode::kNotFound, "the ingest ledger lists this raw file but the lake has none",
+                key, "restore it, or set it aside: shoplake ledger quarantine " + key);
+  }
   if (head.empty()) return std::nullopt;
   WriteFileAtomically(scratch, head);
   std::vector<std::string> names;

@@ -708,9 +708,17 @@ TEST_F(TransformTest, AQuarantinedFileIsSkippedAndSaidSo) {
     EXPECT_EQ(e.input(), bad);
   }
 
-  // Gone from raw/ as well: a full refresh still skips it.
-  ledger.Quarantine(bad, "a broken export");
+  // Gone from raw/: the run says so and how to set it aside; set aside, it is skipped.
   lake.store().Delete(bad);
+  try {
+    TransformEvents(lake, EventsMapping());
+    FAIL() << "expected the missing raw file to be named";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+    EXPECT_EQ(e.input(), bad);
+    EXPECT_NE(e.hint().find("shoplake ledger quarantine " + bad), std::string::npos) << e.hint();
+  }
+  ledger.Quarantine(bad, "a broken export");
   TransformResult full = TransformEvents(lake, EventsMapping(), FullRefresh());
   EXPECT_EQ(full.quarantined, std::vector<std::string>{bad});
   EXPECT_EQ(full.table_rows, 1u);
