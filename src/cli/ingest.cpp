@@ -107,7 +107,7 @@ void RunRelease(Context& context, const std::string& raw_key) {
     throw Error(ErrorCode::kNotFound, "this raw file is not quarantined", raw_key,
                 "'shoplake ledger --quarantined' lists the quarantined files");
   }
-  fmt::print("released {}: the next transform of its dataset reads it\n", raw_key);
+  fmt::print("released {}: the transform no longer skips it\n", raw_key);
 }
 
 void PrintQuarantined(Context& context, bool json) {
@@ -183,7 +183,8 @@ void AddIngestCommand(CLI::App& app, Context& context) {
   auto source = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   auto quarantined = std::make_shared<bool>(false);
-  auto* ledger = app.add_subcommand("ledger", "List the objects ingest has copied into the lake");
+  auto* ledger = app.add_subcommand(
+      "ledger", "List the objects ingest has copied into the lake; set a bad raw file aside");
   ledger->add_option("--source", *source, "Only this source");
   ledger->add_flag("--quarantined", *quarantined, "List the quarantined raw files instead");
   ledger->add_flag("--json", *json, "Print as JSON");
