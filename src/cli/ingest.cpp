@@ -1,5 +1,6 @@
 // `shoplake ingest SOURCE` and `shoplake ledger`: copy a source's objects into the raw
-// zone exactly once, and list what has been copied.
+// zone exactly once, list what has been copied, and set a bad raw file aside (`ledger
+// quarantine KEY`, `ledger release KEY`) so the transform skips it.
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
@@ -91,6 +92,58 @@ void RunLedger(Context& context, const std::string& source, bool json) {
   fmt::print("{} objects\n", entries.size());
 }
 
+void RunQuarantine(Context& context, const std::string& raw_key, const std::string& reason) {
+  ingest::IngestLedger ledger(context.catalog_path(lake::CatalogFile::Access::kWrite));
+  ledger.Quarantine(raw_key, reason);
+  fmt::print(
+      "quarantined {}: the transform skips it from now on ('shoplake ledger release' "
+      "lifts it)\n",
+      raw_key);
+}
+
+void RunRelease(Context& context, const std::string& raw_key) {
+  ingest::IngestLedger ledger(context.catalog_path(lake::CatalogFile::Access::kWrite));
+  if (!ledger.Release(raw_key)) {
+    throw Error(ErrorCode::kNotFound, "this raw file is not quarantined", raw_key,
+                "'shoplake ledger --quarantined' lists the quarantined files");
+  }
+  fmt::print("released {}: the transform no longer skips it\n", raw_key);
+}
+
+void PrintQuarantined(Context& context, bool json) {
+  ingest::IngestLedger ledger(context.catalog_path(lake::CatalogFile::Access::kRead));
+  auto files = ledger.Quarantined();
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& f : files) {
+      out.push_back(
+          {{"raw_key", f.raw_key}, {"reason", f.reason}, {"quarantined_at", f.quarantined_at}});
+    }
+    fmt::print("{}\n", out.dump(1));
+    return;
+  }
+  for (const auto& f : files) fmt::print("{}  {}  {}\n", f.quarantined_at, f.raw_key, f.reason);
+  fmt::print("{} quarantined\n", files.size());
+}
+
+// `ledger quarantine KEY` and `ledger release KEY`, under `ledger`.
+void AddQuarantineCommands(CLI::App& ledger, Context& context) {
+  auto key = std::make_shared<std::string>();
+  auto reason = std::make_shared<std::string>("set aside by hand");
+  auto* quarantine = ledger.add_subcommand(
+      "quarantine", "Set a raw file aside: every transform skips it (and says so)");
+  quarantine->footer(
+      "KEY is the file's raw key as 'shoplake ledger' lists it. The file stays in raw/ and in\n"
+      "the ledger; the quarantine is recorded in the ledger. Guide: docs/transform.md");
+  quarantine->add_option("KEY", *key, "The raw key")->required();
+  quarantine->add_option("--reason", *reason, "Why, as the transform will say it");
+  quarantine->callback([&context, key, reason] { RunQuarantine(context, *key, *reason); });
+  auto released = std::make_shared<std::string>();
+  auto* release = ledger.add_subcommand("release", "Lift a raw file's quarantine");
+  release->add_option("KEY", *released, "The raw key")->required();
+  release->callback([&context, released] { RunRelease(context, *released); });
+}
+
 }  // namespace
 
 void AddIngestCommand(CLI::App& app, Context& context) {
@@ -129,10 +182,18 @@ void AddIngestCommand(CLI::App& app, Context& context) {
 
   auto source = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  auto* ledger = app.add_subcommand("ledger", "List the objects ingest has copied into the lake");
+  auto quarantined = std::make_shared<bool>(false);
+  auto* ledger = app.add_subcommand(
+      "ledger", "List the objects ingest has copied into the lake; set a bad raw file aside");
   ledger->add_option("--source", *source, "Only this source");
+  ledger->add_flag("--quarantined", *quarantined, "List the quarantined raw files instead");
   ledger->add_flag("--json", *json, "Print as JSON");
-  ledger->callback([&context, source, json] { RunLedger(context, *source, *json); });
+  AddQuarantineCommands(*ledger, context);
+  ledger->callback([&context, ledger, source, json, quarantined] {
+    if (!ledger->get_subcommands().empty()) return;  // quarantine or release did the work
+    if (*quarantined) return PrintQuarantined(context, *json);
+    RunLedger(context, *source, *json);
+  });
 }
 
 }  // namespace shoplake::cli

@@ -1,13 +1,14 @@
 // IngestLedger over SQLite: schema, migrations and queries.
 #include "ingest/ledger.h"
 
+#include "common/clock.h"
 #include "common/error.h"
 
 namespace shoplake::ingest {
 namespace {
 
-// The ledger's schema version (ApplySchema records it in shoplake_schema).
-constexpr int kLedgerSchemaVersion = 1;
+// The ledger's schema version (ApplySchema records it in shoplake_schema). 2: quarantine.
+constexpr int kLedgerSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS ingest_ledger (
@@ -37,6 +38,11 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
   objects_unchanged INTEGER NOT NULL,
   objects_failed    INTEGER NOT NULL,
   bytes             INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ingest_quarantine (
+  raw_key        TEXT PRIMARY KEY,
+  reason         TEXT NOT NULL,
+  quarantined_at TEXT NOT NULL
 );
 )sql";
 
@@ -118,6 +124,40 @@ std::vector<LedgerEntry> IngestLedger::Entries(const std::optional<std::string>&
   std::vector<LedgerEntry> entries;
   while (rows.Step()) entries.push_back(EntryFrom(rows));
   return entries;
+}
+
+void IngestLedger::Quarantine(const std::string& raw_key, const std::string& reason) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto known = db_.Prepare("SELECT 1 FROM ingest_ledger WHERE raw_key = ? LIMIT 1");
+  known.Bind(1, raw_key);
+  if (!known.Step()) {
+    throw Error(ErrorCode::kNotFound, "no ingested object has this raw key", raw_key,
+                "'shoplake ledger' lists the raw keys (raw/<source>/ingest_date=.../<name>)");
+  }
+  db_.Prepare("INSERT OR REPLACE INTO ingest_quarantine VALUES (?, ?, ?)")
+      .Bind(1, raw_key)
+      .Bind(2, reason)
+      .Bind(3, UtcNowIso())
+      .Run();
+}
+
+bool IngestLedger::Release(const std::string& raw_key) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto quarantined = db_.Prepare("SELECT 1 FROM ingest_quarantine WHERE raw_key = ?");
+  quarantined.Bind(1, raw_key);
+  if (!quarantined.Step()) return false;
+  db_.Prepare("DELETE FROM ingest_quarantine WHERE raw_key = ?").Bind(1, raw_key).Run();
+  return true;
+}
+
+std::vector<QuarantinedFile> IngestLedger::Quarantined() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto rows = db_.Prepare(
+      "SELECT raw_key, reason, quarantined_at FROM ingest_quarantine ORDER BY quarantined_at, "
+      "raw_key");
+  std::vector<QuarantinedFile> files;
+  while (rows.Step()) files.push_back({rows.Text(0), rows.Text(1), rows.Text(2)});
+  return files;
 }
 
 void IngestLedger::RecordRun(const IngestRunRecord& r) {

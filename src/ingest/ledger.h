@@ -1,7 +1,8 @@
 // IngestLedger: what ingest has copied into the lake, one row per object version, in the
 // lake's SQLite catalog (_catalog/catalog.db). It is what makes ingest exactly-once: an
 // object whose (URI, version) is recorded is not copied again, and a changed object
-// becomes a new row beside the old one, never overwriting it.
+// becomes a new row beside the old one, never overwriting it. A raw file a user quarantines
+// (`shoplake ledger quarantine KEY`) stays recorded but is left out of every transform.
 //
 // Thread safety: one IngestLedger may be shared by threads; calls are serialised.
 #pragma once
@@ -29,6 +30,13 @@ struct LedgerEntry {
   std::string raw_key;  //!< its key in the lake
   std::string run_id;
   std::string ingested_at;  //!< UTC, ISO 8601
+};
+
+//! A raw file set aside by hand: the transform skips it (and says so) until it is released.
+struct QuarantinedFile {
+  std::string raw_key;
+  std::string reason;
+  std::string quarantined_at;  //!< UTC, ISO 8601
 };
 
 //! One ingest run's totals.
@@ -63,6 +71,14 @@ class IngestLedger {
   void Record(const LedgerEntry& entry);
   //! Entries, oldest first; only those of `source` when given.
   std::vector<LedgerEntry> Entries(const std::optional<std::string>& source = std::nullopt);
+
+  //! Quarantines `raw_key` (an entry's key) with `reason`; quarantining it again replaces the
+  //! reason. Throws Error(kNotFound) when no entry has that key.
+  void Quarantine(const std::string& raw_key, const std::string& reason);
+  //! Lifts the quarantine of `raw_key`; false when it was not quarantined.
+  bool Release(const std::string& raw_key);
+  //! The quarantined files, in the order they were set aside.
+  std::vector<QuarantinedFile> Quarantined();
 
   void RecordRun(const IngestRunRecord& run);
   std::vector<IngestRunRecord> Runs();

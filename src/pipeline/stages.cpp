@@ -207,6 +207,7 @@ nlohmann::json TransformJson(const transform::TransformResult& result, bool deta
                         {"totals", CountsJson(result.totals)},
                         {"rejects", result.rejects.size()},
                         {"rejects_prefix", result.rejects_prefix},
+                        {"quarantined", result.quarantined},
                         {"seconds", result.seconds}};
   if (!detail) return out;
   nlohmann::json files = nlohmann::json::array();

@@ -1,6 +1,7 @@
 // The parse of a transform run (see parse.h).
 #include "transform/parse.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -59,6 +60,22 @@ struct RuleViolation {
 };
 
 }  // namespace
+
+void Parse::CheckEveryRecordRead(const InputFile& file, uint64_t file_records,
+                                 uint64_t rows_read) const {
+  uint64_t records = mapping_.csv.header && file_records > 0 ? file_records - 1 : file_records;
+  if (records == rows_read) return;
+  throw Error(ErrorCode::kData,
+              fmt::format("the CSV reader gave {} records (rows and rejects) where the file holds "
+                          "{}: {} would go unaccounted for (a record longer than DuckDB's "
+                          "largest line, tens of MB, is one way to lose it)",
+                          rows_read, records,
+                          records > rows_read ? records - rows_read : rows_read - records),
+              file.raw_key,
+              "nothing was published; fix or re-export the file, or set it aside with "
+              "'shoplake ledger quarantine " +
+                  file.raw_key + "' and run again");
+}
 
 void InsertRows(query::Connection& conn, const std::string& table, size_t width,
                 const std::vector<query::Parameter>& values) {
@@ -245,6 +262,25 @@ const std::string& Parse::PathOf(const std::optional<std::string>& file_index) c
   return files_[i].path;
 }
 
+std::map<std::string, std::pair<uint64_t, uint64_t>> Parse::GoodRanges(
+    query::Connection& conn) const {
+  // Rows of one file are contiguous, and the files come in order.
+  std::map<std::string, std::pair<uint64_t, uint64_t>> good_range;
+  uint64_t next_first = 0;
+  for (const auto& r : conn.Query("SELECT __file_index, min(__rid), count(*), max(__rid) FROM"
+                                  " parsed GROUP BY ALL ORDER BY 2")
+                           .Rows()) {
+    const std::string& path = PathOf(r[0]);
+    uint64_t first = ToU64(r[1]), count = ToU64(r[2]), last = ToU64(r[3]);
+    if (first != next_first || last - first + 1 != count) {
+      throw Error(ErrorCode::kInternal, "rows of one file are not contiguous", path);
+    }
+    next_first = last + 1;
+    good_range[path] = {first, count};
+  }
+  return good_range;
+}
+
 bool Parse::RunOnce(query::Connection& conn, int threads, bool parallel,
                     std::map<std::string, ParsedFile>& counts, std::vector<Reject>& rejects,
                     const std::function<void(const char*)>& step) {
@@ -267,20 +303,7 @@ bool Parse::RunOnce(query::Connection& conn, int threads, bool parallel,
       QuoteLiteral(parsed_path_) + ", file_row_number = true)");
   step("parse");
 
-  // Rows of one file are contiguous, and the files come in order.
-  std::map<std::string, std::pair<uint64_t, uint64_t>> good_range;  // path -> (first, count)
-  uint64_t next_first = 0;
-  for (const auto& r : conn.Query("SELECT __file_index, min(__rid), count(*), max(__rid) FROM"
-                                  " parsed GROUP BY ALL ORDER BY 2")
-                           .Rows()) {
-    const std::string& path = PathOf(r[0]);
-    uint64_t first = ToU64(r[1]), count = ToU64(r[2]), last = ToU64(r[3]);
-    if (first != next_first || last - first + 1 != count) {
-      throw Error(ErrorCode::kInternal, "rows of one file are not contiguous", path);
-    }
-    next_first = last + 1;
-    good_range[path] = {first, count};
-  }
+  auto good_range = GoodRanges(conn);  // path -> (first, count)
 
   // Records the reader refused (a record may carry several errors), by file and record.
   std::map<std::string, std::map<uint64_t, std::vector<CsvError>>> csv_errors;
@@ -325,7 +348,6 @@ bool Parse::RunOnce(query::Connection& conn, int threads, bool parallel,
     counted.rows_read = parsed + rejected.size();
     counted.rows_refused = file_violations.size();
     counted.rows_rejected = rejected.size() + file_violations.size();
-    if (rejected.empty() && file_violations.empty()) continue;  // no line to tell
 
     LineMap lines(mapping_.csv.header, rejected, {});
     auto wanted_lines = [&] {  // the refused records' lines, and the header
@@ -343,7 +365,10 @@ bool Parse::RunOnce(query::Connection& conn, int threads, bool parallel,
       return wanted;
     };
     std::map<uint64_t, RawLine> raw_lines;
-    uint64_t physical = ScanLines(f.path, wanted_lines(), raw_lines);
+    LineScan scan = ScanLines(f.path, mapping_.csv, wanted_lines(), raw_lines);
+    CheckEveryRecordRead(f, scan.records, counted.rows_read);
+    if (rejected.empty() && file_violations.empty()) continue;  // no line to tell
+    uint64_t physical = scan.lines;
     if (physical != lines.ExpectedLines(counted.rows_read)) {
       // Some parsed records hold line breaks inside quotes: count them in, then look again.
       std::vector<std::string> concat;
@@ -364,7 +389,7 @@ bool Parse::RunOnce(query::Connection& conn, int threads, bool parallel,
       }
       lines = LineMap(mapping_.csv.header, rejected, multi);
       raw_lines.clear();
-      physical = ScanLines(f.path, wanted_lines(), raw_lines);
+      physical = ScanLines(f.path, mapping_.csv, wanted_lines(), raw_lines).lines;
       if (physical != lines.ExpectedLines(counted.rows_read)) {
         spdlog::warn("{}: {} lines but {} records", f.raw_key, physical, counted.rows_read);
         placed = false;

@@ -77,6 +77,11 @@ class Parse {
  private:
   struct RereadRecord;
 
+  // After the parse: per file (local path), its rows' first __rid and their count.
+  std::map<std::string, std::pair<uint64_t, uint64_t>> GoodRanges(query::Connection& conn) const;
+  // Throws Error(kData) naming `file` when the reader's records (`rows_read`: rows and
+  // rejects) are not the `file_records` the file holds (header included): a lost record.
+  void CheckEveryRecordRead(const InputFile& file, uint64_t file_records, uint64_t rows_read) const;
   // The local path of the file a parsed row's __file_index names.
   const std::string& PathOf(const std::optional<std::string>& file_index) const;
 

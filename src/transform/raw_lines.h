@@ -1,6 +1,7 @@
 // Where the records of a raw CSV file sit: record numbers to physical lines (LineMap), and
-// the lines themselves, read straight from the file (ScanLines). A refused row's line is
-// worked out here and confirmed against the file (transform/parse.h).
+// the lines themselves, read straight from the file (ScanLines), which also counts the file's
+// records on its own (RecordCounter), so that a record the reader lost is noticed. A refused
+// row's line is worked out here and confirmed against the file (transform/parse.h).
 #pragma once
 
 #include <algorithm>
@@ -8,7 +9,10 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "transform/mapping.h"
 
 namespace shoplake::transform {
 
@@ -78,10 +82,60 @@ struct RawLine {
   std::string text;
 };
 
-//! Counts the lines of the local file `path`, streaming it, and puts the `wanted` ones
-//! (1-based) in `found`. Returns the number of lines (a last line without a line break
-//! counts). Throws SystemError when the file cannot be read.
-uint64_t ScanLines(const std::string& path, const std::set<uint64_t>& wanted,
+//! Counts the records of a CSV file as DuckDB's reader (strict mode) delimits them, from its
+//! bytes alone: blank lines are no records; a field opening with a quote (after blanks) runs
+//! to its closing quote, line breaks and all (a doubled quote, or the escape character, keeps
+//! it open); anything but blanks, a delimiter or a line break after the closing quote makes
+//! the record an error that ends at the next line break, where the reader resumes. A quote
+//! inside an unquoted field is text. A UTF-8 BOM is skipped; UTF-16 (little-endian, as DuckDB
+//! reads it) is counted by code unit. Independent of DuckDB, to check it: every record the
+//! file holds must come out of the reader as a row or a reject. A value; not synchronized.
+class RecordCounter {
+ public:
+  explicit RecordCounter(const CsvDialect& csv);
+  //! The file's next `size` bytes.
+  void Feed(const char* data, size_t size);
+  //! After the last Feed: a file shorter than a BOM is counted too.
+  void Finish();
+  //! Records so far, the header among them; a record the file's end cuts off counts.
+  uint64_t records() const { return records_ + (state_ == State::kRecordStart ? 0 : 1); }
+
+ private:
+  enum class State {
+    kRecordStart,
+    kFieldStart,
+    kUnquoted,
+    kQuoted,
+    kEscaped,
+    kQuoteClosed,
+    kAfterQuote,
+    kError
+  };
+  void Step(char c);
+  std::string_view Bom() const;
+  // Takes whole lines holding no quote from [p, end) at a record's start; returns where it
+  // stopped (a line with a quote, or one the chunk cuts).
+  const char* SkipPlainLines(const char* p, const char* end);
+
+  char delimiter_, quote_, escape_;
+  bool utf16_;
+  State state_ = State::kRecordStart;
+  uint64_t records_ = 0;
+  bool started_ = false;  // the start is settled: a BOM skipped, or none there
+  std::string start_;     // the first bytes, until a BOM is ruled in or out
+  int odd_byte_ = -1;     // UTF-16: the first byte of a code unit the chunk cut
+};
+
+//! What ScanLines found in a file.
+struct LineScan {
+  uint64_t lines = 0;    //!< physical lines (a last line without a line break counts)
+  uint64_t records = 0;  //!< CSV records, the header among them (RecordCounter)
+};
+
+//! Counts the lines and records of the local file `path` (in dialect `csv`), streaming it
+//! once, and puts the `wanted` lines (1-based) in `found`. Throws SystemError when the file
+//! cannot be read.
+LineScan ScanLines(const std::string& path, const CsvDialect& csv, const std::set<uint64_t>& wanted,
                    std::map<uint64_t, RawLine>& found);
 
 //! The line breaks in `text`.

@@ -136,48 +136,174 @@ bool IsPlainFolderValue(const std::string& value) {
   });
 }
 
-// The first line of a raw file (its header), read through the store.
-std::string FirstLine(lake::Store& lake, const std::string& key) {
-  auto reader = lake.Open(key, 0, 1 << 16);
-  std::string head(1 << 16, '\0');
+// The first line of a raw file (its header) as bytes, line break included, read through the
+// store. UTF-16 (little-endian, as DuckDB reads it) ends a line with the code unit 0x000A.
+std::string FirstLineBytes(lake::Store& lake, const std::string& key, bool utf16) {
+  constexpr size_t kLongestHeader = 1 << 20;
+  auto reader = lake.Open(key, 0, kLongestHeader);
+  std::string head(kLongestHeader, '\0');
   size_t n = 0, got;
   while (n < head.size() && (got = reader->Read(head.data() + n, head.size() - n)) > 0) n += got;
   head.resize(n);
-  size_t end = head.find('\n');
-  if (end != std::string::npos) head.resize(end);
-  if (!head.empty() && head.back() == '\r') head.pop_back();
+  for (size_t at = head.find('\n'); at != std::string::npos; at = head.find('\n', at + 1)) {
+    if (!utf16) return head.substr(0, at + 1);
+    if (at % 2 == 0 && at + 1 < head.size() && head[at + 1] == '\0') return head.substr(0, at + 2);
+  }
   return head;
 }
 
-void CheckHeader(lake::Store& lake, const InputFile& file, const Mapping& mapping) {
-  std::string header = FirstLine(lake, file.raw_key);
-  std::vector<std::string> names;
-  size_t start = 0;
-  for (;;) {
-    size_t end = header.find(mapping.csv.delimiter, start);
-    std::string name =
-        header.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    if (name.size() >= 2 && name.front() == mapping.csv.quote && name.back() == mapping.csv.quote) {
-      name = name.substr(1, name.size() - 2);
-    }
-    names.push_back(name);
-    if (end == std::string::npos) break;
-    start = end + 1;
+// The names in the header of raw file `key` as DuckDB's reader decodes them with the mapping's
+// dialect (a BOM dropped; UTF-16 and Latin-1 turned into UTF-8): its first line alone is copied
+// to `scratch` for the reader to sniff, so that a bad record further down (or a huge one)
+// cannot get in the way. nullopt for an empty file, which has no header: a quiet day.
+std::optional<std::vector<std::string>> HeaderNames(query::Connection& conn, lake::Store& lake,
+                                                    const std::string& key, const CsvDialect& csv,
+                                                    const fs::path& scratch) {
+  std::string head;
+  try {
+    head = FirstLineBytes(lake, key, csv.encoding == "utf-16");
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kNotFound) throw;
+    throw Error(ErrorCode::kNotFound, "the ingest ledger lists this raw file but the lake has none",
+                key, "restore it, or set it aside: shoplake ledger quarantine " + key);
   }
+  if (head.empty()) return std::nullopt;
+  WriteFileAtomically(scratch, head);
+  std::vector<std::string> names;
+  try {
+    for (const auto& r :
+         conn.Query("SELECT column_name FROM (DESCRIBE SELECT * FROM read_csv(" +
+                    QuoteLiteral(scratch.string()) + ", header = true, all_varchar = true" +
+                    ", delim = " + QuoteLiteral(std::string(1, csv.delimiter)) +
+                    ", quote = " + QuoteLiteral(std::string(1, csv.quote)) +
+                    ", escape = " + QuoteLiteral(std::string(1, csv.escape)) +
+                    ", encoding = " + QuoteLiteral(csv.encoding) + "))")
+             .Rows()) {
+      names.push_back(r[0].value_or(""));
+    }
+  } catch (const Error& e) {
+    throw Error(ErrorCode::kData, std::string("the header cannot be read: ") + e.what(), key,
+                "check the file's first line and the mapping's csv dialect and encoding");
+  }
+  return names;
+}
+
+// Every file's header must name the mapping's sources, in order (a file without a header,
+// `csv.header: false`, takes them by position; an empty file has none). Throws Error(kData)
+// naming the first file that does not.
+void CheckHeaders(lake::Store& lake, const std::vector<InputFile>& files, const Mapping& mapping,
+                  const std::string& run_id) {
+  if (!mapping.csv.header || files.empty()) return;
   std::vector<std::string> expected;
   for (const auto& c : mapping.columns) expected.push_back(c.source);
-  if (names == expected) return;
-  std::string detail =
-      fmt::format("it has {} columns, the mapping {}", names.size(), expected.size());
-  for (size_t i = 0; i < std::min(names.size(), expected.size()); ++i) {
-    if (names[i] != expected[i]) {
-      detail = fmt::format("column {} is '{}' where the mapping expects '{}'", i + 1, names[i],
-                           expected[i]);
-      break;
+  // A scratch folder of the run's own outside the lake: a dry run checks headers too.
+  fs::path scratch = fs::temp_directory_path() / ("shoplake-headers-" + run_id);
+  CreateFolders(scratch);
+  struct RemoveScratch {
+    fs::path path;
+    ~RemoveScratch() {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+  } remove_scratch{scratch};
+  query::Database db;
+  query::Connection conn(db);
+  for (size_t i = 0; i < files.size(); ++i) {
+    const InputFile& file = files[i];
+    auto names = HeaderNames(conn, lake, file.raw_key, mapping.csv,
+                             scratch / ("header-" + std::to_string(i) + ".csv"));
+    if (!names || *names == expected) continue;
+    std::string detail =
+        fmt::format("it has {} columns, the mapping {}", names->size(), expected.size());
+    for (size_t c = 0; c < std::min(names->size(), expected.size()); ++c) {
+      if ((*names)[c] != expected[c]) {
+        detail = fmt::format("column {} is '{}' where the mapping expects '{}'", c + 1, (*names)[c],
+                             expected[c]);
+        break;
+      }
+    }
+    throw Error(ErrorCode::kData, "the header does not match the mapping: " + detail, file.raw_key,
+                "fix the file or the mapping (" + mapping.file.string() + "), then run again");
+  }
+}
+
+// What a crashed run left, removed (the caller holds the table's lock, so no live run owns
+// any of it): its work folder, the files under the table's folder that the current snapshot
+// does not list, and the rejects of runs that recorded no outcome (killed before they
+// committed or failed: the run that does the work refuses those rows again, and rejects/
+// would hold them twice).
+void RemoveLeftovers(lake::Store& lake, SqliteDatabase& db, const std::string& work_parent,
+                     const std::string& location, const std::string& table,
+                     const std::optional<catalog::Snapshot>& current) {
+  std::set<std::string> listed;
+  if (current) {
+    for (const auto& f : current->files) listed.insert(f.key);
+  }
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(work_parent, ec)) {
+    if (entry.path().filename().string().rfind(".tmp-", 0) == 0) fs::remove_all(entry.path(), ec);
+  }
+  for (const auto& object : lake.List(location)) {
+    if (!listed.count(object.key)) {
+      spdlog::info("removing {} (left by an interrupted run)", object.key);
+      lake.Delete(object.key);
     }
   }
-  throw Error(ErrorCode::kData, "the header does not match the mapping: " + detail, file.raw_key,
-              "fix the file or the mapping (" + mapping.file.string() + "), then run again");
+  std::set<std::string> recorded;
+  auto runs = db.Prepare("SELECT run_id FROM transform_runs");
+  while (runs.Step()) recorded.insert(runs.Text(0));
+  const std::string runs_prefix = "rejects/" + table + "/run_id=";
+  for (const auto& object : lake.List("rejects/" + table + "/")) {
+    if (object.key.rfind(runs_prefix, 0) != 0) continue;
+    std::string run = object.key.substr(runs_prefix.size());
+    if (recorded.count(run.substr(0, run.find('/')))) continue;
+    spdlog::info("removing {} (rejects of an interrupted run)", object.key);
+    lake.Delete(object.key);
+  }
+}
+
+// The raw files a run reads, by raw key with their ingest order (the latest wins): every
+// version the ledger holds for the dataset's source whose name matches its pattern, less
+// those the bookmark has seen (none with `full_refresh`) and those quarantined in the ledger,
+// which go to `quarantined` with a warning each.
+std::map<std::string, int64_t> ChooseFiles(SqliteDatabase& db, const DatasetSpec& dataset,
+                                           bool full_refresh,
+                                           std::vector<std::string>& quarantined) {
+  ingest::IngestLedger ledger(db.path());
+  std::map<std::string, int64_t> priority;
+  int64_t n = 0;
+  std::string unmatched;  // an object of the source the pattern missed, to show
+  for (const auto& e : ledger.Entries(dataset.source)) {
+    ++n;
+    if (MatchesPattern(dataset.pattern, ObjectName(e.raw_key))) {
+      priority[e.raw_key] = n;
+    } else if (unmatched.empty()) {
+      unmatched = ObjectName(e.raw_key);
+    }
+  }
+  if (priority.empty() && n > 0) {
+    // Objects arrived but none is this dataset's: most likely a pattern that misses them
+    // (a source prefix in the objects' names), which would otherwise pass as "nothing new"
+    // and only surface later as a missing table.
+    spdlog::warn(
+        "transform {}: none of the {} objects ingested from source {} matches the pattern "
+        "'{}' (one is '{}'); check datasets.{}.pattern in shoplake.yaml",
+        dataset.name, n, dataset.source, dataset.pattern, unmatched, dataset.name);
+  }
+  if (!full_refresh) {
+    auto rows = db.Prepare("SELECT raw_key FROM transform_bookmarks WHERE dataset = ?");
+    rows.Bind(1, dataset.name);
+    while (rows.Step()) priority.erase(rows.Text(0));
+  }
+  for (const auto& q : ledger.Quarantined()) {
+    if (!priority.erase(q.raw_key)) continue;
+    spdlog::warn(
+        "transform {}: skipping {}: quarantined at {} ({}); 'shoplake ledger release' "
+        "lifts it",
+        dataset.name, q.raw_key, q.quarantined_at, q.reason);
+    quarantined.push_back(q.raw_key);
+  }
+  return priority;
 }
 
 uint64_t ToU64(const std::optional<std::string>& text) { return text ? std::stoull(*text) : 0; }
@@ -190,6 +316,66 @@ double ProcessCpuSeconds() {
     return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
   };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// Writes the Parquet files of `final_rows` (the rows of the partitions this run rewrites or
+// adds) under `data_dir`, named part-<run id>-<n>.parquet, in the table's partition folders.
+void WriteNewFiles(query::Connection& conn, const Mapping& mapping, const std::string& final_rows,
+                   const std::vector<std::string>& data_columns, const std::string& data_dir,
+                   const std::string& run_id) {
+  std::string file_name = "part-" + run_id + "-0.parquet";
+  if (mapping.partition_by.empty()) {
+    fs::create_directories(data_dir);
+    conn.Execute("COPY (SELECT " + Join(data_columns, ", ") + " FROM (" + final_rows + ")) TO " +
+                 QuoteLiteral(data_dir + "/" + file_name) + " (FORMAT parquet, COMPRESSION zstd)");
+  } else {
+    // A few partitions are written one at a time, each as one file by a COPY that keeps the
+    // rows' order (DuckDB encodes its row groups in parallel, and skips the row groups of
+    // other partitions by their statistics): cheaper than PARTITION_BY behind the anti-join
+    // of the rows left out. Many partitions, or a value its folder name would have to
+    // escape, go through PARTITION_BY.
+    std::vector<std::string> keys, key_text, file_columns;
+    for (const auto& p : mapping.partition_by) {
+      keys.push_back(QuoteIdentifier(p.name));
+      key_text.push_back("CAST(" + QuoteIdentifier(p.name) + " AS VARCHAR)");
+    }
+    for (const auto& c : mapping.columns) {
+      if (!IsPartitionKey(mapping, c)) file_columns.push_back(QuoteIdentifier(c.name));
+    }
+    // The values are made text after DISTINCT: a cast on every row costs more than the scan.
+    auto partitions = conn.Query("SELECT " + Join(key_text, ", ") + " FROM (SELECT DISTINCT " +
+                                 Join(keys, ", ") + " FROM (" + final_rows + "))")
+                          .Rows();
+    bool one_at_a_time = partitions.size() <= kPartitionsWrittenOneAtATime;
+    for (const auto& values : partitions) {
+      for (const auto& v : values) one_at_a_time = one_at_a_time && v && IsPlainFolderValue(*v);
+    }
+    if (one_at_a_time) {
+      for (const auto& values : partitions) {
+        std::vector<std::string> folders, where;
+        for (size_t i = 0; i < mapping.partition_by.size(); ++i) {
+          const PartitionSpec& p = mapping.partition_by[i];
+          folders.push_back(p.name + "=" + *values[i]);
+          where.push_back(keys[i] + " = CAST(" + QuoteLiteral(*values[i]) + " AS " +
+                          PartitionType(mapping, p) + ")");
+        }
+        std::string folder = data_dir + "/" + Join(folders, "/");
+        fs::create_directories(folder);
+        conn.Execute("COPY (SELECT " + Join(file_columns, ", ") + " FROM (" + final_rows +
+                     ") WHERE " + Join(where, " AND ") + ") TO " +
+                     QuoteLiteral(folder + "/" + file_name) +
+                     " (FORMAT parquet, COMPRESSION zstd)");
+      }
+    } else {
+      std::string select = "SELECT " + Join(data_columns, ", ");
+      for (const auto& p : mapping.partition_by) {
+        if (!IsColumnPartition(p)) select += ", " + QuoteIdentifier(p.name);
+      }
+      conn.Execute("COPY (" + select + " FROM (" + final_rows + ")) TO " + QuoteLiteral(data_dir) +
+                   " (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (" + Join(keys, ", ") +
+                   "), FILENAME_PATTERN " + QuoteLiteral("part-" + run_id + "-{i}") + ")");
+    }
+  }
 }
 
 }  // namespace
@@ -245,61 +431,15 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
   std::optional<catalog::Snapshot> current;
   if (table) current = catalog_.CurrentSnapshot(table->id);
 
-  // A crashed run may have left a work folder or files no snapshot lists: remove them
-  // (we hold the table's lock, so no live run owns them).
   if (!options.dry_run) {
-    std::set<std::string> listed;
-    if (current) {
-      for (const auto& f : current->files) listed.insert(f.key);
-    }
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(work_parent, ec)) {
-      if (entry.path().filename().string().rfind(".tmp-", 0) == 0) fs::remove_all(entry.path(), ec);
-    }
-    for (const auto& object : lake_.List(location)) {
-      if (!listed.count(object.key)) {
-        spdlog::info("removing {} (left by an interrupted run)", object.key);
-        lake_.Delete(object.key);
-      }
-    }
+    RemoveLeftovers(lake_, catalog_.db(), work_parent, location, mapping.table, current);
   }
 
-  // The raw files: every version the ledger holds for the source that matches the
-  // dataset's pattern, oldest first, less those the bookmark has seen.
   std::vector<InputFile> files;
   {
-    ingest::IngestLedger ledger(catalog_.db().path());
-    std::map<std::string, int64_t> priority;
-    int64_t n = 0;
-    std::string unmatched;  // an object of the source the pattern missed, to show
-    for (const auto& e : ledger.Entries(dataset.source)) {
-      ++n;
-      if (MatchesPattern(dataset.pattern, ObjectName(e.raw_key))) {
-        priority[e.raw_key] = n;
-      } else if (unmatched.empty()) {
-        unmatched = ObjectName(e.raw_key);
-      }
-    }
-    if (priority.empty() && n > 0) {
-      // Objects arrived but none is this dataset's: most likely a pattern that misses them
-      // (a source prefix in the objects' names), which would otherwise pass as "nothing new"
-      // and only surface later as a missing table.
-      spdlog::warn(
-          "transform {}: none of the {} objects ingested from source {} matches the pattern "
-          "'{}' (one is '{}'); check datasets.{}.pattern in shoplake.yaml",
-          dataset.name, n, dataset.source, dataset.pattern, unmatched, dataset.name);
-    }
-    std::set<std::string> seen;
-    if (!options.full_refresh) {
-      auto rows =
-          catalog_.db().Prepare("SELECT raw_key FROM transform_bookmarks WHERE dataset = ?");
-      rows.Bind(1, dataset.name);
-      while (rows.Step()) seen.insert(rows.Text(0));
-    }
+    auto priority = ChooseFiles(catalog_.db(), dataset, options.full_refresh, result.quarantined);
     std::vector<std::string> keys;
-    for (const auto& [key, p] : priority) {
-      if (!seen.count(key)) keys.push_back(key);
-    }
+    for (const auto& [key, p] : priority) keys.push_back(key);
     std::vector<std::string> paths = local(keys);
     for (size_t i = 0; i < keys.size(); ++i)
       files.push_back({keys[i], paths[i], priority[keys[i]]});
@@ -314,7 +454,7 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return result;
   }
-  for (const auto& f : files) CheckHeader(lake_, f, mapping);
+  CheckHeaders(lake_, files, mapping, result.run_id);
 
   // References: the referenced table's keys, from its current snapshot.
   std::map<std::string, std::string> reference_tables;
@@ -588,63 +728,16 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
   // Write the Parquet files of the partitions this run rewrites or adds, then move them
   // into the table's folder under names no snapshot uses yet.
   std::string data_dir = work + "/data";
-  std::string file_name = "part-" + result.run_id + "-0.parquet";
-  if (mapping.partition_by.empty()) {
-    fs::create_directories(data_dir);
-    conn.Execute("COPY (SELECT " + Join(data_columns, ", ") + " FROM (" + final_rows + ")) TO " +
-                 QuoteLiteral(data_dir + "/" + file_name) + " (FORMAT parquet, COMPRESSION zstd)");
-  } else {
-    // A few partitions are written one at a time, each as one file by a COPY that keeps the
-    // rows' order (DuckDB encodes its row groups in parallel, and skips the row groups of
-    // other partitions by their statistics): cheaper than PARTITION_BY behind the anti-join
-    // of the rows left out. Many partitions, or a value its folder name would have to
-    // escape, go through PARTITION_BY.
-    std::vector<std::string> keys, key_text, file_columns;
-    for (const auto& p : mapping.partition_by) {
-      keys.push_back(QuoteIdentifier(p.name));
-      key_text.push_back("CAST(" + QuoteIdentifier(p.name) + " AS VARCHAR)");
-    }
-    for (const auto& c : mapping.columns) {
-      if (!IsPartitionKey(mapping, c)) file_columns.push_back(QuoteIdentifier(c.name));
-    }
-    // The values are made text after DISTINCT: a cast on every row costs more than the scan.
-    auto partitions = conn.Query("SELECT " + Join(key_text, ", ") + " FROM (SELECT DISTINCT " +
-                                 Join(keys, ", ") + " FROM (" + final_rows + "))")
-                          .Rows();
-    bool one_at_a_time = partitions.size() <= kPartitionsWrittenOneAtATime;
-    for (const auto& values : partitions) {
-      for (const auto& v : values) one_at_a_time = one_at_a_time && v && IsPlainFolderValue(*v);
-    }
-    if (one_at_a_time) {
-      for (const auto& values : partitions) {
-        std::vector<std::string> folders, where;
-        for (size_t i = 0; i < mapping.partition_by.size(); ++i) {
-          const PartitionSpec& p = mapping.partition_by[i];
-          folders.push_back(p.name + "=" + *values[i]);
-          where.push_back(keys[i] + " = CAST(" + QuoteLiteral(*values[i]) + " AS " +
-                          PartitionType(mapping, p) + ")");
-        }
-        std::string folder = data_dir + "/" + Join(folders, "/");
-        fs::create_directories(folder);
-        conn.Execute("COPY (SELECT " + Join(file_columns, ", ") + " FROM (" + final_rows +
-                     ") WHERE " + Join(where, " AND ") + ") TO " +
-                     QuoteLiteral(folder + "/" + file_name) +
-                     " (FORMAT parquet, COMPRESSION zstd)");
-      }
-    } else {
-      std::string select = "SELECT " + Join(data_columns, ", ");
-      for (const auto& p : mapping.partition_by) {
-        if (!IsColumnPartition(p)) select += ", " + QuoteIdentifier(p.name);
-      }
-      conn.Execute("COPY (" + select + " FROM (" + final_rows + ")) TO " + QuoteLiteral(data_dir) +
-                   " (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (" + Join(keys, ", ") +
-                   "), FILENAME_PATTERN " + QuoteLiteral("part-" + result.run_id + "-{i}") + ")");
-    }
+  // A quiet day (no new row, no partition to rewrite) writes no file; its snapshot lists the
+  // files the table had (none on a first day).
+  if (result.totals.rows_written > 0 || !replaced.empty()) {
+    WriteNewFiles(conn, mapping, final_rows, data_columns, data_dir, result.run_id);
   }
   step("write Parquet");
   std::vector<catalog::SnapshotFile> written;
   {
     std::vector<std::string> local_files;
+    CreateFolders(data_dir);  // none written on a quiet day
     for (const auto& entry : fs::recursive_directory_iterator(data_dir)) {
       if (entry.is_regular_file()) local_files.push_back(entry.path().string());
     }

@@ -11,8 +11,13 @@
 // with file, line, column, rule, value and the raw line.
 //
 // A run that refuses more than max_reject_rate of the rows it reads fails and commits
-// nothing. A crash at any point leaves the table at its last snapshot; the next run removes
-// what the crashed one left and does the work again.
+// nothing. A file whose records the reader does not all account for (as rows or rejects)
+// fails the run, naming the file. An empty export (a header alone, or no byte at all) is a
+// quiet day: zero rows, bookmarked, and a snapshot like any run's. A raw file quarantined in
+// the ingest ledger is skipped, and the result says so. A crash at any point leaves the
+// table at its last snapshot; the next run removes what the crashed one left (its work
+// folder, unlisted files, and the rejects of runs that recorded no outcome) and does the
+// work again.
 #pragma once
 
 #include <cstdint>
@@ -75,6 +80,9 @@ struct TransformResult {
   uint64_t table_rows = 0;        //!< rows in the table after the run
   std::string rejects_prefix;     //!< where the rejects went, when there were any
   std::vector<std::string> plan;  //!< dry run: the files and the SQL, in order
+  //! Raw files the run would have read but skipped: quarantined in the ingest ledger
+  //! (`shoplake ledger quarantine KEY`).
+  std::vector<std::string> quarantined;
   double seconds = 0;
 };
 

@@ -1,10 +1,12 @@
 // Where records sit in a raw file: LineMap's record -> line arithmetic around records that
-// span several lines, and ScanLines' line count, text and byte offsets.
+// span several lines, ScanLines' line count, text and byte offsets, and RecordCounter's
+// records, judged by DuckDB's own reader on the same bytes.
 #include "transform/raw_lines.h"
 
 #include <gtest/gtest.h>
 
 #include "common/files.h"
+#include "query/duckdb.h"
 #include "support/temp_folder.h"
 
 namespace shoplake::transform {
@@ -39,7 +41,9 @@ TEST(ScanLines, CountsLinesAndReturnsTheWantedOnesWithWhereTheyStart) {
   auto path = (folder.path() / "f.csv").string();
   WriteFileAtomically(path, "a,b\r\n1,2\r\n\"x\ny\",3\nlast");
   std::map<uint64_t, RawLine> found;
-  EXPECT_EQ(ScanLines(path, {1, 3, 4, 5}, found), 5u);
+  LineScan scan = ScanLines(path, CsvDialect{}, {1, 3, 4, 5}, found);
+  EXPECT_EQ(scan.lines, 5u);
+  EXPECT_EQ(scan.records, 4u);  // the quoted line break is inside a record
   ASSERT_EQ(found.size(), 4u);
   EXPECT_EQ(found[1].offset, 0u);
   EXPECT_EQ(found[1].text, "a,b");
@@ -52,8 +56,84 @@ TEST(ScanLines, CountsLinesAndReturnsTheWantedOnesWithWhereTheyStart) {
 
   WriteFileAtomically(path, "");
   found.clear();
-  EXPECT_EQ(ScanLines(path, {1}, found), 0u);
+  scan = ScanLines(path, CsvDialect{}, {1}, found);
+  EXPECT_EQ(scan.lines, 0u);
+  EXPECT_EQ(scan.records, 0u);
   EXPECT_TRUE(found.empty());
+}
+
+// Records a RecordCounter finds in `bytes`, fed `chunk` bytes at a time.
+uint64_t CountRecords(const std::string& bytes, size_t chunk, const CsvDialect& csv = {}) {
+  RecordCounter counter(csv);
+  for (size_t at = 0; at < bytes.size(); at += chunk) {
+    counter.Feed(bytes.data() + at, std::min(chunk, bytes.size() - at));
+  }
+  counter.Finish();
+  return counter.records();
+}
+
+// The judge: DuckDB's reader as the transform runs it (strict, explicit dialect, rejects
+// stored), its rows and refused records, plus the header.
+uint64_t DuckDbRecords(const std::filesystem::path& file, const std::string& encoding) {
+  query::Database db;
+  query::Connection conn(db);
+  std::string rows =
+      conn.QueryScalar("SELECT count(*) FROM read_csv(" + query::QuoteLiteral(file.string()) +
+                       ", columns = {'a': 'VARCHAR', 'b': 'VARCHAR', 'c': 'VARCHAR'},"
+                       " header = true, auto_detect = false, strict_mode = true,"
+                       " null_padding = false, delim = ',', quote = '\"', escape = '\"',"
+                       " encoding = " +
+                       query::QuoteLiteral(encoding) + ", store_rejects = true)")
+          .value();
+  std::string refused =
+      conn.QueryScalar("SELECT count(DISTINCT line) FROM reject_errors").value_or("0");
+  return std::stoull(rows) + std::stoull(refused) + 1;
+}
+
+TEST(RecordCounter, CountsTheRecordsDuckDbsReaderDelimits) {
+  ::shoplake::testing::TempFolder folder{"shoplake-record-counter"};
+  const std::vector<std::string> cases = {
+      "a,b,c\n1,2,3\n4,5,6\n",
+      "a,b,c\n1,2,3\n4,5,6",                          // no line break at the end
+      "a,b,c\r\n1,2,3\r\n\r\n4,\"5\r\n6\",7\r\n",     // CRLF, a blank line, a quoted break
+      "a,b,c\n1,x,3\n\n2,x,4\n\n",                    // blank lines are no records
+      "a,b,c\n1,\"abc,3\n2,x,4\n3,\"y\",5\n4,z,6\n",  // an unterminated quote runs on
+      "a,b,c\n1,ab\"c,3\n2,x,4\n",                    // a quote inside an unquoted field
+      "a,b,c\n1,\"ab\"c,3\n2,x,4\n",                  // text after a closing quote
+      "a,b,c\n1,\"Mug \"\"B\"\" x,3\n2,x,4\n3,\"Mug \"\"Barista\"\"\",5\n4,x,5\n",
+      "a,b,c\nx, \"y\nz\",3\n4,5,6\n",         // blanks before an opening quote
+      "a,b,c\n\"x\" ,\"y\nz\",3\n",            // blanks after a closing quote
+      "a,b,c\n1,2\n1,2,3,4\n1,\"x\n",          // wrong counts; a quote to the end
+      "\xEF\xBB\xBF\"a\",b,c\n1,\"2\n\",3\n",  // a BOM before a quoted name
+      "a,b,c\n",
+      "",
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    auto file = folder.path() / ("case-" + std::to_string(i) + ".csv");
+    WriteFileAtomically(file, cases[i]);
+    uint64_t expected = cases[i].empty() ? 0 : DuckDbRecords(file, "utf-8");
+    EXPECT_EQ(CountRecords(cases[i], 1 << 20), expected) << "case " << i << ": " << cases[i];
+    EXPECT_EQ(CountRecords(cases[i], 1), expected) << "case " << i << " byte by byte";
+  }
+}
+
+TEST(RecordCounter, CountsUtf16ByCodeUnit) {
+  ::shoplake::testing::TempFolder folder{"shoplake-record-counter"};
+  // "naïve,b,c\n1,\"x\ny\",3\n\u010a,5,6\n" in UTF-16LE with a BOM: U+010A's low byte is a
+  // line break in UTF-8's eyes, not in UTF-16's.
+  std::u16string text = u"\uFEFFna\u00efve,b,c\n1,\"x\ny\",3\n\u010a,5,6\n";
+  std::string bytes;
+  for (char16_t unit : text) {
+    bytes += static_cast<char>(unit & 0xFF);
+    bytes += static_cast<char>(unit >> 8);
+  }
+  auto file = folder.path() / "utf16.csv";
+  WriteFileAtomically(file, bytes);
+  CsvDialect csv;
+  csv.encoding = "utf-16";
+  EXPECT_EQ(DuckDbRecords(file, "utf-16"), 3u);
+  EXPECT_EQ(CountRecords(bytes, 1 << 20, csv), 3u);
+  EXPECT_EQ(CountRecords(bytes, 1, csv), 3u);
 }
 
 TEST(CountNewlines, CountsLineBreaks) {

@@ -3,7 +3,9 @@
 // typed; the counts reconcile; re-runs, bookmarks, new versions and the reject limit.
 //
 // The lake is built the way the pipeline builds it: simulate -> ingest (from the export
-// folder) -> transform with the pipeline's own mappings (pipeline/mappings/*.yaml).
+// folder) -> transform with the pipeline's own mappings (pipeline/mappings/*.yaml). Files no
+// simulator writes (a 40 MB field, a quiet day's empty export, a header with a BOM, in
+// UTF-16 or Latin-1, no header at all) are written by the tests themselves.
 #include "transform/transform.h"
 
 #include <gtest/gtest.h>
@@ -17,6 +19,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "ingest/ingestor.h"
+#include "ingest/ledger.h"
 #include "lake/local_store.h"
 #include "query/duckdb.h"
 #include "simulate/generator.h"
@@ -570,6 +573,192 @@ TEST_F(TransformTest, AHeaderThatDoesNotMatchTheMappingIsNamed) {
         std::string::npos)
         << e.what();
     EXPECT_EQ(e.input(), "raw/shop/ingest_date=2026-11-27/customers/2026-03-30.csv");
+  }
+}
+
+// A small partitioned table the hand-written files below go into.
+constexpr const char* kEventsMapping = R"yaml(
+dataset: events
+database: shop
+table: events
+csv: {delimiter: ",", quote: "\"", escape: "\"", header: HEADER, encoding: ENCODING, null_strings: [""]}
+primary_key: [id]
+partition_by:
+  - {name: day, from: at, part: day}
+columns:
+  - {name: id, type: bigint, nullable: false}
+  - {name: at, type: timestamp, format: "%Y-%m-%d %H:%M:%S"}
+  - {name: kind, source: KIND, type: varchar}
+)yaml";
+
+Mapping EventsMapping(bool header = true, const std::string& encoding = "utf-8",
+                      const std::string& kind_source = "kind") {
+  std::string text = kEventsMapping;
+  auto put = [&](const std::string& name, const std::string& value) {
+    text.replace(text.find(name), name.size(), value);
+  };
+  put("HEADER", header ? "true" : "false");
+  put("ENCODING", encoding);
+  put("KIND", kind_source);
+  return ParseMapping(text, "events.yaml");
+}
+
+// Writes the export `name` under exports/events/ (as `bytes`) and ingests it.
+void Export(Lake& lake, const std::string& name, const std::string& bytes,
+            const std::string& date = "2026-11-27") {
+  fs::create_directories(lake.root() / "exports/events");
+  WriteFileAtomically(lake.root() / "exports/events" / name, bytes);
+  lake.Ingest(date);
+}
+
+TransformResult TransformEvents(Lake& lake, const Mapping& mapping, TransformOptions options = {}) {
+  Transformer transformer(lake.store(), lake.catalog());
+  return transformer.Run({"events", "shop", "events/*.csv", "events.yaml"}, mapping, options);
+}
+
+// Hardening 3: a record longer than DuckDB's largest line (here a 40 MB field) used to vanish,
+// neither written nor refused. The file's own record count catches it: the run fails naming
+// the file and both counts, and publishes nothing.
+TEST_F(TransformTest, ARecordTheReaderLosesFailsTheFileNamingIt) {
+  Lake lake(folder_.path());
+  std::string csv = "id,at,kind\n";
+  for (int i = 1; i <= 20; ++i) {
+    std::string kind = i == 10 ? std::string(40 << 20, 'x') : "a";
+    csv += std::to_string(i) + ",2026-01-01 10:00:00," + kind + "\n";
+  }
+  Export(lake, "2026-01-01.csv", csv);
+  csv.clear();
+  try {
+    TransformEvents(lake, EventsMapping(), MaxRejectRate(1));
+    FAIL() << "expected the lost record to fail the file";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kData);
+    EXPECT_EQ(e.input(), RawKey("events/2026-01-01.csv"));
+    EXPECT_NE(
+        std::string(e.what()).find("gave 19 records (rows and rejects) where the file holds 20"),
+        std::string::npos)
+        << e.what();
+    EXPECT_NE(e.hint().find("shoplake ledger quarantine " + RawKey("events/2026-01-01.csv")),
+              std::string::npos)
+        << e.hint();
+  }
+  EXPECT_FALSE(lake.catalog().FindTable("shop", "events").has_value());
+  EXPECT_TRUE(lake.store().List("processed/").empty());
+}
+
+// Hardening 4: an export with a header and no row, then one with no byte at all, is a quiet
+// day: zero rows, the files bookmarked, a snapshot (an empty table on the first day), and a
+// partitioned table that still works the day after.
+TEST_F(TransformTest, AnEmptyExportIsAQuietDay) {
+  Lake lake(folder_.path());
+  Export(lake, "2026-01-01.csv", "id,at,kind\n");
+  TransformResult header_only = TransformEvents(lake, EventsMapping());
+  ASSERT_TRUE(header_only.committed);
+  EXPECT_EQ(header_only.totals.rows_read, 0u);
+  EXPECT_EQ(header_only.table_rows, 0u);
+  EXPECT_TRUE(lake.store().List("processed/").empty());
+
+  Export(lake, "2026-01-02.csv", "");
+  TransformResult empty = TransformEvents(lake, EventsMapping());
+  ASSERT_TRUE(empty.committed);
+  ASSERT_EQ(empty.files.size(), 1u);
+  EXPECT_EQ(empty.files[0].raw_key, RawKey("events/2026-01-02.csv"));
+  EXPECT_EQ(empty.files[0].rows_read, 0u);
+  EXPECT_FALSE(TransformEvents(lake, EventsMapping()).committed) << "both are bookmarked";
+
+  Export(lake, "2026-01-03.csv", "id,at,kind\n1,2026-01-03 10:00:00,a\n");
+  TransformResult next = TransformEvents(lake, EventsMapping());
+  ASSERT_TRUE(next.committed);
+  EXPECT_EQ(next.table_rows, 1u);
+  Export(lake, "2026-01-04.csv", "id,at,kind\n");
+  TransformResult quiet = TransformEvents(lake, EventsMapping());
+  ASSERT_TRUE(quiet.committed);
+  EXPECT_EQ(quiet.table_rows, 1u) << "a quiet day keeps the table's rows";
+}
+
+// Hardening 4: a raw file quarantined in the ingest ledger is skipped by every run (which
+// says so), even once it is gone from raw/; released, it is read again.
+TEST_F(TransformTest, AQuarantinedFileIsSkippedAndSaidSo) {
+  Lake lake(folder_.path());
+  Export(lake, "2026-01-01.csv", "id,at,kind\n1,2026-01-01 10:00:00,a\n");
+  Export(lake, "2026-01-02.csv", "nonsense\n");
+  EXPECT_THROW(TransformEvents(lake, EventsMapping()), Error);
+  const std::string bad = RawKey("events/2026-01-02.csv");
+  ingest::IngestLedger ledger((lake.root() / "lake/_catalog/catalog.db").string());
+  try {
+    ledger.Quarantine("raw/shop/nope.csv", "typo");
+    FAIL() << "expected an unknown key to be refused";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+  }
+  ledger.Quarantine(bad, "a broken export");
+  ASSERT_EQ(ledger.Quarantined().size(), 1u);
+  EXPECT_EQ(ledger.Quarantined()[0].reason, "a broken export");
+  TransformResult result = TransformEvents(lake, EventsMapping());
+  ASSERT_TRUE(result.committed);
+  EXPECT_EQ(result.table_rows, 1u);
+  EXPECT_EQ(result.quarantined, std::vector<std::string>{bad});
+
+  EXPECT_TRUE(ledger.Release(bad));
+  EXPECT_FALSE(ledger.Release(bad));
+  try {
+    TransformEvents(lake, EventsMapping());
+    FAIL() << "released, the file is read again";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.input(), bad);
+  }
+
+  // Gone from raw/: the run says so and how to set it aside; set aside, it is skipped.
+  lake.store().Delete(bad);
+  try {
+    TransformEvents(lake, EventsMapping());
+    FAIL() << "expected the missing raw file to be named";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+    EXPECT_EQ(e.input(), bad);
+    EXPECT_NE(e.hint().find("shoplake ledger quarantine " + bad), std::string::npos) << e.hint();
+  }
+  ledger.Quarantine(bad, "a broken export");
+  TransformResult full = TransformEvents(lake, EventsMapping(), FullRefresh());
+  EXPECT_EQ(full.quarantined, std::vector<std::string>{bad});
+  EXPECT_EQ(full.table_rows, 1u);
+}
+
+// Hardening 12: `csv.header: false` takes the columns by position, and a header is read as
+// DuckDB's reader decodes it: with a BOM, in UTF-16 (with its BOM) or in Latin-1.
+TEST_F(TransformTest, HeadersAreReadAsTheReaderDecodesThem) {
+  Lake lake(folder_.path());
+  Export(lake, "2026-01-01.csv", "1,2026-01-01 10:00:00,a\n2,2026-01-01 11:00:00,b\n");
+  TransformResult positional = TransformEvents(lake, EventsMapping(false));
+  ASSERT_TRUE(positional.committed);
+  EXPECT_EQ(positional.table_rows, 2u);
+  EXPECT_EQ(positional.totals.rows_rejected, 0u);
+
+  Lake bom(folder_.path() / "bom");
+  Export(bom, "2026-01-01.csv", "\xEF\xBB\xBFid,at,kind\n1,2026-01-01 10:00:00,a\n");
+  EXPECT_EQ(TransformEvents(bom, EventsMapping()).table_rows, 1u);
+
+  Lake utf16(folder_.path() / "utf16");
+  std::u16string text = u"\uFEFFid,at,na\u00efve\n1,2026-01-01 10:00:00,a\n";
+  std::string bytes;
+  for (char16_t unit : text) {
+    bytes += static_cast<char>(unit & 0xFF);
+    bytes += static_cast<char>(unit >> 8);
+  }
+  Export(utf16, "2026-01-01.csv", bytes);
+  EXPECT_EQ(TransformEvents(utf16, EventsMapping(true, "utf-16", "na\u00efve")).table_rows, 1u);
+
+  Lake latin1(folder_.path() / "latin1");
+  Export(latin1, "2026-01-01.csv", "id,at,na\xEFve\n1,2026-01-01 10:00:00,a\n");
+  EXPECT_EQ(TransformEvents(latin1, EventsMapping(true, "latin-1", "na\u00efve")).table_rows, 1u);
+  try {
+    TransformEvents(latin1, EventsMapping(true, "latin-1", "naive"), FullRefresh());
+    FAIL() << "expected a header error";
+  } catch (const Error& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("column 3 is 'na\u00efve' where the mapping expects 'naive'"),
+        std::string::npos)
+        << e.what();
   }
 }
 
