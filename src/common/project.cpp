@@ -17,8 +17,8 @@ namespace {
 
 constexpr const char* kProjectFileName = "shoplake.yaml";
 
-const std::vector<std::string> kTopKeys = {"name",  "lake",     "sources", "datasets",
-                                           "paths", "simulate", "notify",  "workflow"};
+const std::vector<std::string> kTopKeys = {"name",     "lake",   "sources",  "datasets", "paths",
+                                           "simulate", "notify", "workflow", "query"};
 const std::vector<std::string> kSourceKeys = {"uri"};
 const std::vector<std::string> kDatasetKeys = {"source", "pattern", "mapping"};
 const std::vector<std::string> kPathKeys = {"mappings", "views", "dashboard", "workflow",
@@ -27,6 +27,7 @@ const std::vector<std::string> kSimulateKeys = {"seed",   "days",       "start",
                                                 "orders", "dirty_rate", "out"};
 const std::vector<std::string> kNotifyKeys = {"url", "command", "timeout_seconds"};
 const std::vector<std::string> kWorkflowKeys = {"bindings"};
+const std::vector<std::string> kQueryKeys = {"timeout_seconds"};
 
 std::map<std::string, std::string> DefaultPaths() {
   return {{"mappings", "pipeline/mappings"},
@@ -50,6 +51,20 @@ bool IsVariableName(const std::string& name) {
          std::all_of(name.begin(), name.end(), [](char c) {
            return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
          });
+}
+
+QuerySpec ParseQuerySpec(YamlReader& reader, const YAML::Node& query) {
+  reader.ExpectMap(query, "query", kQueryKeys);
+  QuerySpec spec;
+  if (auto timeout = query["timeout_seconds"]) {
+    int seconds = reader.Get<int>(timeout, "query.timeout_seconds", "a whole number");
+    if (seconds < 0) {
+      reader.Fail(timeout, "'query.timeout_seconds' must be 0 (no limit) or more",
+                  "for example: timeout_seconds: 120");
+    }
+    spec.timeout_seconds = seconds;
+  }
+  return spec;
 }
 
 }  // namespace
@@ -170,6 +185,8 @@ Project ParseProject(const std::string& text, const fs::path& file) {
       }
     }
   }
+
+  if (auto query = doc["query"]) project.query = ParseQuerySpec(reader, query);
 
   if (auto workflow = doc["workflow"]) {
     reader.ExpectMap(workflow, "workflow", kWorkflowKeys);

@@ -44,6 +44,13 @@ struct NotifySpec {
   int timeout_seconds = 10;  //!< bounds each delivery
 };
 
+//! Limits on the SQL that `query` and `serve` run (shoplake.yaml's `query:` section).
+struct QuerySpec {
+  //! Seconds a query may run before it is stopped; 0: no limit. Unset: `serve` stops
+  //! queries after 60 s, `query` never.
+  std::optional<int> timeout_seconds;
+};
+
 struct Project {
   std::filesystem::path root;                 //!< folder holding shoplake.yaml (or the cwd)
   std::optional<std::filesystem::path> file;  //!< the shoplake.yaml, when one was found
@@ -54,6 +61,7 @@ struct Project {
   std::map<std::string, std::string> paths;  //!< mappings, views, dashboard, workflow
   SimulateSpec simulate;
   NotifySpec notify;
+  QuerySpec query;
   //! shoplake.yaml's workflow.bindings over the defaults: each substitution variable a state
   //! machine names ("${IngestFunctionArn}", as SAM's DefinitionSubstitutions do) -> the
   //! value it stands for locally, a task resource such as "shoplake:ingest".
