@@ -58,7 +58,11 @@ void Serve(Context& context, const ServeFlags& flags) {
     spdlog::warn("listening on {}: anyone who can reach it can read the lake", flags.host);
   }
   int signal = signals.Wait();
-  spdlog::info("stopping on {}", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  spdlog::info(
+      "stopping on {} (the running queries are interrupted; a second signal ends "
+      "the process at once)",
+      signal == SIGINT ? "SIGINT" : "SIGTERM");
+  signals.Unblock();
   app.Stop();
 }
 
