@@ -4,7 +4,7 @@
 // within a bound. Header-only: only the areas that link cpp-httplib include it.
 //
 // Thread safety: Bind from one thread before serving; Stop from any thread; the static
-// connection helpers from any thread.
+// connection helpers from any thread. RequestHeaderDeadline: see there.
 #pragma once
 
 #include <httplib.h>
@@ -13,13 +13,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "common/error.h"
 
@@ -81,16 +87,34 @@ class HttpServer : public httplib::Server {
     return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
   }
 
-  //! Ends the reading side of every connection accepted on `port`: a worker blocked reading
-  //! a request (a slow client, an idle keep-alive) wakes up and closes it, one writing a
-  //! response finishes. For a stop that slow clients cannot hold up.
-  static void ShutdownConnections(int port) {
+  //! A connection accepted by a server: its socket and its client's address and port.
+  struct Connection {
+    socket_t sock;
+    std::pair<std::string, int> peer;
+  };
+
+  //! The connections open on `port` (the server's own sockets with a peer).
+  static std::vector<Connection> Connections(int port) {
+    std::vector<Connection> connections;
     for (socket_t sock : OpenSockets()) {
       auto local = Address(sock, ::getsockname);
-      if (local && local->second == port && Address(sock, ::getpeername)) {
-        ::shutdown(sock, SHUT_RD);
-      }
+      if (!local || local->second != port) continue;
+      if (auto peer = Address(sock, ::getpeername)) connections.push_back({sock, *peer});
     }
+    return connections;
+  }
+
+  //! The address and port of the client of connection `sock`; nullopt for a socket with
+  //! none (a listening socket).
+  static std::optional<std::pair<std::string, int>> Peer(socket_t sock) {
+    return Address(sock, ::getpeername);
+  }
+
+  //! Ends the reading side of every connection accepted on `port`: a worker blocked reading
+  //! a request (a slow client, an idle keep-alive) wakes up and closes it. For a stop that
+  //! slow clients cannot hold up. (httplib writes no answer on such a connection.)
+  static void ShutdownConnections(int port) {
+    for (const auto& c : Connections(port)) ::shutdown(c.sock, SHUT_RD);
   }
 
   //! Closes the socket Bind opened when the server never listened (httplib leaves it open).
@@ -126,6 +150,80 @@ class HttpServer : public httplib::Server {
     }
     return std::pair{std::string(host), std::atoi(port)};
   }
+};
+
+//! Closes the connections of the server on `port` that take longer than `deadline` to send
+//! a request's headers, counted from their connection or their previous answer: a client
+//! trickling them holds one of the server's threads, and without a deadline could hold it
+//! for as long as it likes (cpp-httplib 0.11 bounds each read, not the request). A request
+//! being handled, or its body being read, is not timed. Idle keep-alive connections end
+//! sooner by themselves (set_keep_alive_timeout).
+//!
+//! REQUIRES: the server's pre-routing handler calls Arrived(req) and its logger
+//! Answered(req). Thread safety: both from any thread.
+class RequestHeaderDeadline {
+ public:
+  RequestHeaderDeadline(int port, std::chrono::milliseconds deadline)
+      : port_(port), deadline_(deadline), watcher_([this] { Watch(); }) {}
+  ~RequestHeaderDeadline() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    wake_.notify_all();
+    watcher_.join();
+  }
+  RequestHeaderDeadline(const RequestHeaderDeadline&) = delete;
+  RequestHeaderDeadline& operator=(const RequestHeaderDeadline&) = delete;
+
+  //! The headers of `req` have arrived: its connection is no longer timed.
+  void Arrived(const httplib::Request& req) {
+    std::lock_guard lock(mutex_);
+    handling_.insert({req.remote_addr, req.remote_port});
+  }
+  //! `req` is answered: its connection's next request is timed from now.
+  void Answered(const httplib::Request& req) {
+    std::lock_guard lock(mutex_);
+    std::pair<std::string, int> peer{req.remote_addr, req.remote_port};
+    handling_.erase(peer);
+    waiting_since_[peer] = std::chrono::steady_clock::now();
+  }
+
+ private:
+  void Watch() {
+    std::unique_lock lock(mutex_);
+    while (!done_) {
+      lock.unlock();
+      auto connections = HttpServer::Connections(port_);
+      lock.lock();
+      auto now = std::chrono::steady_clock::now();
+      std::map<std::pair<std::string, int>, std::chrono::steady_clock::time_point> waiting;
+      std::set<std::pair<std::string, int>> open;
+      for (const auto& c : connections) {
+        open.insert(c.peer);
+        if (handling_.count(c.peer)) continue;
+        auto known = waiting_since_.find(c.peer);
+        auto since = known == waiting_since_.end() ? now : known->second;
+        waiting[c.peer] = since;
+        // Still the same connection (its socket may have closed and been reused since)?
+        if (now - since > deadline_ && HttpServer::Peer(c.sock) == c.peer) {
+          ::shutdown(c.sock, SHUT_RDWR);
+        }
+      }
+      waiting_since_ = std::move(waiting);  // forgets the connections that closed
+      std::erase_if(handling_, [&open](const auto& peer) { return !open.count(peer); });
+      wake_.wait_for(lock, std::chrono::milliseconds(250), [this] { return done_; });
+    }
+  }
+
+  int port_;
+  std::chrono::milliseconds deadline_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool done_ = false;
+  std::set<std::pair<std::string, int>> handling_;
+  std::map<std::pair<std::string, int>, std::chrono::steady_clock::time_point> waiting_since_;
+  std::thread watcher_;  //!< last: starts once the members above exist
 };
 
 }  // namespace shoplake

@@ -39,6 +39,8 @@ constexpr size_t kExecutionLimit = 100;
 constexpr size_t kConnectionThreads = 64;
 //! Seconds a connection may stay silent while its request is read or its answer written.
 constexpr time_t kReadTimeoutSeconds = 5;
+//! How long a client may take to send a request's headers: a slow client is cut off then.
+constexpr std::chrono::seconds kRequestHeaderDeadline{10};
 //! What a 503 asks the client to wait before trying again, in seconds.
 constexpr const char* kRetryAfterSeconds = "2";
 
@@ -247,6 +249,7 @@ struct WebApp::Impl {
   report::WebAssets assets;
   HttpServer server;
   int port = 0;
+  std::unique_ptr<RequestHeaderDeadline> header_deadline;  //!< set once the port is bound
   std::thread thread;
   //! Queries answered, refused (the read-only rules or wrong SQL) and failed while running.
   std::atomic<uint64_t> queries_ok{0}, queries_refused{0}, queries_failed{0};
@@ -675,7 +678,8 @@ WebApp::WebApp(WebAppOptions options) : impl_(std::make_unique<Impl>()) {
   auto& s = impl.server;
   impl.LimitConnections();
   bool loopback = IsLoopback(o.host);
-  s.set_pre_routing_handler([loopback](const httplib::Request& req, httplib::Response& res) {
+  s.set_pre_routing_handler([&impl, loopback](const httplib::Request& req, httplib::Response& res) {
+    impl.header_deadline->Arrived(req);
     // cpp-httplib 0.11 reads a chunked body whole, whatever its size: refuse it unread.
     if (req.has_header("Transfer-Encoding")) {
       res.status = 411;
@@ -711,10 +715,12 @@ WebApp::WebApp(WebAppOptions options) : impl_(std::make_unique<Impl>()) {
   s.Get("/metrics", impl.Guard(&Impl::Metrics, false));
   // Browsers ask for it on every page; a 404 would show as a console error.
   s.Get("/favicon.ico", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
-  s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+  s.set_logger([&impl](const httplib::Request& req, const httplib::Response& res) {
+    impl.header_deadline->Answered(req);
     spdlog::info("{} {} {}", req.method, req.path, res.status);
   });
   impl.port = s.Bind(o.host, o.port);
+  impl.header_deadline = std::make_unique<RequestHeaderDeadline>(impl.port, kRequestHeaderDeadline);
 }
 
 WebApp::~WebApp() {

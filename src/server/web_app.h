@@ -14,9 +14,10 @@
 // Limits, so that no client can take the server from the others: a query stops at its time
 // limit (504) or when its client goes away; beyond max_queries running at once a query is
 // answered 503 with Retry-After, while pages and /metrics go on answering; a body over
-// max_body_bytes is refused (413) unread, one without a Content-Length (411); connections
-// are served by a pool of threads far larger than max_queries, each read bounded by a
-// timeout. Stop interrupts the running queries and closes slow clients' connections.
+// max_body_bytes is refused (413), a chunked one (411); connections are served by a pool
+// of threads far larger than max_queries, each read bounded by a timeout and a request's
+// headers by a deadline (10 s), so slow clients cannot hold the threads. Stop interrupts
+// the running queries and closes slow clients' connections.
 //
 // Thread safety: Start/Stop from one thread; requests run on httplib's pool, each with its
 // own Catalog and QueryEngine.

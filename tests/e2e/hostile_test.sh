@@ -5,7 +5,8 @@
 #     error, one query beyond --max-queries is answered 503 with Retry-After;
 #   - `shoplake query --query-timeout` stops a runaway the same way;
 #   - a NUL byte (%00) in SQL or in a dashboard filter is refused (400), not truncated;
-#   - 10 slow clients trickling headers while the probes still answer;
+#   - 10 slow clients trickling headers while the probes still answer, each cut off at the
+#     server's 10 s header deadline;
 #   - a 150 MB body refused with 413 (asked first, and sent whole) without the server's
 #     memory growing with it; a chunked body refused (411);
 #   - a runaway whose client goes away is stopped (no time limit on that server), and
@@ -54,15 +55,18 @@ sigterm_within() {
   echo "serve stopped $((SECONDS - start)) s after SIGTERM"
 }
 # slow_clients N SECONDS: N connections that send a request's first line, then one byte of
-# header a second for SECONDS (they never finish it).
+# header a second for SECONDS (they never finish it); each ends when the server closes its
+# connection. Sets SLOW_PIDS.
 slow_clients() {
   local n
+  SLOW_PIDS=()
   for n in $(seq 1 "$1"); do
     (
       exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 0
       printf 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ' >&3 || exit 0
       for _ in $(seq 1 "$2"); do printf 'x' >&3 2>/dev/null || exit 0; sleep 1; done
     ) &
+    SLOW_PIDS+=($!)
     E2E_PIDS="${E2E_PIDS:-} $!"
   done
 }
@@ -128,13 +132,20 @@ assert_eq "$(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' "${url}?categ
   "the dashboard page with %00"
 
 # --- Slow clients --------------------------------------------------------------------------
-slow_clients 10 30
+slow_clients 10 120
+started=$SECONDS
 sleep 2  # every one has connected and is trickling
 probe "/metrics beside 10 slow clients" metrics
 probe "a page beside 10 slow clients" tables
 answer="$(post "SELECT 1 AS one" "$SCRATCH/small.json")"
 echo "probe a small query beside 10 slow clients: ${answer#* } s (HTTP ${answer%% *})"
 assert_eq "${answer%% *}" 200 "a small query beside 10 slow clients"
+# The server cuts each off at its 10 s header deadline (they would trickle for 120 s).
+for pid in "${SLOW_PIDS[@]}"; do
+  for _ in $(seq 1 400); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && fail "a slow client is still connected $((SECONDS - started)) s on"
+done
+echo "the 10 slow clients were cut off within $((SECONDS - started)) s"
 
 # --- Large bodies --------------------------------------------------------------------------
 truncate -s 150M "$SCRATCH/big.json"  # sparse: no disk used
@@ -156,7 +167,9 @@ echo "serve's peak resident memory: $((peak_kb / 1024)) MB"
 ((peak_kb < 1024 * 1024)) || fail "serve's memory peaked at $((peak_kb / 1024)) MB (over 1 GB)"
 probe "/metrics after the bodies" metrics
 
-# SIGTERM while the slow clients still trickle.
+# SIGTERM while slow clients trickle.
+slow_clients 3 60
+sleep 1
 sigterm_within 5
 
 # --- A client that goes away; SIGTERM during a runaway -------------------------------------

@@ -1,6 +1,7 @@
 // HttpServer's connection helpers against a real server on loopback: a handler finds its
 // own connection's socket and sees its client leave; ShutdownConnections ends a slow
-// client's half-sent request so that the server can stop.
+// client's half-sent request so that the server can stop; RequestHeaderDeadline cuts a
+// slow client off while a request that is slow to handle is answered.
 #include "common/http_server.h"
 
 #include <arpa/inet.h>
@@ -10,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <thread>
 
 namespace shoplake {
@@ -42,6 +44,8 @@ class ServedOnLoopback : public ::testing::Test {
   HttpServer server_;
   int port_ = 0;
   std::thread thread_;
+  //! Outlives the server's threads (TearDown stops them first), which call it.
+  std::unique_ptr<RequestHeaderDeadline> deadline_;
 };
 
 TEST_F(ServedOnLoopback, AHandlerSeesItsClientLeave) {
@@ -88,6 +92,37 @@ TEST_F(ServedOnLoopback, ShutdownConnectionsEndsAHalfSentRequest) {
   for (int reads = 0; reads < 100 && (n = ::recv(slow, buffer, sizeof buffer, 0)) > 0; ++reads) {
   }
   EXPECT_EQ(n, 0) << "the connection is still open";
+  ::close(slow);
+}
+
+TEST_F(ServedOnLoopback, ASlowClientIsCutOffAtTheHeaderDeadlineOthersAreServed) {
+  server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
+    deadline_->Arrived(req);
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  server_.set_logger(
+      [this](const httplib::Request& req, const httplib::Response&) { deadline_->Answered(req); });
+  server_.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(1500ms);  // longer than the deadline: handling is not timed
+    res.set_content("ok", "text/plain");
+  });
+  Start();
+  deadline_ = std::make_unique<RequestHeaderDeadline>(port_, 500ms);
+  int slow = Connect();
+  std::string start = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+  ASSERT_EQ(::send(slow, start.data(), start.size(), 0), static_cast<ssize_t>(start.size()));
+  httplib::Client client("127.0.0.1", port_);
+  auto answer = client.Get("/");
+  ASSERT_TRUE(answer) << "a complete request slower than the deadline to handle";
+  EXPECT_EQ(answer->body, "ok");
+  // The slow client is cut off well before httplib's own 5 s read timeout.
+  timeval wait{3, 0};
+  ::setsockopt(slow, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  char buffer[4096];
+  ssize_t n = 0;
+  for (int reads = 0; reads < 100 && (n = ::recv(slow, buffer, sizeof buffer, 0)) > 0; ++reads) {
+  }
+  EXPECT_EQ(n, 0) << "the slow client's connection is still open";
   ::close(slow);
 }
 
