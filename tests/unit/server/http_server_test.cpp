@@ -40,6 +40,25 @@ class ServedOnLoopback : public ::testing::Test {
     EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
     return fd;
   }
+  //! A raw client that sent a request's first line and part of a header, never the rest.
+  int SlowClient() {
+    int fd = Connect();
+    std::string start = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+    EXPECT_EQ(::send(fd, start.data(), start.size(), 0), static_cast<ssize_t>(start.size()));
+    return fd;
+  }
+  //! True when the server closes `fd`'s connection (perhaps after a 400) within
+  //! `seconds`, well under httplib's own 5 s read timeout; closes `fd`.
+  static bool ClosedByServerWithin(int fd, time_t seconds) {
+    timeval wait{seconds, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+    char buffer[4096];
+    ssize_t n = 0;
+    for (int reads = 0; reads < 100 && (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0; ++reads) {
+    }
+    ::close(fd);
+    return n == 0;
+  }
 
   HttpServer server_;
   int port_ = 0;
@@ -78,21 +97,10 @@ TEST_F(ServedOnLoopback, ShutdownConnectionsEndsAHalfSentRequest) {
     res.set_content("ok", "text/plain");
   });
   Start();
-  int slow = Connect();
-  std::string start = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
-  ASSERT_EQ(::send(slow, start.data(), start.size(), 0), static_cast<ssize_t>(start.size()));
+  int slow = SlowClient();
   std::this_thread::sleep_for(200ms);  // the server is reading it
   HttpServer::ShutdownConnections(port_);
-  // The server closes the connection (perhaps after a 400): the slow client reads to its
-  // end, each read bounded by a timeout well under httplib's 5 s read timeout.
-  timeval wait{2, 0};
-  ::setsockopt(slow, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
-  char buffer[4096];
-  ssize_t n = 0;
-  for (int reads = 0; reads < 100 && (n = ::recv(slow, buffer, sizeof buffer, 0)) > 0; ++reads) {
-  }
-  EXPECT_EQ(n, 0) << "the connection is still open";
-  ::close(slow);
+  EXPECT_TRUE(ClosedByServerWithin(slow, 2)) << "the connection is still open";
 }
 
 TEST_F(ServedOnLoopback, ASlowClientIsCutOffAtTheHeaderDeadlineOthersAreServed) {
@@ -108,22 +116,12 @@ TEST_F(ServedOnLoopback, ASlowClientIsCutOffAtTheHeaderDeadlineOthersAreServed) 
   });
   Start();
   deadline_ = std::make_unique<RequestHeaderDeadline>(port_, 500ms);
-  int slow = Connect();
-  std::string start = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
-  ASSERT_EQ(::send(slow, start.data(), start.size(), 0), static_cast<ssize_t>(start.size()));
+  int slow = SlowClient();
   httplib::Client client("127.0.0.1", port_);
   auto answer = client.Get("/");
   ASSERT_TRUE(answer) << "a complete request slower than the deadline to handle";
   EXPECT_EQ(answer->body, "ok");
-  // The slow client is cut off well before httplib's own 5 s read timeout.
-  timeval wait{3, 0};
-  ::setsockopt(slow, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
-  char buffer[4096];
-  ssize_t n = 0;
-  for (int reads = 0; reads < 100 && (n = ::recv(slow, buffer, sizeof buffer, 0)) > 0; ++reads) {
-  }
-  EXPECT_EQ(n, 0) << "the slow client's connection is still open";
-  ::close(slow);
+  EXPECT_TRUE(ClosedByServerWithin(slow, 3)) << "the slow client's connection is still open";
 }
 
 }  // namespace
