@@ -270,12 +270,12 @@ struct WebApp::Impl {
     QuerySlot(Impl& app, const httplib::Request& req) : app_(app) {
       std::lock_guard lock(app.queries_mutex);
       if (app.stopping) {
-        throw ServerBusy(ErrorCode::kIo, "the server is stopping", req.path,
+        throw ServerBusy(ErrorCode::kConflict, "the server is stopping", req.path,
                          "run it again when the server is back");
       }
       if (app.queries_running >= app.options.max_queries) {
         ++app.queries_busy;
-        throw ServerBusy(ErrorCode::kIo,
+        throw ServerBusy(ErrorCode::kConflict,
                          "too many queries are running (the limit is " +
                              std::to_string(app.options.max_queries) + " at once)",
                          req.path,
