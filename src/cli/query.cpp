@@ -19,6 +19,7 @@
 #include "common/files.h"
 #include "common/numbers.h"
 #include "query/engine.h"
+#include "query/query_watch.h"
 
 namespace shoplake::cli {
 namespace {
@@ -27,8 +28,9 @@ struct QueryFlags {
   std::string sql;
   std::string file;  //!< -f FILE.sql
   std::string format = "table";
-  std::string output;  //!< -o FILE; stdout when empty
-  std::string as_of;   //!< --as-of SNAPSHOT|TIME; empty for the current snapshots
+  std::string output;               //!< -o FILE; stdout when empty
+  std::string as_of;                //!< --as-of SNAPSHOT|TIME; empty for the current snapshots
+  std::optional<double> timeout_s;  //!< --query-timeout; unset: the project's, else none
 };
 
 // --as-of: digits are a snapshot id, anything else a time.
@@ -221,14 +223,18 @@ void RunQuery(Context& context, const QueryFlags& flags) {
   auto start = std::chrono::steady_clock::now();
   auto tables = engine.TablesRead(sql);
   std::optional<query::Result> result;
+  query::QueryWatch watch(
+      [&engine] { engine.Interrupt(); },
+      query::QueryTimeout(flags.timeout_s, context.project().query.timeout_seconds, {}));
   if (flags.format == "parquet") {
     // DuckDB writes only inside the lake (or its cache): the file is made there, then moved
     // to -o.
     std::string path = engine.ResultFile(".tmp-" + id + ".parquet");
-    result.emplace(engine.RunToParquet(sql, path));
+    result.emplace(
+        watch.Run([&] { return engine.RunToParquet(sql, path); }, query::StatementLabel(sql)));
     MoveOut(path, flags.output);
   } else {
-    result.emplace(engine.Run(sql));
+    result.emplace(watch.Run([&] { return engine.Run(sql); }, query::StatementLabel(sql)));
   }
 
   std::ofstream file;
@@ -316,6 +322,10 @@ void AddQueryCommand(CLI::App& app, Context& context) {
   verb->add_option("--as-of", flags->as_of,
                    "Read each table as it was at snapshot ID, or at TIME (ISO 8601, UTC)")
       ->type_name("ID|TIME");
+  verb->add_option("--query-timeout", flags->timeout_s,
+                   "Seconds the query may run before it is stopped; 0: no limit [default: "
+                   "shoplake.yaml's query.timeout_seconds, else none]")
+      ->type_name("SECONDS");
   verb->callback([&context, flags] { RunQuery(context, *flags); });
 }
 

@@ -31,6 +31,10 @@ class BlockedStopSignals {
   BlockedStopSignals(const BlockedStopSignals&) = delete;
   BlockedStopSignals& operator=(const BlockedStopSignals&) = delete;
 
+  //! Lets the signals through to this thread again, with their default action: after the
+  //! first one, so that a second ends the process at once when stopping takes too long.
+  void Unblock() const { pthread_sigmask(SIG_UNBLOCK, &set_, nullptr); }
+
   //! Returns the signal that arrived.
   int Wait() const {
     for (;;) {

@@ -18,7 +18,8 @@ namespace {
 constexpr const char* kProjectFileName = "shoplake.yaml";
 
 const std::vector<std::string> kTopKeys = {"name",     "lake",   "sources",  "datasets", "paths",
-                                           "simulate", "notify", "workflow", "duckdb"};
+                                           "simulate", "notify", "workflow", "duckdb",
+                                           "query"};
 const std::vector<std::string> kSourceKeys = {"uri"};
 const std::vector<std::string> kDatasetKeys = {"source", "pattern", "mapping"};
 const std::vector<std::string> kPathKeys = {"mappings", "views", "dashboard", "workflow",
@@ -29,6 +30,7 @@ const std::vector<std::string> kNotifyKeys = {"url", "command", "timeout_seconds
 const std::vector<std::string> kWorkflowKeys = {"bindings"};
 const std::vector<std::string> kDuckDbKeys = {"memory_limit", "temp_directory", "stages"};
 const std::vector<std::string> kDuckDbStageKeys = {"memory_limit", "temp_directory"};
+const std::vector<std::string> kQueryKeys = {"timeout_seconds"};
 
 std::map<std::string, std::string> DefaultPaths() {
   return {{"mappings", "pipeline/mappings"},
@@ -69,6 +71,20 @@ void ReadDuckDbLimits(const YamlReader& reader, const YAML::Node& node, const st
   if (node["temp_directory"]) {
     limits.temp_directory = reader.String(node["temp_directory"], path + ".temp_directory");
   }
+}
+
+QuerySpec ParseQuerySpec(YamlReader& reader, const YAML::Node& query) {
+  reader.ExpectMap(query, "query", kQueryKeys);
+  QuerySpec spec;
+  if (auto timeout = query["timeout_seconds"]) {
+    int seconds = reader.Get<int>(timeout, "query.timeout_seconds", "a whole number");
+    if (seconds < 0) {
+      reader.Fail(timeout, "'query.timeout_seconds' must be 0 (no limit) or more",
+                  "for example: timeout_seconds: 120");
+    }
+    spec.timeout_seconds = seconds;
+  }
+  return spec;
 }
 
 }  // namespace
@@ -219,6 +235,9 @@ Project ParseProject(const std::string& text, const fs::path& file) {
       }
     }
   }
+}
+
+  if (auto query = doc["query"]) project.query = ParseQuerySpec(reader, query);
 
   if (auto workflow = doc["workflow"]) {
     reader.ExpectMap(workflow, "workflow", kWorkflowKeys);

@@ -64,6 +64,13 @@ struct DuckDbSpec {
 //! The stages that open DuckDB, as `duckdb.stages` names them.
 const std::vector<std::string>& DuckDbStages();
 
+//! Limits on the SQL that `query` and `serve` run (shoplake.yaml's `query:` section).
+struct QuerySpec {
+  //! Seconds a query may run before it is stopped; 0: no limit. Unset: `serve` stops
+  //! queries after 60 s, `query` never.
+  std::optional<int> timeout_seconds;
+};
+
 struct Project {
   std::filesystem::path root;                 //!< folder holding shoplake.yaml (or the cwd)
   std::optional<std::filesystem::path> file;  //!< the shoplake.yaml, when one was found
@@ -75,6 +82,7 @@ struct Project {
   SimulateSpec simulate;
   NotifySpec notify;
   DuckDbSpec duckdb;
+  QuerySpec query;
   //! shoplake.yaml's workflow.bindings over the defaults: each substitution variable a state
   //! machine names ("${IngestFunctionArn}", as SAM's DefinitionSubstitutions do) -> the
   //! value it stands for locally, a task resource such as "shoplake:ingest".

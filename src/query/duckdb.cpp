@@ -274,7 +274,21 @@ Connection::Connection(Database& database) {
 
 Connection::~Connection() { duckdb_disconnect(&connection_); }
 
+namespace {
+
+// DuckDB takes SQL as a C string: it would run the text before a NUL byte and silently
+// drop the rest (a WHERE clause, a filter's condition).
+void RefuseNulByte(std::string_view sql) {
+  if (sql.find('\0') == std::string_view::npos) return;
+  throw Error(ErrorCode::kUsage, "the SQL contains a NUL byte (\\0, %00 in a URL)",
+              StatementLabel(sql.substr(0, sql.find('\0'))),
+              "remove it: no SQL text or filter value may hold one");
+}
+
+}  // namespace
+
 Result Connection::Query(std::string_view sql) {
+  RefuseNulByte(sql);
   std::string text(sql);
   duckdb_result raw;
   if (duckdb_query(connection_, text.c_str(), &raw) != DuckDBSuccess) {
@@ -289,6 +303,7 @@ Result Connection::Query(std::string_view sql) {
 void Connection::Execute(std::string_view sql) { Query(sql); }
 
 PreparedStatement Connection::Prepare(std::string_view sql) {
+  RefuseNulByte(sql);
   std::string text(sql);
   duckdb_prepared_statement statement = nullptr;
   if (duckdb_prepare(connection_, text.c_str(), &statement) != DuckDBSuccess) {

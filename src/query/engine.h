@@ -78,6 +78,10 @@ class QueryEngine {
   //! moves the file where it belongs. Throws as Run does.
   Result RunToParquet(std::string_view sql, const std::string& path);
 
+  //! Asks the statement running on this engine to stop (it then throws); callable from any
+  //! thread, e.g. a query::QueryWatch's. Does nothing when none runs.
+  void Interrupt() { connection_.Interrupt(); }
+
   //! Creates (or replaces) `view` from its statement. Throws Error(kConfig) naming
   //! "<view.file>:<line>" with DuckDB's message when it does not create.
   void DefineView(const catalog::View& view);

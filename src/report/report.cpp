@@ -205,6 +205,17 @@ std::string ScriptJson(const Json& json) {
 
 std::string FilteredSource(const FilterSpec& spec, const Filters& filters) {
   if (filters.empty()) return spec.source;
+  for (const auto& [name, value] : {std::pair{"from", &filters.from},
+                                    {"to", &filters.to},
+                                    {"branch", &filters.branch},
+                                    {"category", &filters.category}}) {
+    if (value->find('\0') != std::string::npos) {
+      throw Error(ErrorCode::kUsage,
+                  std::string("the '") + name + "' filter contains a NUL byte (%00)",
+                  name + ("=" + value->substr(0, value->find('\0'))),
+                  "remove it: a filter value is plain text");
+    }
+  }
   std::vector<std::string> conditions;
   auto date = [&](const std::string& value, const char* op, const char* name) {
     if (value.empty()) return;

@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "catalog/catalog.h"
@@ -18,6 +19,7 @@
 #include "common/http_server.h"
 #include "lake/store.h"
 #include "query/engine.h"
+#include "query/query_watch.h"
 #include "report/report.h"
 #include "server/state_graph.h"
 #include "workflow/history.h"
@@ -32,6 +34,15 @@ using report::EscapeHtml;
 constexpr size_t kQueryRowLimit = 1000;
 //! The executions page lists this many, latest first.
 constexpr size_t kExecutionLimit = 100;
+//! Threads serving connections: far more than queries may run at once, so clients that
+//! send slowly (each holds a thread while its request trickles in) leave most of them free.
+constexpr size_t kConnectionThreads = 64;
+//! Seconds a connection may stay silent while its request is read or its answer written.
+constexpr time_t kReadTimeoutSeconds = 5;
+//! How long a client may take to send a request's headers: a slow client is cut off then.
+constexpr std::chrono::seconds kRequestHeaderDeadline{10};
+//! What a 503 asks the client to wait before trying again, in seconds.
+constexpr const char* kRetryAfterSeconds = "2";
 
 constexpr const char* kNav =
     "<a href=\"/\">Dashboard</a><a href=\"/tables\">Tables</a><a href=\"/sql\">SQL</a>"
@@ -159,6 +170,12 @@ constexpr RunRecordMetric kRunRecordMetrics[] = {
      "SELECT status, count(*) FROM workflow_executions GROUP BY 1 ORDER BY 1"},
 };
 
+//! A request the server is too busy (or stopping) to take now: answered 503 with Retry-After.
+class ServerBusy : public Error {
+ public:
+  using Error::Error;
+};
+
 bool IsLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1";
 }
@@ -170,6 +187,10 @@ bool HasTable(SqliteDatabase& db, const std::string& name) {
 }
 
 int HttpStatus(const Error& error) {
+  if (dynamic_cast<const ServerBusy*>(&error)) return 503;
+  if (auto* stopped = dynamic_cast<const query::QueryStopped*>(&error)) {
+    return stopped->timed_out() ? 504 : 503;
+  }
   switch (error.code()) {
     case ErrorCode::kUsage:
     case ErrorCode::kConfig:
@@ -188,6 +209,16 @@ Json ErrorJson(const Error& error) {
           {"code", ErrorCodeName(error.code())},
           {"input", error.input()},
           {"hint", error.hint()}};
+}
+
+//! The body of a 413: the limit, and what to do.
+Json TooLargeJson(size_t limit) {
+  return {{"error", "the request body is larger than this server's limit of " +
+                        std::to_string(limit) + " bytes"},
+          {"code", "usage"},
+          {"hint",
+           "send one SQL statement, not data: read files into the lake with shoplake "
+           "ingest"}};
 }
 
 std::string Cell(const std::string& text) { return "<td>" + EscapeHtml(text) + "</td>"; }
@@ -218,9 +249,119 @@ struct WebApp::Impl {
   report::WebAssets assets;
   HttpServer server;
   int port = 0;
+  std::unique_ptr<RequestHeaderDeadline> header_deadline;  //!< set once the port is bound
   std::thread thread;
   //! Queries answered, refused (the read-only rules or wrong SQL) and failed while running.
   std::atomic<uint64_t> queries_ok{0}, queries_refused{0}, queries_failed{0};
+  //! Queries stopped at their time limit, stopped early (client gone, server stopping), and
+  //! answered 503 (too many running).
+  std::atomic<uint64_t> queries_timed_out{0}, queries_cancelled{0}, queries_busy{0};
+  //! Set when listen_after_bind has returned: its workers are joined.
+  std::atomic<bool> listen_ended{false};
+
+  std::mutex queries_mutex;
+  int queries_running = 0;               //!< requests holding a QuerySlot
+  bool stopping = false;                 //!< Stop began: no query starts any more
+  std::set<query::QueryWatch*> watches;  //!< of the queries running, to stop them all
+
+  //! A place among the max_queries running at once, held by one request while it queries.
+  class QuerySlot {
+   public:
+    QuerySlot(Impl& app, const httplib::Request& req) : app_(app) {
+      std::lock_guard lock(app.queries_mutex);
+      if (app.stopping) {
+        throw ServerBusy(ErrorCode::kConflict, "the server is stopping", req.path,
+                         "run it again when the server is back");
+      }
+      if (app.queries_running >= app.options.max_queries) {
+        ++app.queries_busy;
+        throw ServerBusy(ErrorCode::kConflict,
+                         "too many queries are running (the limit is " +
+                             std::to_string(app.options.max_queries) + " at once)",
+                         req.path,
+                         "retry after a moment (Retry-After), or raise the limit with "
+                         "shoplake serve --max-queries N");
+      }
+      ++app.queries_running;
+    }
+    ~QuerySlot() {
+      std::lock_guard lock(app_.queries_mutex);
+      --app_.queries_running;
+    }
+    QuerySlot(const QuerySlot&) = delete;
+    QuerySlot& operator=(const QuerySlot&) = delete;
+
+   private:
+    Impl& app_;
+  };
+
+  //! Runs `work` (queries on `engine` for `req`) under the time limit, stopped early when
+  //! the client goes away or the server stops. Returns what `work` returns; throws
+  //! query::QueryStopped when stopped, naming the query as `input`.
+  template <typename Work>
+  auto Watched(const httplib::Request& req, query::QueryEngine& engine, const std::string& input,
+               Work&& work) {
+    std::function<bool()> client_gone;
+    if (auto sock = HttpServer::ConnectionSocket(req)) {
+      client_gone = [sock = *sock] { return HttpServer::ClientGone(sock); };
+    }
+    query::QueryWatch watch([&engine] { engine.Interrupt(); }, options.query_timeout,
+                            std::move(client_gone));
+    {
+      std::lock_guard lock(queries_mutex);
+      if (stopping) watch.Cancel("the server is stopping");
+      watches.insert(&watch);
+    }
+    struct Unlist {
+      Impl& app;
+      query::QueryWatch* watch;
+      ~Unlist() {
+        std::lock_guard lock(app.queries_mutex);
+        app.watches.erase(watch);
+      }
+    } unlist{*this, &watch};
+    try {
+      return watch.Run(std::forward<Work>(work), input);
+    } catch (const query::QueryStopped& e) {
+      ++(e.timed_out() ? queries_timed_out : queries_cancelled);
+      throw;
+    }
+  }
+
+  //! The limits that keep one client from taking the server: a pool of threads far larger
+  //! than the queries that may run, reads and writes that time out, a bounded body.
+  void LimitConnections() {
+    auto& s = server;
+    // httplib's own pool type; it takes ownership of the pointer.
+    s.new_task_queue = [] { return new httplib::ThreadPool(kConnectionThreads); };
+    s.set_keep_alive_timeout(2);  // so Stop() is not held up by idle browser connections
+    s.set_read_timeout(kReadTimeoutSeconds);
+    s.set_write_timeout(kReadTimeoutSeconds);
+    size_t limit = options.max_body_bytes;
+    // A larger body is read and dropped in small pieces, then answered 413 (below).
+    s.set_payload_max_length(limit);
+    // A client that asks first (curl does for large bodies) is told before it sends.
+    s.set_expect_100_continue_handler([limit](const httplib::Request& req, httplib::Response& res) {
+      if (std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) <= limit) {
+        return 100;
+      }
+      res.status = 413;
+      res.set_content(TooLargeJson(limit).dump(), "application/json");
+      return 413;
+    });
+    s.set_error_handler([limit](const httplib::Request&, httplib::Response& res) {
+      if (res.status == 413 && res.body.empty()) {
+        res.set_content(TooLargeJson(limit).dump(), "application/json");
+      }
+    });
+  }
+
+  //! Stops every running query and refuses new ones: the server is going down.
+  void StopQueries() {
+    std::lock_guard lock(queries_mutex);
+    stopping = true;
+    for (auto* watch : watches) watch->Cancel("the server is stopping");
+  }
 
   std::string Page(const std::string& title, const std::string& body) const {
     return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" +
@@ -238,22 +379,26 @@ struct WebApp::Impl {
     return filters;
   }
 
-  Json DashboardDoc(const report::Filters& filters) {
+  Json DashboardDoc(const httplib::Request& req) {
+    report::Filters filters = FiltersOf(req);
+    QuerySlot slot(*this, req);
     catalog::Catalog catalog(options.catalog_path());
     query::QueryEngine engine(*lake, catalog);
     auto spec = report::LoadDashboard(options.project.PathOf("dashboard"));
-    return report::DashboardData(engine, spec, filters,
-                                 {.rendered_at = {}, .filter_choices = true});
+    return Watched(req, engine, "the dashboard's queries", [&] {
+      return report::DashboardData(engine, spec, filters,
+                                   {.rendered_at = {}, .filter_choices = true});
+    });
   }
 
   void Dashboard(const httplib::Request& req, httplib::Response& res) {
-    Json doc = DashboardDoc(FiltersOf(req));
+    Json doc = DashboardDoc(req);
     res.set_content(report::DashboardHtml(doc, assets, {.api = "/api/dashboard", .nav_html = kNav}),
                     "text/html; charset=utf-8");
   }
 
   void DashboardApi(const httplib::Request& req, httplib::Response& res) {
-    res.set_content(DashboardDoc(FiltersOf(req)).dump(), "application/json");
+    res.set_content(DashboardDoc(req).dump(), "application/json");
   }
 
   void Tables(const httplib::Request&, httplib::Response& res) {
@@ -351,19 +496,25 @@ struct WebApp::Impl {
                   "POST /api/query");
     }
     std::string sql = request["sql"];
+    QuerySlot slot(*this, req);
     catalog::Catalog catalog(options.catalog_path());
     query::QueryEngine engine(*lake, catalog);
     try {
-      auto result = engine.Run(sql);
-      Json columns = Json::array();
-      for (size_t c = 0; c < result.column_count(); ++c) {
-        columns.push_back({{"name", result.column_name(c)}, {"type", result.column_type_name(c)}});
-      }
-      bool truncated = false;
-      Json rows = report::RowsToJson(result, kQueryRowLimit, &truncated);
+      Json answer = Watched(req, engine, query::StatementLabel(sql), [&] {
+        auto result = engine.Run(sql);
+        Json columns = Json::array();
+        for (size_t c = 0; c < result.column_count(); ++c) {
+          columns.push_back(
+              {{"name", result.column_name(c)}, {"type", result.column_type_name(c)}});
+        }
+        bool truncated = false;
+        Json rows = report::RowsToJson(result, kQueryRowLimit, &truncated);
+        return Json({{"columns", columns}, {"rows", rows}, {"truncated", truncated}});
+      });
       ++queries_ok;
-      res.set_content(Json({{"columns", columns}, {"rows", rows}, {"truncated", truncated}}).dump(),
-                      "application/json");
+      res.set_content(answer.dump(), "application/json");
+    } catch (const query::QueryStopped&) {
+      throw;  // counted by Watched
     } catch (const Error& e) {
       ++(e.code() == ErrorCode::kUsage ? queries_refused : queries_failed);
       throw;
@@ -478,6 +629,17 @@ struct WebApp::Impl {
              static_cast<double>(queries_refused));
     m.Sample("shoplake_queries_total", {{"outcome", "failed"}},
              static_cast<double>(queries_failed));
+    m.Sample("shoplake_queries_total", {{"outcome", "timed_out"}},
+             static_cast<double>(queries_timed_out));
+    m.Sample("shoplake_queries_total", {{"outcome", "cancelled"}},
+             static_cast<double>(queries_cancelled));
+    m.Sample("shoplake_queries_total", {{"outcome", "busy"}}, static_cast<double>(queries_busy));
+    m.Family("shoplake_queries_running", "gauge",
+             "Queries (SQL API and dashboard requests) running now.");
+    {
+      std::lock_guard lock(queries_mutex);
+      m.Sample("shoplake_queries_running", {}, queries_running);
+    }
     res.set_content(m.text(), "text/plain; version=0.0.4; charset=utf-8");
   }
 
@@ -489,6 +651,7 @@ struct WebApp::Impl {
         (this->*handler)(req, res);
       } catch (const Error& e) {
         res.status = HttpStatus(e);
+        if (res.status == 503) res.set_header("Retry-After", kRetryAfterSeconds);
         if (api) {
           res.set_content(ErrorJson(e).dump(), "application/json");
         } else {
@@ -513,24 +676,34 @@ WebApp::WebApp(WebAppOptions options) : impl_(std::make_unique<Impl>()) {
   impl.assets = report::WebAssets::Load(o.web_dir.empty() ? report::WebDir() : o.web_dir);
   impl.lake = lake::OpenStore(o.lake_uri);
   auto& s = impl.server;
-  s.set_keep_alive_timeout(2);  // so Stop() is not held up by idle browser connections
-  // On loopback, only requests addressed to loopback: a DNS-rebinding page (evil.example
-  // resolving to 127.0.0.1) would otherwise read the lake through the visitor's browser.
-  if (IsLoopback(o.host)) {
-    s.set_pre_routing_handler([&impl](const httplib::Request& req, httplib::Response& res) {
-      std::string host = req.get_header_value("Host");
-      host = host.substr(0, host.rfind(':') == std::string::npos || host.ends_with("]")
-                                ? host.size()
-                                : host.rfind(':'));
-      if (host.empty() || IsLoopback(host) || host == "[::1]") {
-        return httplib::Server::HandlerResponse::Unhandled;
-      }
-      res.status = 403;
-      res.set_content("this server answers requests for 127.0.0.1 or localhost only\n",
-                      "text/plain");
+  impl.LimitConnections();
+  bool loopback = IsLoopback(o.host);
+  s.set_pre_routing_handler([&impl, loopback](const httplib::Request& req, httplib::Response& res) {
+    impl.header_deadline->Arrived(req);
+    // cpp-httplib 0.11 reads a chunked body whole, whatever its size: refuse it unread.
+    if (req.has_header("Transfer-Encoding")) {
+      res.status = 411;
+      res.set_header("Connection", "close");
+      res.set_content(Json({{"error", "send the request body with a Content-Length, not chunked"},
+                            {"code", "usage"}})
+                          .dump(),
+                      "application/json");
       return httplib::Server::HandlerResponse::Handled;
-    });
-  }
+    }
+    // On loopback, only requests addressed to loopback: a DNS-rebinding page (evil.example
+    // resolving to 127.0.0.1) would otherwise read the lake through the visitor's browser.
+    if (!loopback) return httplib::Server::HandlerResponse::Unhandled;
+    std::string host = req.get_header_value("Host");
+    host = host.substr(0, host.rfind(':') == std::string::npos || host.ends_with("]")
+                              ? host.size()
+                              : host.rfind(':'));
+    if (host.empty() || IsLoopback(host) || host == "[::1]") {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    res.status = 403;
+    res.set_content("this server answers requests for 127.0.0.1 or localhost only\n", "text/plain");
+    return httplib::Server::HandlerResponse::Handled;
+  });
   s.Get("/", impl.Guard(&Impl::Dashboard, false));
   s.Get("/api/dashboard", impl.Guard(&Impl::DashboardApi, true));
   s.Get("/tables", impl.Guard(&Impl::Tables, false));
@@ -542,10 +715,12 @@ WebApp::WebApp(WebAppOptions options) : impl_(std::make_unique<Impl>()) {
   s.Get("/metrics", impl.Guard(&Impl::Metrics, false));
   // Browsers ask for it on every page; a 404 would show as a console error.
   s.Get("/favicon.ico", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
-  s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+  s.set_logger([&impl](const httplib::Request& req, const httplib::Response& res) {
+    impl.header_deadline->Answered(req);
     spdlog::info("{} {} {}", req.method, req.path, res.status);
   });
   impl.port = s.Bind(o.host, o.port);
+  impl.header_deadline = std::make_unique<RequestHeaderDeadline>(impl.port, kRequestHeaderDeadline);
 }
 
 WebApp::~WebApp() {
@@ -561,13 +736,27 @@ std::string WebApp::url() const {
 
 void WebApp::Start() {
   if (impl_->thread.joinable()) return;
-  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  impl_->thread = std::thread([this] {
+    impl_->server.listen_after_bind();
+    impl_->listen_ended = true;
+  });
 }
 
 void WebApp::Stop() {
   Impl& impl = *impl_;
   if (!impl.thread.joinable()) return;
+  impl.StopQueries();
   impl.server.StopListening(true);
+  // httplib joins its workers once each connection ends. The stopped queries' answers (503)
+  // and idle keep-alives (2 s) end by themselves; after a grace period, end the reading
+  // side of the connections still open (slow clients), at most 10 s. Not at once: httplib
+  // writes no answer on a connection it can no longer read.
+  auto now = std::chrono::steady_clock::now();
+  auto grace = now + std::chrono::milliseconds(1500), deadline = now + std::chrono::seconds(10);
+  while (!impl.listen_ended && (now = std::chrono::steady_clock::now()) < deadline) {
+    if (now >= grace) HttpServer::ShutdownConnections(impl.port);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   impl.thread.join();
 }
 

@@ -11,10 +11,19 @@
 // Every page reads the catalog as it is at the request: a transform that commits while the
 // app runs shows up on the next request.
 //
+// Limits, so that no client can take the server from the others: a query stops at its time
+// limit (504) or when its client goes away; beyond max_queries running at once a query is
+// answered 503 with Retry-After, while pages and /metrics go on answering; a body over
+// max_body_bytes is refused (413), a chunked one (411); connections are served by a pool
+// of threads far larger than max_queries, each read bounded by a timeout and a request's
+// headers by a deadline (10 s), so slow clients cannot hold the threads. Stop interrupts
+// the running queries and closes slow clients' connections.
+//
 // Thread safety: Start/Stop from one thread; requests run on httplib's pool, each with its
 // own Catalog and QueryEngine.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -33,6 +42,12 @@ struct WebAppOptions {
   std::string host = "127.0.0.1";
   int port = 0;                   //!< 0 picks a free port
   std::filesystem::path web_dir;  //!< page assets; empty: report::WebDir()
+  //! How long a query (the API's, or the dashboard's for one request) may run; 0: no limit.
+  std::chrono::milliseconds query_timeout{std::chrono::seconds(60)};
+  //! Queries (API and dashboard requests) running at once; one more is answered 503.
+  int max_queries = 8;
+  //! Largest request body accepted; a larger one is answered 413.
+  size_t max_body_bytes = 1 << 20;
 };
 
 class WebApp {

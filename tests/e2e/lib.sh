@@ -155,10 +155,12 @@ start_s3rver() {
   unset AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION AWS_ENDPOINT_URL_S3
 }
 
-# start_serve DIR: runs `shoplake serve --port 0` in the project DIR (stopped with the test)
-# and waits for its URL: sets SERVE_PID and SERVE_URL (http://127.0.0.1:PORT/).
+# start_serve DIR [serve flags...]: runs `shoplake serve --port 0` in the project DIR
+# (stopped with the test) and waits for its URL: sets SERVE_PID and SERVE_URL
+# (http://127.0.0.1:PORT/).
 start_serve() {
-  (cd "$1" && exec "$SHOPLAKE" serve --port 0 >"$SCRATCH/serve.out" 2>"$SCRATCH/serve.err") &
+  local dir="$1"; shift
+  (cd "$dir" && exec "$SHOPLAKE" serve --port 0 "$@" >"$SCRATCH/serve.out" 2>"$SCRATCH/serve.err") &
   SERVE_PID=$!
   E2E_PIDS="${E2E_PIDS:-} $SERVE_PID"
   SERVE_URL=""

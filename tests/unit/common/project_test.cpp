@@ -42,6 +42,7 @@ TEST(Project, ReadsEveryFieldOfAValidFile) {
   EXPECT_EQ(project.notify.url, "https://hooks.example.com/shoplake");
   EXPECT_EQ(project.notify.command, "mail -s shoplake ops@example.com");
   EXPECT_EQ(project.notify.timeout_seconds, 5);
+  EXPECT_EQ(project.query.timeout_seconds, 120);
   EXPECT_THROW(project.PathOf("nope"), Error);
   // workflow.bindings: the file's entries replace or add to the defaults.
   EXPECT_EQ(project.bindings.at("IngestFunctionArn"), "shoplake:echo");
@@ -66,6 +67,13 @@ TEST(Project, BindsThePipelinesVariablesByDefault) {
       {"ReportFunctionArn", "shoplake:report"}, {"NotifyFunctionArn", "shoplake:notify"}};
   EXPECT_EQ(project.bindings, expected);
   EXPECT_EQ(DiscoverProject("/").bindings, expected);
+}
+
+TEST(Project, LeavesTheQueryTimeLimitToEachVerbByDefault) {
+  EXPECT_FALSE(ParseProject("name: demo\n", "/tmp/demo/shoplake.yaml").query.timeout_seconds);
+  EXPECT_EQ(ParseProject("query: {timeout_seconds: 0}\n", "/tmp/demo/shoplake.yaml")
+                .query.timeout_seconds,
+            0);
 }
 
 // Each test in a folder of its own (mkdtemp): ctest runs them as parallel processes, which

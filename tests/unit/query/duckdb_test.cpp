@@ -122,5 +122,20 @@ TEST(DuckDb, QuotesLiteralsAndIdentifiers) {
             "a'b");
 }
 
+// DuckDB reads SQL as a C string: the text before a NUL byte would run alone.
+TEST(DuckDb, RefusesSqlHoldingANulByte) {
+  Database db;
+  Connection conn(db);
+  std::string sql("SELECT 1 WHERE false\0 OR true", 29);
+  try {
+    conn.Query(sql);
+    FAIL() << "the SQL before the NUL byte ran";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kUsage);
+    EXPECT_NE(e.message().find("NUL byte"), std::string::npos) << e.message();
+  }
+  EXPECT_THROW(conn.Prepare(sql), Error);
+}
+
 }  // namespace
 }  // namespace shoplake::query
