@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string_view>
@@ -117,6 +118,13 @@ class StopOnSignal {
             auto signal = signals_.WaitFor(std::chrono::milliseconds(50));
             if (!signal) continue;
             const char* name = *signal == SIGINT ? "SIGINT" : "SIGTERM";
+            if (stop.requested()) {
+              // A task that does not watch its cancellation (a transform) runs to its end;
+              // a second signal does not wait for it. The history's next reader finds the
+              // execution's process gone and marks it ABORTED.
+              spdlog::error("second {}: exiting without waiting for the running task", name);
+              std::_Exit(128 + *signal);
+            }
             spdlog::warn("{}: stopping the execution (its running tasks are cancelled)", name);
             stop.Request(std::string("stopped by ") + name +
                          ": the process running the execution was asked to stop");

@@ -16,6 +16,12 @@ cat >shop/flows/long.asl.json <<'JSON'
   "Prepare": {"Type": "Pass", "Result": {"seconds": 300}, "Next": "Nap"},
   "Nap": {"Type": "Task", "Resource": "shoplake:sleep", "End": true}}}
 JSON
+# A task that does not watch its cancellation: a notify command runs to its end (3 s).
+cat >shop/flows/stubborn.asl.json <<'JSON'
+{"StartAt": "Nap", "States": {
+  "Nap": {"Type": "Task", "Resource": "shoplake:notify",
+          "Parameters": {"command": "sleep 3", "timeoutSeconds": 60}, "End": true}}}
+JSON
 cd shop
 
 # status NAME: the execution's status as `workflow list` shows it ("" when not recorded).
@@ -24,10 +30,11 @@ status() {
     jq -r --arg name "$1" '.executions[] | select(.name == $name) | .status'
 }
 
-# start_run NAME: starts `workflow run` in the background (RUN_PID) and waits, bounded, until
-# its execution is recorded RUNNING in its task.
+# start_run NAME [FLOW]: starts `workflow run` of flows/FLOW.asl.json (default long) in the
+# background (RUN_PID) and waits, bounded, until its execution is recorded RUNNING in its task.
 start_run() {
-  "$SHOPLAKE" workflow run flows/long.asl.json --name "$1" >"$SCRATCH/$1.out" 2>"$SCRATCH/$1.err" &
+  "$SHOPLAKE" workflow run "flows/${2:-long}.asl.json" --name "$1" >"$SCRATCH/$1.out" \
+    2>"$SCRATCH/$1.err" &
   RUN_PID=$!
   E2E_PIDS="${E2E_PIDS:-} $RUN_PID"
   local i
@@ -77,4 +84,13 @@ assert_contains "$(jq -r .cause <<<"$OUT")" "ended without recording its end" "c
 run_status code "$SHOPLAKE" -q workflow history killed-1 --format json
 assert_eq "$(jq -r '.events[-1].type' <<<"$OUT")" ExecutionAborted "last event after kill -9"
 assert_eq "$(status term-1)" ABORTED "the other execution is untouched"
+# --- a second SIGTERM does not wait for a task that ignores its cancellation -----------
+start_run twice-1 stubborn
+kill -TERM "$RUN_PID"
+sleep 0.3
+kill -TERM "$RUN_PID"
+wait_exit "$RUN_PID"
+assert_eq "$EXIT_CODE" 143 "exit status after a second SIGTERM"
+assert_contains "$(cat "$SCRATCH/twice-1.err")" "second SIGTERM" "the second signal is logged"
+assert_eq "$(status twice-1)" ABORTED "list after a second SIGTERM"
 echo "workflow stop and orphan checks passed"
