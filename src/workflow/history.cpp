@@ -147,6 +147,27 @@ bool Alive(const Owner& owner) {
   return start.empty() || owner.process_start.empty() || start == owner.process_start;
 }
 
+// Where a redrive resumes an execution whose process died: the last state entered at the top
+// level, and its input. Nested states' events come between their Map's or Parallel's Started
+// and its end; a redrive starts a new attempt at the top level.
+std::pair<std::string, json> LastTopLevelState(const std::vector<HistoryEvent>& events) {
+  std::pair<std::string, json> last;
+  int depth = 0;
+  for (const auto& e : events) {
+    if (e.type == "ExecutionStarted" || e.type == "ExecutionRedriven") {
+      depth = 0;
+    } else if (e.type == "MapStateStarted" || e.type == "ParallelStateStarted") {
+      ++depth;
+    } else if (e.type == "MapStateSucceeded" || e.type == "MapStateFailed" ||
+               e.type == "ParallelStateSucceeded" || e.type == "ParallelStateFailed") {
+      --depth;
+    } else if (depth == 0 && e.type.ends_with("StateEntered")) {
+      last = {e.state, e.details.value("input", json::object())};
+    }
+  }
+  return last;
+}
+
 void RecordOwner(SqliteDatabase& db, const std::string& arn) {
   Owner self = ThisProcess();
   db.Prepare("INSERT OR REPLACE INTO workflow_owners VALUES (?, ?, ?, ?)")
@@ -250,15 +271,19 @@ int ExecutionHistory::AbortOrphans() {
                               ") ended without recording its end: it was killed (e.g. kill -9) "
                               "or crashed";
     SqliteTransaction tx(db_);
-    // Its stop date is its last event's: when the process was last seen working.
+    // Its stop date is its last event's: when the process was last seen working. A redrive
+    // resumes it in the top-level state it was in.
+    auto [state, input] = LastTopLevelState(EventsOf(arn));
     db_.Prepare(
            "UPDATE workflow_executions SET status = 'ABORTED', error = ?, cause = ?,"
            " stop_date = coalesce((SELECT max(timestamp) FROM workflow_events"
-           " WHERE execution_arn = ?3), start_date) WHERE execution_arn = ?3"
-           " AND status = 'RUNNING'")
+           " WHERE execution_arn = ?3), start_date), failed_state = ?4, failed_state_input = ?5"
+           " WHERE execution_arn = ?3 AND status = 'RUNNING'")
         .Bind(1, std::string(kAbortedError))
         .Bind(2, cause)
         .Bind(3, arn)
+        .Bind(4, TextOrNull(state))
+        .Bind(5, JsonOrNull(input, !state.empty()))
         .Run();
     if (sqlite3_changes(db_.handle()) == 0) continue;  // another process marked it first
     json details = {{"error", kAbortedError}, {"cause", cause}};
@@ -368,6 +393,10 @@ std::vector<ExecutionRecord> ExecutionHistory::List(size_t limit) {
 
 std::vector<HistoryEvent> ExecutionHistory::Events(const std::string& arn) {
   std::lock_guard lock(mutex_);
+  return EventsOf(arn);
+}
+
+std::vector<HistoryEvent> ExecutionHistory::EventsOf(const std::string& arn) {
   auto rows = db_.Prepare(
       "SELECT id, previous_event_id, timestamp, type, state, details FROM workflow_events"
       " WHERE execution_arn = ? ORDER BY id");

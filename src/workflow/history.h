@@ -39,8 +39,8 @@ struct ExecutionRecord {
   std::string stop_date;   //!< RFC 3339; empty while RUNNING
   int redrive_count = 0;
   std::string redrive_date;  //!< of the latest redrive; empty when never redriven
-  //! When FAILED, TIMED_OUT or ABORTED by a stop: the top-level state where a redrive
-  //! resumes, and its input (none for an execution whose process died).
+  //! When FAILED, TIMED_OUT or ABORTED: the top-level state where a redrive resumes, and
+  //! its input (for an execution whose process died: the last one it entered).
   std::string failed_state;
   json failed_state_input;
 
@@ -58,8 +58,9 @@ class ExecutionHistory {
   //! naming the file.
   explicit ExecutionHistory(const std::string& path);
 
-  //! Marks ABORTED, with a cause naming the process and an ExecutionAborted event, each
-  //! RUNNING execution whose process (recorded at Begin: host, pid and its start time, so a
+  //! Marks ABORTED, with a cause naming the process, an ExecutionAborted event and the last
+  //! top-level state entered as its failed state (so it can be redriven), each RUNNING
+  //! execution whose process (recorded at Begin: host, pid and its start time, so a
   //! reused pid does not count) no longer runs on this host. Returns how many.
   int AbortOrphans();
 
@@ -89,6 +90,8 @@ class ExecutionHistory {
  private:
   std::vector<ExecutionRecord> Select(const std::string& where_and_order,
                                       const std::vector<std::string>& values);
+  //! Events() under the lock its caller holds.
+  std::vector<HistoryEvent> EventsOf(const std::string& arn);
 
   std::mutex mutex_;
   SqliteDatabase db_;

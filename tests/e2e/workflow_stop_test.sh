@@ -81,6 +81,8 @@ run_status code "$SHOPLAKE" -q workflow describe killed-1
 assert_eq "$(jq -r .status <<<"$OUT")" ABORTED "describe after kill -9"
 assert_contains "$(jq -r .cause <<<"$OUT")" "(pid $RUN_PID on " "the cause names the process"
 assert_contains "$(jq -r .cause <<<"$OUT")" "ended without recording its end" "cause after kill -9"
+assert_eq "$(jq -r .failedState <<<"$OUT")" Nap "a redrive resumes the state it was in"
+assert_eq "$(jq -r .redriveStatus <<<"$OUT")" REDRIVABLE "a killed execution can be redriven"
 run_status code "$SHOPLAKE" -q workflow history killed-1 --format json
 assert_eq "$(jq -r '.events[-1].type' <<<"$OUT")" ExecutionAborted "last event after kill -9"
 assert_eq "$(status term-1)" ABORTED "the other execution is untouched"

@@ -373,7 +373,18 @@ TEST(ExecutionHistory, TheRunningExecutionsOfADeadProcessBecomeAborted) {
     HistoryEvent started{1, 0, record.start_date, "ExecutionStarted", "", json::object()};
     h.history->Append(record.arn, started);
   };
+  // killed: in a Map's iteration when its process died.
+  auto append = [&](int64_t id, const std::string& type, const std::string& state, json details) {
+    HistoryEvent event{id,   id - 1, "2023-11-14T22:13:2" + std::to_string(id) + ".000Z",
+                       type, state,  std::move(details)};
+    h.history->Append(ExecutionArn("machine", "killed"), event);
+  };
   begin("killed");
+  append(2, "PassStateEntered", "Prepare", {{"input", {{"day", 1}}}});
+  append(3, "PassStateExited", "Prepare", {{"output", {{"day", 2}}}});
+  append(4, "MapStateEntered", "Each", {{"input", {{"day", 2}}}});
+  append(5, "MapStateStarted", "Each", {{"length", 1}});
+  append(6, "PassStateEntered", "Inner", {{"input", 1}});
   begin("alive");
   begin("elsewhere");
   // A pid that no longer runs: a child that has exited and been reaped.
@@ -399,11 +410,15 @@ TEST(ExecutionHistory, TheRunningExecutionsOfADeadProcessBecomeAborted) {
   EXPECT_EQ(killed->error, "Shoplake.Aborted");
   EXPECT_NE(killed->cause.find("(pid " + std::to_string(child) + " on "), std::string::npos)
       << killed->cause;
-  EXPECT_EQ(killed->stop_date, "2023-11-14T22:13:20.000Z");  // its last event's time
+  EXPECT_EQ(killed->stop_date, "2023-11-14T22:13:26.000Z");  // its last event's time
   EXPECT_EQ(killed->ToJson()["status"], "ABORTED");
+  // A redrive resumes the top-level state it was in (not the Map's inner state).
+  EXPECT_EQ(killed->failed_state, "Each");
+  EXPECT_EQ(killed->failed_state_input, json({{"day", 2}}));
   auto events = reopened.Events(killed->arn);
-  EXPECT_EQ(Types(events), (std::vector<std::string>{"ExecutionStarted", "ExecutionAborted"}));
-  EXPECT_EQ(events.back().id, 2);
+  ASSERT_EQ(events.size(), 7u);
+  EXPECT_EQ(events.back().type, "ExecutionAborted");
+  EXPECT_EQ(events.back().id, 7);
   // This process still runs its execution; another host's process cannot be checked.
   EXPECT_EQ(reopened.Find(ExecutionArn("machine", "alive"))->status, "RUNNING");
   EXPECT_EQ(reopened.Find(ExecutionArn("machine", "elsewhere"))->status, "RUNNING");
