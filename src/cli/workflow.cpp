@@ -2,18 +2,23 @@
 // interpreter from the command line, with its executions recorded in the lake's catalog
 // file. `run` (and `redrive`) print exactly one JSON object on stdout
 // ({"status":"SUCCEEDED","output":...} or {"status":"FAILED","error":...,"cause":...}) and
-// exit 0 (succeeded), 1 (the execution failed) or 2 (invalid definition or usage); other
-// tools rely on that contract (docs/workflow.md).
+// exit 0 (succeeded), 1 (the execution failed or was stopped) or 2 (invalid definition or
+// usage); other tools rely on that contract (docs/workflow.md). SIGINT and SIGTERM stop the
+// execution: it ends ABORTED, recorded, instead of staying RUNNING forever.
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string_view>
+#include <thread>
 
+#include "cli/signals.h"
 #include "cli/workflow_runner.h"
 #include "common/error.h"
 #include "common/files.h"
@@ -103,6 +108,41 @@ LoadedMachine LoadMachine(Context& context, const std::string& path) {
   return loaded;
 }
 
+// While it lives, SIGINT and SIGTERM stop `stop`'s execution instead of killing the process:
+// the execution ends ABORTED, its tasks cancelled and waited for, and its end recorded.
+class StopOnSignal {
+ public:
+  explicit StopOnSignal(workflow::ExecutionStop& stop)
+      : watcher_([this, &stop] {
+          while (!done_.load()) {
+            auto signal = signals_.WaitFor(std::chrono::milliseconds(50));
+            if (!signal) continue;
+            const char* name = *signal == SIGINT ? "SIGINT" : "SIGTERM";
+            if (stop.requested()) {
+              // A task that does not watch its cancellation (a transform) runs to its end;
+              // a second signal does not wait for it. The history's next reader finds the
+              // execution's process gone and marks it ABORTED.
+              spdlog::error("second {}: exiting without waiting for the running task", name);
+              std::_Exit(128 + *signal);
+            }
+            spdlog::warn("{}: stopping the execution (its running tasks are cancelled)", name);
+            stop.Request(std::string("stopped by ") + name +
+                         ": the process running the execution was asked to stop");
+          }
+        }) {}
+  ~StopOnSignal() {
+    done_.store(true);
+    watcher_.join();
+  }
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+
+ private:
+  BlockedStopSignals signals_;  // first: the execution's threads inherit the mask
+  std::atomic<bool> done_{false};
+  std::thread watcher_;
+};
+
 // Runs (or redrives) with the history recorded, then keeps the stdout contract: one JSON
 // object, and the exit code 0 or 1.
 void RunAndReport(LoadedMachine& loaded, const json& input, workflow::ExecutionOptions options,
@@ -113,7 +153,13 @@ void RunAndReport(LoadedMachine& loaded, const json& input, workflow::ExecutionO
   definition.definition_sha256 = loaded.sha256;
   workflow::HistoryRecorder recorder(history, std::move(definition));
   options.listener = &recorder;
-  workflow::ExecutionResult result = loaded.machine->Run(input, loaded.registry, options);
+  workflow::ExecutionStop stop;
+  options.stop = &stop;
+  workflow::ExecutionResult result;
+  {
+    StopOnSignal stop_on_signal(stop);
+    result = loaded.machine->Run(input, loaded.registry, options);
+  }
   if (print_events) {
     for (const auto& event : result.history) fmt::print(stderr, "{}\n", event.ToJson().dump());
   }
@@ -127,8 +173,10 @@ void RunAndReport(LoadedMachine& loaded, const json& input, workflow::ExecutionO
     spdlog::info("execution {} succeeded", result.execution_id);
     return;
   }
-  spdlog::error("execution {} failed in state '{}': {}: {}", result.execution_id,
-                result.failed_state, result.error, result.cause);
+  spdlog::error(
+      "execution {} {} in state '{}': {}: {}", result.execution_id,
+      result.status == workflow::ExecutionResult::Status::kAborted ? "was stopped" : "failed",
+      result.failed_state, result.error, result.cause);
   spdlog::info("after fixing the cause: shoplake workflow redrive {}", result.execution_name);
   throw ExitStatus{1};
 }
@@ -382,8 +430,8 @@ void AddWorkflowCommand(CLI::App& app, Context& context) {
 
   auto* redrive = workflow->add_subcommand(
       "redrive",
-      "Continue a FAILED or TIMED_OUT execution from the state that failed, as Step Functions "
-      "does");
+      "Continue a FAILED, TIMED_OUT or ABORTED execution from the state that failed, as Step "
+      "Functions does");
   add_id(redrive);
   add_history_flag(redrive);
   redrive->footer(

@@ -35,6 +35,13 @@ std::string Describe(const std::exception& e, const std::string& uri) {
   return uri + ": " + e.what();
 }
 
+// What an object fails with when the ingest is cancelled (a workflow task that timed out or
+// was stopped) `when` ("before this object", ...).
+Error CancelledError(const std::string& uri, const std::string& when) {
+  return Error(ErrorCode::kNetwork, "the ingest was cancelled " + when, uri,
+               "run the same ingest again: what arrived is kept");
+}
+
 std::string Crc32cHex(uint32_t crc) {
   char text[9];
   std::snprintf(text, sizeof text, "%08x", crc);
@@ -42,6 +49,20 @@ std::string Crc32cHex(uint32_t crc) {
 }
 
 }  // namespace
+
+bool Ingestor::Cancelled() const { return options_.cancelled && options_.cancelled(); }
+
+bool Ingestor::SleepUnlessCancelled(std::chrono::milliseconds delay) const {
+  // In short slices, so a cancelled ingest stops within a few milliseconds.
+  constexpr std::chrono::milliseconds kSlice{10};
+  const auto until = std::chrono::steady_clock::now() + delay;
+  for (;;) {
+    if (Cancelled()) return false;
+    auto left = until - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) return true;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(left, kSlice));
+  }
+}
 
 Ingestor::Ingestor(lake::Store& lake, IngestLedger& ledger, IngestOptions options)
     : lake_(lake), ledger_(ledger), options_(std::move(options)) {
@@ -98,6 +119,10 @@ IngestedObject Ingestor::Copy(Source& source, const SourceObject& object, const 
   Digest sha256(Digest::Algorithm::kSha256), md5(Digest::Algorithm::kMd5);
   Crc32c crc32c;
   auto sink = [&](std::string_view bytes) {
+    // The source's transfer ends with this error (sources rethrow what a sink throws).
+    if (Cancelled()) {
+      throw CancelledError(object.uri, "during the transfer");
+    }
     writer->Append(bytes);
     sha256.Update(bytes);
     md5.Update(bytes);
@@ -106,17 +131,28 @@ IngestedObject Ingestor::Copy(Source& source, const SourceObject& object, const 
   };
 
   std::mt19937_64 jitter(seed);
+  // Only transfers that brought no new byte spend an attempt: a connection that breaks every
+  // N bytes still finishes a file of any size. Progress is bounded by the object's size, so
+  // the loop ends: at most `size` transfers with progress, `max_attempts` without.
+  int stalled = 0;
   for (result.attempts = 1;; ++result.attempts) {
+    const uint64_t before = writer->bytes_written();
     try {
-      source.Read(object, writer->bytes_written(), sink);
+      source.Read(object, before, sink);
       break;
     } catch (const std::exception& e) {
-      if (!IsTransient(e) || result.attempts >= options_.retry.max_attempts) throw;
-      auto delay = options_.retry.DelayBefore(result.attempts + 1, jitter);
-      spdlog::warn("{}; retrying from byte {} in {} ms (attempt {} of {})", Describe(e, object.uri),
-                   writer->bytes_written(), delay.count(), result.attempts + 1,
+      const uint64_t now = writer->bytes_written();
+      const bool progressed = now > before && now < object.size;
+      if (!progressed) ++stalled;
+      if (!IsTransient(e) || stalled >= options_.retry.max_attempts) throw;
+      // The back-off grows with the stalls only; after progress the next try comes soon.
+      auto delay = options_.retry.DelayBefore(stalled + 1, jitter);
+      spdlog::warn("{}; retrying from byte {} in {} ms ({} of {} attempts without progress)",
+                   Describe(e, object.uri), now, delay.count(), stalled,
                    options_.retry.max_attempts);
-      std::this_thread::sleep_for(delay);
+      if (!SleepUnlessCancelled(delay)) {
+        throw CancelledError(object.uri, "while retrying");
+      }
     }
   }
 
@@ -218,6 +254,9 @@ IngestSummary Ingestor::Run(Source& source) {
   auto worker = [&] {
     for (size_t i = next++; i < objects.size(); i = next++) {
       try {
+        if (Cancelled()) {
+          throw CancelledError(objects[i].uri, "before this object");
+        }
         summary.objects[i] = Copy(source, objects[i], summary.run_id, seed + i);
       } catch (const Error& e) {
         summary.objects[i].object = objects[i];

@@ -10,7 +10,9 @@
 // Thread safety: one Run at a time per Ingestor; Run itself uses `parallel` threads.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,8 @@ struct IngestOptions {
   std::string source_name;  //!< the raw/<source>/ folder; required
   std::string ingest_date;  //!< YYYY-MM-DD; empty means today (UTC)
   int parallel = 4;         //!< objects copied at once
+  //! retry.max_attempts bounds the transfers of an object that bring no new byte: a resumed
+  //! transfer that made progress before breaking off is not counted against it.
   RetryPolicy retry;
   bool progress = true;  //!< live progress on stderr
   uint64_t seed = 0;     //!< jitter seed; 0 picks a random one
@@ -38,6 +42,9 @@ struct IngestOptions {
   //! ending in '/' (folder markers) are ignored. Run throws Error(kNotFound) naming the
   //! first other one the source does not list.
   std::vector<std::string> objects;
+  //! Set: polled between objects and during retry pauses; once it returns true, objects not
+  //! yet copied fail as cancelled (a workflow task that timed out or was stopped).
+  std::function<bool()> cancelled;
 };
 
 //! What happened to one object.
@@ -82,6 +89,10 @@ class Ingestor {
  private:
   IngestedObject Copy(Source& source, const SourceObject& object, const std::string& run_id,
                       uint64_t seed);
+  //! options.cancelled says so.
+  bool Cancelled() const;
+  //! Sleeps for `delay`; false (at once) when the ingest is cancelled first.
+  bool SleepUnlessCancelled(std::chrono::milliseconds delay) const;
 
   lake::Store& lake_;
   IngestLedger& ledger_;

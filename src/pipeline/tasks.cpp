@@ -64,10 +64,10 @@ std::string Required(const json& input, const char* key, const char* example) {
 }
 
 // A stage as a task handler: a stage's Error becomes a TaskError named by ErrorName.
-workflow::TaskHandler Stage(std::function<json(const json&)> run) {
-  return [run = std::move(run)](const json& input, workflow::TaskContext&) -> json {
+workflow::TaskHandler Stage(std::function<json(const json&, const workflow::TaskContext&)> run) {
+  return [run = std::move(run)](const json& input, workflow::TaskContext& task) -> json {
     try {
-      return run(input);
+      return run(input, task);
     } catch (const transform::TooManyRejects& e) {
       throw TaskError(errors::kTooManyRejects, ErrorCause(e));
     } catch (const Error& e) {
@@ -76,7 +76,7 @@ workflow::TaskHandler Stage(std::function<json(const json&)> run) {
   };
 }
 
-json RunIngest(const Workspace& workspace, const json& input) {
+json RunIngest(const Workspace& workspace, const json& input, const workflow::TaskContext& task) {
   ResolvedSource source = ResolveSource(workspace.project, Required(input, "source", "\"shop\""),
                                         String(input, "sourceName").value_or(""));
   ingest::IngestOptions options;
@@ -88,6 +88,11 @@ json RunIngest(const Workspace& workspace, const json& input) {
     throw TaskError(errors::kConfig, "the task's input.parallel and maxAttempts must be 1 or more");
   }
   options.progress = false;  // the task's result is its report; stderr is the interpreter's log
+  // A timed-out or stopped task stops copying (the interpreter waits for it): the cancellation
+  // outlives the handler's call, the task context does not.
+  options.cancelled = [cancellation = task.cancellation] {
+    return cancellation && cancellation->IsCancelled();
+  };
   auto summary = Ingest(workspace, source, {}, options);
   CheckIngest(summary);
   return IngestJson(summary, source.name, false);
@@ -171,16 +176,23 @@ std::string ErrorCause(const Error& error) {
 
 void RegisterPipelineTasks(workflow::TaskRegistry& registry, const Workspace& workspace) {
   // Each handler keeps its own copy of the workspace (its members are borrowed).
-  registry.Register("shoplake:ingest",
-                    Stage([workspace](const json& in) { return RunIngest(workspace, in); }));
-  registry.Register("shoplake:transform",
-                    Stage([workspace](const json& in) { return RunTransform(workspace, in); }));
-  registry.Register("shoplake:crawl",
-                    Stage([workspace](const json& in) { return RunCrawl(workspace, in); }));
-  registry.Register("shoplake:views",
-                    Stage([workspace](const json& in) { return RunViews(workspace, in); }));
-  registry.Register("shoplake:report",
-                    Stage([workspace](const json& in) { return RunReport(workspace, in); }));
+  // Only ingest watches the task's cancellation; the others run to their end (each leaves the
+  // lake valid at any point) and the interpreter waits for them.
+  registry.Register("shoplake:ingest", Stage([workspace](const json& in, const auto& task) {
+                      return RunIngest(workspace, in, task);
+                    }));
+  registry.Register("shoplake:transform", Stage([workspace](const json& in, const auto&) {
+                      return RunTransform(workspace, in);
+                    }));
+  registry.Register("shoplake:crawl", Stage([workspace](const json& in, const auto&) {
+                      return RunCrawl(workspace, in);
+                    }));
+  registry.Register("shoplake:views", Stage([workspace](const json& in, const auto&) {
+                      return RunViews(workspace, in);
+                    }));
+  registry.Register("shoplake:report", Stage([workspace](const json& in, const auto&) {
+                      return RunReport(workspace, in);
+                    }));
 }
 
 }  // namespace shoplake::pipeline

@@ -4,9 +4,9 @@
 // and fails with an error name Retry and Catch can tell apart (docs/workflow.md lists them).
 //
 // Thread safety: the handlers may run at once (a Map state runs its iterations in
-// parallel). They do not watch their TaskContext's cancellation: a timed-out stage is
-// abandoned by the interpreter and finishes (or fails) on its own, as each stage leaves the
-// lake valid at any point.
+// parallel). A timed-out or stopped task is cancelled and waited for by the interpreter:
+// shoplake:ingest watches its TaskContext's cancellation (between objects and in retry
+// pauses); the other stages run to their end, as each leaves the lake valid at any point.
 #pragma once
 
 #include <string>

@@ -131,6 +131,7 @@ class Validator {
         Add(Join(prefix, it.key()), "", "unreachable: no transition leads here from StartAt");
       }
     }
+    CannotEnd(prefix, states, seen);
   }
 
  private:
@@ -139,6 +140,54 @@ class Validator {
   }
   void Add(const std::string& state, const std::string& field, const std::string& message) {
     errors.push_back({state, field, message});
+  }
+
+  // A state that can end its machine by itself: End, Succeed, Fail, and a Choice without
+  // Default (no rule matching fails it with States.NoChoiceMatched).
+  static bool Ends(const json& state) {
+    if (!state.is_object()) return true;  // reported as malformed already
+    const json type = state.value("Type", json());
+    if (type == "Succeed" || type == "Fail") return true;
+    if (type == "Choice") return !state.contains("Default");
+    return state.contains("End");
+  }
+
+  // Issue 15 item 9: a machine that validates but can never end ("A" -> "A") runs until its
+  // history fills the disk. Reports, in one error, the states reachable from StartAt from
+  // which no transition path leads to a state that ends.
+  void CannotEnd(const std::string& prefix, const json& states,
+                 const std::set<std::string>& reachable) {
+    std::set<std::string> can_end;
+    for (auto it = states.begin(); it != states.end(); ++it) {
+      if (Ends(it.value())) can_end.insert(it.key());
+    }
+    // Backwards to a fixed point: a state can end when one of its transitions leads to one.
+    // A transition to no state is reported by Target(); it is not reported again here.
+    for (bool grew = true; grew;) {
+      grew = false;
+      for (auto it = states.begin(); it != states.end(); ++it) {
+        if (can_end.count(it.key())) continue;
+        for (const auto& next : Transitions(it.value())) {
+          if (can_end.count(next) || !states.contains(next)) {
+            can_end.insert(it.key());
+            grew = true;
+            break;
+          }
+        }
+      }
+    }
+    std::string stuck;
+    for (auto it = states.begin(); it != states.end(); ++it) {
+      if (reachable.count(it.key()) && !can_end.count(it.key())) {
+        stuck += (stuck.empty() ? "'" : ", '") + it.key() + "'";
+      }
+    }
+    if (!stuck.empty()) {
+      Add(prefix, "States",
+          "no End, Succeed or Fail state can be reached from " + stuck +
+              ": the execution would run forever (add \"End\": true, or a transition to a state "
+              "that ends)");
+    }
   }
 
   static std::vector<std::string> Transitions(const json& state) {

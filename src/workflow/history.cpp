@@ -1,9 +1,14 @@
 // ExecutionHistory over SQLite: schema, rows, and what redrive reads back from them.
 #include "workflow/history.h"
 
+#include <signal.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "common/files.h"
 #include "common/hash.h"
@@ -11,8 +16,9 @@
 namespace shoplake::workflow {
 namespace {
 
-// The history's schema version (ApplySchema records it in shoplake_schema).
-constexpr int kHistorySchemaVersion = 1;
+// The history's schema version (ApplySchema records it in shoplake_schema). 2: the process
+// running each execution (workflow_owners), to find the executions of a dead process.
+constexpr int kHistorySchemaVersion = 2;
 
 // JSON values are stored as their text; NULL where the execution has none (yet).
 constexpr const char* kSchema = R"sql(
@@ -45,6 +51,12 @@ CREATE TABLE IF NOT EXISTS workflow_events (
   state             TEXT,
   details           TEXT NOT NULL,
   PRIMARY KEY (execution_arn, id)
+);
+CREATE TABLE IF NOT EXISTS workflow_owners (
+  execution_arn TEXT PRIMARY KEY REFERENCES workflow_executions (execution_arn),
+  host          TEXT NOT NULL,
+  pid           INTEGER NOT NULL,
+  process_start TEXT NOT NULL
 );
 )sql";
 
@@ -88,7 +100,82 @@ ExecutionRecord RecordFrom(const SqliteStatement& row) {
 
 std::string StatusOf(const ExecutionResult& result) {
   if (result.status == ExecutionResult::Status::kSucceeded) return "SUCCEEDED";
+  if (result.status == ExecutionResult::Status::kAborted) return "ABORTED";
   return result.timed_out ? "TIMED_OUT" : "FAILED";
+}
+
+// A process as the owner of an execution: a pid alone is reused, so its start time (in
+// clock ticks since boot, /proc/PID/stat's 22nd field) tells a new process from the old.
+struct Owner {
+  std::string host;
+  int64_t pid = 0;
+  std::string process_start;  // empty where /proc is not there
+};
+
+std::string ProcessStart(int64_t pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  // The command (field 2) is in parentheses and may hold blanks: count fields after it.
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return "";
+  std::istringstream fields(stat.substr(close + 1));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+    if (i == 22) return field;
+  }
+  return "";
+}
+
+std::string HostName() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return host;
+}
+
+Owner ThisProcess() {
+  static const Owner self{HostName(), static_cast<int64_t>(::getpid()),
+                          ProcessStart(static_cast<int64_t>(::getpid()))};
+  return self;
+}
+
+// Whether `owner` still runs. Only this host's processes can be checked: another host's
+// executions are taken to be alive.
+bool Alive(const Owner& owner) {
+  if (owner.host != HostName()) return true;
+  if (::kill(static_cast<pid_t>(owner.pid), 0) != 0 && errno != EPERM) return false;
+  std::string start = ProcessStart(owner.pid);
+  return start.empty() || owner.process_start.empty() || start == owner.process_start;
+}
+
+// Where a redrive resumes an execution whose process died: the last state entered at the top
+// level, and its input. Nested states' events come between their Map's or Parallel's Started
+// and its end; a redrive starts a new attempt at the top level.
+std::pair<std::string, json> LastTopLevelState(const std::vector<HistoryEvent>& events) {
+  std::pair<std::string, json> last;
+  int depth = 0;
+  for (const auto& e : events) {
+    if (e.type == "ExecutionStarted" || e.type == "ExecutionRedriven") {
+      depth = 0;
+    } else if (e.type == "MapStateStarted" || e.type == "ParallelStateStarted") {
+      ++depth;
+    } else if (e.type == "MapStateSucceeded" || e.type == "MapStateFailed" ||
+               e.type == "ParallelStateSucceeded" || e.type == "ParallelStateFailed") {
+      --depth;
+    } else if (depth == 0 && e.type.ends_with("StateEntered")) {
+      last = {e.state, e.details.value("input", json::object())};
+    }
+  }
+  return last;
+}
+
+void RecordOwner(SqliteDatabase& db, const std::string& arn) {
+  Owner self = ThisProcess();
+  db.Prepare("INSERT OR REPLACE INTO workflow_owners VALUES (?, ?, ?, ?)")
+      .Bind(1, arn)
+      .Bind(2, self.host)
+      .Bind(3, self.pid)
+      .Bind(4, self.process_start)
+      .Run();
 }
 
 // StateRunTotals' query. Top-level states run one at a time, so their events split an
@@ -143,7 +230,7 @@ json ExecutionRecord::ToJson() const {
               {"input", input}};
   if (!stop_date.empty()) out["stopDate"] = stop_date;
   if (status == "SUCCEEDED") out["output"] = output;
-  if (status == "FAILED" || status == "TIMED_OUT") {
+  if (status == "FAILED" || status == "TIMED_OUT" || status == "ABORTED") {
     out["error"] = error;
     out["cause"] = cause;
   }
@@ -156,10 +243,67 @@ json ExecutionRecord::ToJson() const {
 
 ExecutionHistory::ExecutionHistory(const std::string& path) : db_(path) {
   ApplySchema(db_, "workflow", kHistorySchemaVersion, kSchema, "the workflow history");
+  try {
+    AbortOrphans();
+  } catch (const Error& e) {
+    // A read-only lake: the orphans stay RUNNING until a writer opens the history.
+    spdlog::debug("cannot mark the executions of dead processes ABORTED in {}: {}", path,
+                  e.message());
+  }
+}
+
+int ExecutionHistory::AbortOrphans() {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<std::string, Owner>> running;
+  {
+    auto rows = db_.Prepare(
+        "SELECT e.execution_arn, o.host, o.pid, o.process_start FROM workflow_executions e"
+        " JOIN workflow_owners o USING (execution_arn) WHERE e.status = 'RUNNING'");
+    while (rows.Step()) {
+      running.push_back({rows.Text(0), {rows.Text(1), rows.Int64(2), rows.Text(3)}});
+    }
+  }
+  int aborted = 0;
+  for (const auto& [arn, owner] : running) {
+    if (Alive(owner)) continue;
+    const std::string cause = "the process that ran it (pid " + std::to_string(owner.pid) + " on " +
+                              owner.host +
+                              ") ended without recording its end: it was killed (e.g. kill -9) "
+                              "or crashed";
+    SqliteTransaction tx(db_);
+    // Its stop date is its last event's: when the process was last seen working. A redrive
+    // resumes it in the top-level state it was in.
+    auto [state, input] = LastTopLevelState(EventsOf(arn));
+    db_.Prepare(
+           "UPDATE workflow_executions SET status = 'ABORTED', error = ?, cause = ?,"
+           " stop_date = coalesce((SELECT max(timestamp) FROM workflow_events"
+           " WHERE execution_arn = ?3), start_date), failed_state = ?4, failed_state_input = ?5"
+           " WHERE execution_arn = ?3 AND status = 'RUNNING'")
+        .Bind(1, std::string(kAbortedError))
+        .Bind(2, cause)
+        .Bind(3, arn)
+        .Bind(4, TextOrNull(state))
+        .Bind(5, JsonOrNull(input, !state.empty()))
+        .Run();
+    if (sqlite3_changes(db_.handle()) == 0) continue;  // another process marked it first
+    json details = {{"error", kAbortedError}, {"cause", cause}};
+    db_.Prepare(
+           "INSERT INTO workflow_events SELECT ?1, max(id) + 1, max(id), ?2, 'ExecutionAborted',"
+           " NULL, ?3 FROM workflow_events WHERE execution_arn = ?1 HAVING count(*) > 0")
+        .Bind(1, arn)
+        .Bind(2, FormatTimestamp(std::chrono::system_clock::now()))
+        .Bind(3, details.dump())
+        .Run();
+    tx.Commit();
+    spdlog::warn("execution {} was RUNNING in a process that is gone: marked ABORTED", arn);
+    ++aborted;
+  }
+  return aborted;
 }
 
 void ExecutionHistory::Begin(const ExecutionRecord& e) {
   std::lock_guard lock(mutex_);
+  SqliteTransaction tx(db_);
   db_.Prepare(
          "INSERT INTO workflow_executions (execution_arn, name, state_machine, definition_path,"
          " definition_sha256, input, status, start_date) VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?)")
@@ -171,11 +315,14 @@ void ExecutionHistory::Begin(const ExecutionRecord& e) {
       .Bind(6, e.input.dump())
       .Bind(7, e.start_date)
       .Run();
+  RecordOwner(db_, e.arn);
+  tx.Commit();
 }
 
 void ExecutionHistory::BeginRedrive(const std::string& arn, int redrive_count,
                                     const std::string& date) {
   std::lock_guard lock(mutex_);
+  SqliteTransaction tx(db_);
   db_.Prepare(
          "UPDATE workflow_executions SET status = 'RUNNING', redrive_count = ?, redrive_date = ?,"
          " output = NULL, error = NULL, cause = NULL, stop_date = NULL WHERE execution_arn = ?")
@@ -183,6 +330,8 @@ void ExecutionHistory::BeginRedrive(const std::string& arn, int redrive_count,
       .Bind(2, date)
       .Bind(3, arn)
       .Run();
+  RecordOwner(db_, arn);
+  tx.Commit();
 }
 
 void ExecutionHistory::Append(const std::string& arn, const HistoryEvent& event) {
@@ -244,6 +393,10 @@ std::vector<ExecutionRecord> ExecutionHistory::List(size_t limit) {
 
 std::vector<HistoryEvent> ExecutionHistory::Events(const std::string& arn) {
   std::lock_guard lock(mutex_);
+  return EventsOf(arn);
+}
+
+std::vector<HistoryEvent> ExecutionHistory::EventsOf(const std::string& arn) {
   auto rows = db_.Prepare(
       "SELECT id, previous_event_id, timestamp, type, state, details FROM workflow_events"
       " WHERE execution_arn = ? ORDER BY id");

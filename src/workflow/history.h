@@ -28,8 +28,9 @@ struct ExecutionRecord {
   std::string definition_path;    //!< absolute path of the definition file
   std::string definition_sha256;  //!< hex SHA-256 of its bytes when the execution started
   json input;
-  //! RUNNING, SUCCEEDED, FAILED or TIMED_OUT (Step Functions' names). A RUNNING execution
-  //! whose process died stays RUNNING.
+  //! RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED (Step Functions' names). ABORTED: its
+  //! process was stopped (SIGTERM, SIGINT), or died without recording the end (found when the
+  //! history is next opened on the same host).
   std::string status;
   json output;  //!< when SUCCEEDED
   std::string error;
@@ -38,7 +39,8 @@ struct ExecutionRecord {
   std::string stop_date;   //!< RFC 3339; empty while RUNNING
   int redrive_count = 0;
   std::string redrive_date;  //!< of the latest redrive; empty when never redriven
-  //! When FAILED or TIMED_OUT: the top-level state where a redrive resumes, and its input.
+  //! When FAILED, TIMED_OUT or ABORTED: the top-level state where a redrive resumes, and
+  //! its input (for an execution whose process died: the last one it entered).
   std::string failed_state;
   json failed_state_input;
 
@@ -50,15 +52,25 @@ struct ExecutionRecord {
 
 class ExecutionHistory {
  public:
-  //! Opens (creating and migrating when needed) the history in the SQLite file `path`.
-  //! On failure throws Error naming the file.
+  //! Opens (creating and migrating when needed) the history in the SQLite file `path`, and
+  //! marks ABORTED the RUNNING executions of this host's processes that are gone
+  //! (AbortOrphans; skipped when the file cannot be written). On failure throws Error
+  //! naming the file.
   explicit ExecutionHistory(const std::string& path);
+
+  //! Marks ABORTED, with a cause naming the process, an ExecutionAborted event and the last
+  //! top-level state entered as its failed state (so it can be redriven), each RUNNING
+  //! execution whose process (recorded at Begin: host, pid and its start time, so a
+  //! reused pid does not count) no longer runs on this host. Returns how many.
+  int AbortOrphans();
 
   const std::string& path() const { return db_.path(); }
 
-  //! Records a new RUNNING execution. An `arn` already recorded is an Error(kData).
+  //! Records a new RUNNING execution, owned by this process. An `arn` already recorded is
+  //! an Error(kData).
   void Begin(const ExecutionRecord& execution);
-  //! Marks `arn` RUNNING again for redrive number `redrive_count`, begun at `date`.
+  //! Marks `arn` RUNNING again, owned by this process, for redrive number `redrive_count`,
+  //! begun at `date`.
   void BeginRedrive(const std::string& arn, int redrive_count, const std::string& date);
   //! Appends one event to `arn`'s history.
   void Append(const std::string& arn, const HistoryEvent& event);
@@ -78,6 +90,8 @@ class ExecutionHistory {
  private:
   std::vector<ExecutionRecord> Select(const std::string& where_and_order,
                                       const std::vector<std::string>& values);
+  //! Events() under the lock its caller holds.
+  std::vector<HistoryEvent> EventsOf(const std::string& arn);
 
   std::mutex mutex_;
   SqliteDatabase db_;

@@ -47,7 +47,22 @@ std::string ExecutionArn(const std::string& state_machine_name, const std::strin
 
 json ExecutionResult::ToJson() const {
   if (status == Status::kSucceeded) return {{"status", "SUCCEEDED"}, {"output", output}};
-  return {{"status", "FAILED"}, {"error", error}, {"cause", cause}};
+  return {{"status", status == Status::kAborted ? "ABORTED" : "FAILED"},
+          {"error", error},
+          {"cause", cause}};
+}
+
+void ExecutionStop::Request(const std::string& cause) {
+  {
+    std::lock_guard lock(mutex_);
+    if (cause_.empty()) cause_ = cause;
+  }
+  cancellation_->Cancel();
+}
+
+std::string ExecutionStop::cause() const {
+  std::lock_guard lock(mutex_);
+  return cause_;
 }
 
 namespace {
@@ -55,8 +70,8 @@ namespace {
 using std::chrono::milliseconds;
 namespace errors = states_errors;
 
-//! Ends the execution past every Retry and Catch: the execution timed out, or this branch
-//! was cancelled because a sibling failed.
+//! Ends the execution past every Retry and Catch: the execution timed out, was stopped or
+//! filled its history, or this branch was cancelled because a sibling failed.
 class ExecutionAbort : public StatesError {
  public:
   using StatesError::StatesError;
@@ -95,7 +110,9 @@ class Execution {
         options_(options),
         clock_(options.clock != nullptr ? *options.clock : SystemClock::Instance()),
         input_(std::move(input)),
-        rng_(options.random_seed ? *options.random_seed : std::random_device{}()) {
+        rng_(options.random_seed ? *options.random_seed : std::random_device{}()),
+        root_(std::make_shared<Cancellation>(options.stop != nullptr ? options.stop->cancellation()
+                                                                     : nullptr)) {
     intrinsics_.random = [this] { return Random(); };
     name_ = options.execution_name.empty() ? NewUuid() : options.execution_name;
     state_machine_id_ = StateMachineArn(options.state_machine_name);
@@ -123,23 +140,19 @@ class Execution {
     } else {
       Record("ExecutionStarted", "", {{"input", input_}, {"name", name_}});
     }
-    Scope scope{std::make_shared<Cancellation>()};
+    Scope scope{root_};
     try {
       result.output = redrive ? RunMachine(definition_, redrive->state_input, scope, redrive->state)
                               : RunMachine(definition_, input_, scope);
+      // A history that filled as the last state ended fails the run all the same (events
+      // were dropped); a stop that came then is too late: every state ran.
+      if (history_full_) CheckAlive(scope);
       result.status = ExecutionResult::Status::kSucceeded;
       Record("ExecutionSucceeded", "", {{"output", result.output}});
     } catch (const StatesError& e) {
-      result.error = e.error();
-      result.cause = e.cause();
-      result.timed_out =
-          e.error() == errors::kTimeout && dynamic_cast<const ExecutionAbort*>(&e) != nullptr;
-      Record(result.timed_out ? "ExecutionTimedOut" : "ExecutionFailed", "",
-             {{"error", e.error()}, {"cause", e.cause()}});
+      End(result, e, dynamic_cast<const ExecutionAbort*>(&e) != nullptr);
     } catch (const std::exception& e) {
-      result.error = errors::kRuntime;
-      result.cause = e.what();
-      Record("ExecutionFailed", "", {{"error", result.error}, {"cause", result.cause}});
+      End(result, StatesError(errors::kRuntime, e.what()), false);
     }
     if (result.status != ExecutionResult::Status::kSucceeded) {
       result.failed_state = current_state_;
@@ -152,6 +165,34 @@ class Execution {
   }
 
  private:
+  // Records how a failed run ended. A stop or a full history wins over the error that
+  // surfaced: a task cancelled by them fails with an error of its own first.
+  void End(ExecutionResult& result, const StatesError& e, bool abort) {
+    std::string type = "ExecutionFailed";
+    result.error = e.error();
+    result.cause = e.cause();
+    if (history_full_) {
+      result.error = errors::kRuntime;
+      result.cause = HistoryFullCause();
+    } else if (options_.stop != nullptr && options_.stop->requested()) {
+      result.status = ExecutionResult::Status::kAborted;
+      result.error = kAbortedError;
+      result.cause = options_.stop->cause();
+      type = "ExecutionAborted";
+    } else if (abort && e.error() == errors::kTimeout) {
+      result.timed_out = true;
+      type = "ExecutionTimedOut";
+    }
+    Record(type, "", {{"error", result.error}, {"cause", result.cause}});
+  }
+
+  std::string HistoryFullCause() const {
+    return "The execution's history reached " + std::to_string(options_.max_history_events) +
+           " events, the Step Functions limit per execution; a loop that never ends, or a "
+           "Map over too many items (use a Distributed Map: its children have histories of "
+           "their own).";
+  }
+
   uint64_t Random() {
     std::lock_guard lock(rng_mutex_);
     return rng_();
@@ -161,11 +202,20 @@ class Execution {
   }
 
   // Under the lock, so ids follow the order of the calls and the listener (which may
-  // write to SQLite) sees one event at a time even from Parallel and Map threads.
+  // write to SQLite) sees one event at a time even from Parallel and Map threads. Past
+  // max_history_events - 1 events only the execution's end is recorded (its room is kept):
+  // the first event refused marks the history full and cancels the run.
   void Record(const std::string& type, const std::string& state, json details) {
     std::lock_guard lock(mutex_);
+    const int64_t id = first_event_id_ + static_cast<int64_t>(history_.size());
+    const bool ends = type == "ExecutionSucceeded" || type == "ExecutionFailed" ||
+                      type == "ExecutionTimedOut" || type == "ExecutionAborted";
+    if (!ends && id >= options_.max_history_events) {
+      if (!history_full_.exchange(true)) root_->Cancel();
+      return;
+    }
     HistoryEvent event;
-    event.id = first_event_id_ + static_cast<int64_t>(history_.size());
+    event.id = id;
     event.previous_id = event.id - 1;
     event.timestamp = FormatTimestamp(clock_.Now());
     event.type = type;
@@ -196,6 +246,10 @@ class Execution {
   }
 
   void CheckAlive(const Scope& scope) {
+    if (history_full_) throw ExecutionAbort(errors::kRuntime, HistoryFullCause());
+    if (options_.stop != nullptr && options_.stop->requested()) {
+      throw ExecutionAbort(kAbortedError, options_.stop->cause());
+    }
     if (deadline_ && clock_.Now() >= *deadline_) {
       scope.cancellation->Cancel();
       throw ExecutionAbort(errors::kTimeout, "The execution ran longer than its TimeoutSeconds (" +
@@ -441,8 +495,9 @@ class Execution {
                   {"cause", e.cause()},
                   {"retryCount", retry_count},
                   {"delayMilliseconds", delay->count()}});
-          clock_.SleepFor(*delay, scope.cancellation.get());
-          CheckAlive(scope);
+          // Capped at the execution's deadline, as a Wait state is: ExecutionTimedOut comes
+          // on time even when the back-off would sleep past it.
+          SleepUntil(clock_.Now() + *delay, scope);
           continue;
         }
         for (const auto& catcher : state.value("Catch", json::array())) {
@@ -545,23 +600,24 @@ class Execution {
     });
     std::optional<Clock::TimePoint> task_deadline;
     if (timeout) task_deadline = started + std::chrono::seconds(*timeout);
-    std::unique_lock lock(run->mutex);
-    for (;;) {
-      if (run->done_cv.wait_for(lock, milliseconds(5), [&] { return run->done; })) break;
-      Clock::TimePoint now = clock_.Now();
-      bool task_timed_out = task_deadline && now >= *task_deadline;
-      if (task_timed_out || (deadline_ && now >= *deadline_) || scope.cancellation->IsCancelled()) {
-        // Abandon the handler: it sees its cancellation raised and its result is dropped.
-        cancellation->Cancel();
-        lock.unlock();
-        worker.detach();
-        if (task_timed_out) throw TaskTimedOut(name, *timeout);
-        CheckAlive(scope);
+    {
+      // The handler is never abandoned: past a deadline, or once the execution is stopped or
+      // a sibling failed, its cancellation is raised and it is waited for, so that nothing it
+      // does (an ingest writing, a reference into the caller's state) outlives the state.
+      std::unique_lock lock(run->mutex);
+      while (!run->done_cv.wait_for(lock, milliseconds(5), [&] { return run->done; })) {
+        Clock::TimePoint now = clock_.Now();
+        if ((task_deadline && now >= *task_deadline) || (deadline_ && now >= *deadline_) ||
+            scope.cancellation->IsCancelled()) {
+          cancellation->Cancel();
+        }
       }
     }
-    lock.unlock();
     worker.join();
     if (task_deadline && clock_.Now() >= *task_deadline) throw TaskTimedOut(name, *timeout);
+    // The execution timed out or was stopped, or a sibling failed, while the task ran: its
+    // result (likely a cancellation) is dropped.
+    if (cancellation->IsCancelled()) CheckAlive(scope);
     if (run->failure) {
       Record("TaskFailed", name, {{"error", run->failure->first}, {"cause", run->failure->second}});
       throw StatesError(run->failure->first, run->failure->second);
@@ -780,6 +836,9 @@ class Execution {
   IntrinsicEnvironment intrinsics_;
   std::mutex rng_mutex_;
   std::mt19937_64 rng_;
+  // Raised to end the whole run (a stop, a full history); every scope descends from it.
+  std::shared_ptr<Cancellation> root_;
+  std::atomic<bool> history_full_{false};
   std::mutex mutex_;  // guards history_ and invocations_
   std::vector<HistoryEvent> history_;
   std::map<std::string, int> invocations_;

@@ -4,9 +4,10 @@
 // (workflow/history.h persists them) and returns the result with the event history.
 //
 // Thread-safety: a StateMachine is immutable and may run several executions at once. Task
-// handlers run on their own threads (a timed-out handler is abandoned, its Cancellation
-// raised), Parallel branches and Map iterations run concurrently, so handlers must be
-// thread-safe.
+// handlers run on their own threads; a task that times out or is stopped has its
+// Cancellation raised and is waited for (never abandoned), so a handler must watch
+// TaskContext::cancelled() in anything long. Parallel branches and Map iterations run
+// concurrently, so handlers must be thread-safe.
 #pragma once
 
 #include <chrono>
@@ -14,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -77,6 +79,32 @@ struct HistoryEvent {
 
 struct ExecutionResult;
 
+//! Asks a running execution to stop, as Step Functions' StopExecution does: the execution
+//! raises its tasks' cancellations, waits for them, and ends ABORTED with `cause`. Set from
+//! any thread (a signal watcher); the first request's cause wins. Thread-safe.
+class ExecutionStop {
+ public:
+  void Request(const std::string& cause);
+  bool requested() const { return cancellation_->IsCancelled(); }
+  std::string cause() const;
+  //! Raised by Request(): the execution's own cancellations descend from it.
+  std::shared_ptr<const Cancellation> cancellation() const { return cancellation_; }
+
+ private:
+  mutable std::mutex mutex_;
+  std::string cause_;
+  std::shared_ptr<Cancellation> cancellation_ = std::make_shared<Cancellation>();
+};
+
+//! The error of an ABORTED execution: stopped by an ExecutionStop, or found RUNNING after its
+//! process died (workflow/history.h). Step Functions' StopExecution takes its error from the
+//! caller; these stops are shoplake's own.
+inline constexpr const char* kAbortedError = "Shoplake.Aborted";
+
+//! Step Functions' limit on the events of one execution's history: past it the execution
+//! fails with States.Runtime.
+inline constexpr int64_t kMaxHistoryEvents = 25'000;
+
 //! Told of an execution's events as they happen, e.g. to persist them (workflow/history.h).
 //!
 //! Thread-safety: events are recorded by whichever of the execution's threads made them
@@ -119,17 +147,23 @@ struct ExecutionOptions {
   //! The events begin with ExecutionRedriven; the execution's TimeoutSeconds counts again
   //! from the redrive.
   std::optional<RedrivePoint> redrive;
+  //! Set: the execution ends ABORTED as soon as it is requested. May be null.
+  ExecutionStop* stop = nullptr;
+  //! The execution fails with States.Runtime rather than record more events than this (a
+  //! redrive's earlier events count); tests lower it.
+  int64_t max_history_events = kMaxHistoryEvents;
 };
 
 struct ExecutionResult {
-  enum class Status { kSucceeded, kFailed };
+  enum class Status { kSucceeded, kFailed, kAborted };
   Status status = Status::kFailed;
   json output;        //!< when succeeded
-  std::string error;  //!< when failed
+  std::string error;  //!< when failed or aborted
   std::string cause;
   bool timed_out = false;  //!< failed by the execution's own TimeoutSeconds (ExecutionTimedOut)
-  //! When failed: the top-level state that failed (or was about to run when the execution
-  //! timed out) and the input it was entered with: where a redrive resumes.
+  //! When failed or aborted: the top-level state that failed (or was about to run when the
+  //! execution timed out or was stopped) and the input it was entered with: where a redrive
+  //! resumes.
   std::string failed_state;
   json failed_state_input;
   std::string execution_id;  //!< the execution's ARN
@@ -137,7 +171,8 @@ struct ExecutionResult {
   //! This run's events (after a redrive: the redrive's own, numbered after the earlier ones).
   std::vector<HistoryEvent> history;
 
-  //! {"status":"SUCCEEDED","output":...} or {"status":"FAILED","error":...,"cause":...}
+  //! {"status":"SUCCEEDED","output":...}, or {"status":"FAILED","error":...,"cause":...}
+  //! (ABORTED when stopped by an ExecutionStop).
   json ToJson() const;
 };
 

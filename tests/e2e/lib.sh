@@ -53,6 +53,19 @@ stop_bucket() {
   wait "$BUCKET_PID" 2>/dev/null || true
 }
 
+# wait_exit PID [SECONDS]: waits (bounded: SECONDS, default 10) for PID, a child of this
+# shell, to end and sets EXIT_CODE to its exit status; fails when it still runs then.
+wait_exit() {
+  local i
+  for i in $(seq 1 $((${2:-10} * 10))); do
+    kill -0 "$1" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$1" 2>/dev/null && fail "pid $1 still runs ${2:-10} s later"
+  EXIT_CODE=0
+  wait "$1" || EXIT_CODE=$?
+}
+
 # start_webhook LOG: a webhook on 127.0.0.1 and a free port (a small node server) that
 # answers 200 and appends each request to LOG as one JSON line {method, url, type, body};
 # sets HOOK_PORT. The EXIT trap stops it.

@@ -28,15 +28,8 @@ start_server() {
 # stop_server SIGNAL: sends SIGNAL, waits (bounded) and checks the server exited 0.
 stop_server() {
   kill "-$1" "$SERVER_PID"
-  local i
-  for i in $(seq 1 100); do
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$SERVER_PID" 2>/dev/null && fail "server still running 10 s after SIG$1"
-  local code=0
-  wait "$SERVER_PID" || code=$?
-  assert_eq "$code" 0 "exit code after SIG$1"
+  wait_exit "$SERVER_PID"
+  assert_eq "$EXIT_CODE" 0 "exit code after SIG$1"
 }
 
 # http URL [CURL ARGS...]: body in $SCRATCH/body, status in $STATUS, curl's exit in $CURL_EXIT.

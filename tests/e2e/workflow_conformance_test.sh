@@ -52,6 +52,14 @@ if [[ $# -eq 0 ]]; then
   run_status code "$SHOPLAKE" -q workflow validate "$CASES/invalid-unknown-next/definition.json"
   assert_eq "$code" 2 "validate exit code for an invalid definition"
   assert_eq "$OUT" "state 'A', field 'Next': names no state in this machine: 'Nowhere'" "validate output"
+  # Issue 15 item 9: a machine that can never end is refused, naming the states stuck in it.
+  run_status code "$SHOPLAKE" -q workflow validate "$CASES/invalid-no-terminal-state/definition.json"
+  assert_eq "$code" 2 "validate exit code for a machine with no reachable end"
+  assert_contains "$OUT" "no End, Succeed or Fail state can be reached from 'A'" "validate output"
+  run_status code "$SHOPLAKE" -q workflow validate \
+    "$CASES/invalid-no-terminal-state-in-map/definition.json"
+  assert_eq "$code" 2 "validate exit code for a Map processor with no reachable end"
+  assert_contains "$OUT" "state 'Each/ItemProcessor', field 'States': no End, Succeed or Fail state can be reached from 'Poll', 'Ready?'" "validate output (Map)"
   run_status code "$SHOPLAKE" -q workflow validate "$CASES/map-catch/definition.json"
   assert_eq "$code" 0 "validate exit code for a valid definition"
   run_status code "$SHOPLAKE" -q workflow run "$CASES/map-basic/definition.json" --input '{not json'

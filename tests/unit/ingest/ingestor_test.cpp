@@ -167,6 +167,43 @@ TEST_F(IngestorTest, ABrokenTransferResumesFromTheBytesReceived) {
   EXPECT_EQ(offsets, (std::vector<uint64_t>{0, 30000, 60000, 90000}));
 }
 
+// Issue 15: a connection cut every 20000 bytes fails a 100 KB file after 2 attempts unless
+// the attempts that brought bytes are free; only attempts without progress are counted.
+TEST_F(IngestorTest, AResumedTransferThatMadeProgressSpendsNoAttempt) {
+  source_.cut_after = 20000;
+  auto summary = Ingest(2);
+  ASSERT_EQ(summary.objects_failed, 0) << summary.objects[1].error;
+  EXPECT_EQ(lake_->ReadAll("raw/shop/ingest_date=2026-11-25/orders/2026-01-02.csv"),
+            std::string(100000, 'x'));
+  EXPECT_EQ(summary.objects[1].attempts, 5);
+}
+
+TEST_F(IngestorTest, AttemptsWithoutProgressAreStillBounded) {
+  source_.cut_after = 20000;
+  source_.fail_first = 3;  // three transfers that bring nothing, before any byte arrives
+  auto summary = Ingest(3);
+  EXPECT_EQ(summary.objects_failed, 2);
+  int transfers = 0;
+  for (const auto& read : source_.reads) transfers += read.first == "orders/2026-01-02.csv";
+  EXPECT_EQ(transfers, 3);
+  EXPECT_TRUE(lake_->List("raw/").empty());
+}
+
+TEST_F(IngestorTest, ACancelledIngestCopiesNothingMore) {
+  IngestOptions options;
+  options.source_name = "shop";
+  options.ingest_date = "2026-11-25";
+  options.parallel = 1;
+  options.progress = false;
+  options.cancelled = [] { return true; };
+  auto summary = Ingestor(*lake_, *ledger_, options).Run(source_);
+  EXPECT_EQ(summary.objects_failed, 2);
+  EXPECT_NE(summary.objects[0].error.find("cancelled"), std::string::npos)
+      << summary.objects[0].error;
+  EXPECT_TRUE(source_.reads.empty());
+  EXPECT_TRUE(lake_->List("raw/").empty());
+}
+
 TEST_F(IngestorTest, GivingUpAfterMaxAttemptsPublishesNothing) {
   source_.fail_first = 10;
   auto summary = Ingest(3);

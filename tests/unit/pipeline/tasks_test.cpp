@@ -120,5 +120,26 @@ TEST_F(PipelineTasks, IngestsOnlyTheObjectsNamed) {
             "the task's input.objects must be an array of object URIs");
 }
 
+// Issue 15 item 14: a timed-out ingest went on copying after its execution had failed. The
+// handler passes its task's cancellation to the ingest, which copies nothing once it is raised.
+TEST_F(PipelineTasks, ACancelledIngestTaskCopiesNothing) {
+  const auto exports = folder_.path() / "exports";
+  std::filesystem::create_directories(exports / "orders");
+  WriteFileAtomically(exports / "orders/a.csv", "order_id\n1\n");
+  workflow::TaskContext context;
+  auto cancellation = std::make_shared<workflow::Cancellation>();
+  cancellation->Cancel();
+  context.cancellation = cancellation;
+  json input = {{"source", exports.string()}, {"sourceName", "shop"}};
+  try {
+    (*registry_.Find("shoplake:ingest"))(input, context);
+    ADD_FAILURE() << "a cancelled ingest succeeded";
+  } catch (const workflow::TaskError& e) {
+    EXPECT_EQ(e.error(), "Shoplake.Transient");
+    EXPECT_NE(e.cause().find("1 of 1 objects failed"), std::string::npos) << e.cause();
+  }
+  EXPECT_TRUE(lake_->List("raw/").empty());
+}
+
 }  // namespace
 }  // namespace shoplake::pipeline

@@ -4,9 +4,12 @@
 #include "workflow/history.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "common/files.h"
 #include "support/temp_folder.h"
@@ -350,7 +353,109 @@ TEST(ExecutionHistory, TheSchemaIsVersionedAsAComponentOfTheCatalogFile) {
   SqliteDatabase db(path);
   auto row = db.Prepare("SELECT version FROM shoplake_schema WHERE component = 'workflow'");
   ASSERT_TRUE(row.Step());
-  EXPECT_EQ(row.Int64(0), 1);
+  EXPECT_EQ(row.Int64(0), 2);
+}
+
+// Issue 15 item 9: an execution whose process was killed (kill -9) stayed RUNNING forever.
+// Its owner (host, pid, process start) is recorded; reopening the history marks it ABORTED.
+TEST(ExecutionHistory, TheRunningExecutionsOfADeadProcessBecomeAborted) {
+  HistoryHarness h;
+  auto begin = [&](const std::string& name) {
+    ExecutionRecord record;
+    record.arn = ExecutionArn("machine", name);
+    record.name = name;
+    record.state_machine = "machine";
+    record.definition_path = "/nowhere.json";
+    record.definition_sha256 = "0";
+    record.input = json::object();
+    record.start_date = "2023-11-14T22:13:20.000Z";
+    h.history->Begin(record);
+    HistoryEvent started{1, 0, record.start_date, "ExecutionStarted", "", json::object()};
+    h.history->Append(record.arn, started);
+  };
+  // killed: in a Map's iteration when its process died.
+  auto append = [&](int64_t id, const std::string& type, const std::string& state, json details) {
+    HistoryEvent event{id,   id - 1, "2023-11-14T22:13:2" + std::to_string(id) + ".000Z",
+                       type, state,  std::move(details)};
+    h.history->Append(ExecutionArn("machine", "killed"), event);
+  };
+  begin("killed");
+  append(2, "PassStateEntered", "Prepare", {{"input", {{"day", 1}}}});
+  append(3, "PassStateExited", "Prepare", {{"output", {{"day", 2}}}});
+  append(4, "MapStateEntered", "Each", {{"input", {{"day", 2}}}});
+  append(5, "MapStateStarted", "Each", {{"length", 1}});
+  append(6, "PassStateEntered", "Inner", {{"input", 1}});
+  begin("alive");
+  begin("elsewhere");
+  // A pid that no longer runs: a child that has exited and been reaped.
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);
+  {
+    SqliteDatabase db((h.folder.path() / "catalog.db").string());
+    db.Prepare("UPDATE workflow_owners SET pid = ? WHERE execution_arn = ?")
+        .Bind(1, int64_t{child})
+        .Bind(2, ExecutionArn("machine", "killed"))
+        .Run();
+    db.Prepare("UPDATE workflow_owners SET host = 'another-host', pid = ? WHERE execution_arn = ?")
+        .Bind(1, int64_t{child})
+        .Bind(2, ExecutionArn("machine", "elsewhere"))
+        .Run();
+  }
+  ExecutionHistory reopened((h.folder.path() / "catalog.db").string());
+  auto killed = reopened.Find(ExecutionArn("machine", "killed"));
+  ASSERT_TRUE(killed);
+  EXPECT_EQ(killed->status, "ABORTED");
+  EXPECT_EQ(killed->error, "Shoplake.Aborted");
+  EXPECT_NE(killed->cause.find("(pid " + std::to_string(child) + " on "), std::string::npos)
+      << killed->cause;
+  EXPECT_EQ(killed->stop_date, "2023-11-14T22:13:26.000Z");  // its last event's time
+  EXPECT_EQ(killed->ToJson()["status"], "ABORTED");
+  // A redrive resumes the top-level state it was in (not the Map's inner state).
+  EXPECT_EQ(killed->failed_state, "Each");
+  EXPECT_EQ(killed->failed_state_input, json({{"day", 2}}));
+  auto events = reopened.Events(killed->arn);
+  ASSERT_EQ(events.size(), 7u);
+  EXPECT_EQ(events.back().type, "ExecutionAborted");
+  EXPECT_EQ(events.back().id, 7);
+  // This process still runs its execution; another host's process cannot be checked.
+  EXPECT_EQ(reopened.Find(ExecutionArn("machine", "alive"))->status, "RUNNING");
+  EXPECT_EQ(reopened.Find(ExecutionArn("machine", "elsewhere"))->status, "RUNNING");
+  EXPECT_EQ(reopened.AbortOrphans(), 0);  // once only
+}
+
+TEST(ExecutionHistory, AStoppedExecutionIsAbortedAndRedrivable) {
+  HistoryHarness h;
+  std::string path = h.Write("stop.json", R"({"StartAt":"T","States":{
+    "T":{"Type":"Task","Resource":"test:stop","End":true}}})");
+  ExecutionStop stop;
+  h.registry.Register("test:stop", [&stop](const json& input, TaskContext& context) {
+    stop.Request("stopped by SIGTERM (test)");
+    while (!context.cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return input;
+  });
+  StateMachine machine(json::parse(ReadFile(path)));
+  ExecutionRecord definition;
+  definition.state_machine = "machine";
+  definition.definition_path = path;
+  definition.definition_sha256 = DefinitionSha256(path);
+  HistoryRecorder recorder(*h.history, definition);
+  ExecutionOptions options;
+  options.clock = &h.clock;
+  options.state_machine_name = "machine";
+  options.execution_name = "stopped";
+  options.listener = &recorder;
+  options.stop = &stop;
+  auto result = machine.Run(json::object(), h.registry, options);
+  EXPECT_EQ(result.ToJson(), json({{"status", "ABORTED"},
+                                   {"error", "Shoplake.Aborted"},
+                                   {"cause", "stopped by SIGTERM (test)"}}));
+  ExecutionRecord r = h.Record("stopped");
+  EXPECT_EQ(r.status, "ABORTED");
+  EXPECT_EQ(r.failed_state, "T");
+  EXPECT_EQ(h.CheckedEvents("stopped", result).back().type, "ExecutionAborted");
+  EXPECT_FALSE(RedriveRefusal(r));
 }
 
 }  // namespace

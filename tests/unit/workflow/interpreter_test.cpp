@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -159,21 +160,106 @@ TEST(Interpreter, TaskTimeoutOnTheClock) {
   EXPECT_EQ(result.output["Error"], "States.Timeout");
 }
 
-TEST(Interpreter, TaskTimeoutAbandonsABlockedHandlerInRealTime) {
+// Issue 15 item 14: a timed-out task's thread was detached and went on running after the
+// execution ended. Now its cancellation is raised and the run waits for it to return.
+TEST(Interpreter, ATimedOutTaskIsCancelledAndWaitedFor) {
   Harness h;
-  h.options.clock = nullptr;  // real time
-  std::atomic<bool> saw_cancel{false};
-  h.registry.Register("test:block", [&saw_cancel](const json& input, TaskContext& context) {
-    while (!context.cancelled()) std::this_thread::sleep_for(milliseconds(2));
-    saw_cancel = true;
+  auto stopped = std::make_shared<std::atomic<bool>>(false);
+  h.registry.Register("test:block", [stopped](const json& input, TaskContext& context) {
+    context.Sleep(milliseconds(5000));  // on the ManualClock: past the task's 1 s at once
+    while (!context.cancelled()) std::this_thread::sleep_for(milliseconds(1));
+    // Winding down takes a while (an ingest finishing an object): the run waits for it.
+    std::this_thread::sleep_for(milliseconds(50));
+    stopped->store(true);
     return input;
   });
-  // The handler never returns unless cancelled: the run can only end by the timeout.
   auto result = h.Run(R"({"StartAt":"T","States":{"T":{"Type":"Task","Resource":"test:block",
     "TimeoutSeconds":1,"End":true}}})");
   EXPECT_EQ(result.error, "States.Timeout");
-  for (int i = 0; i < 5000 && !saw_cancel; ++i) std::this_thread::sleep_for(milliseconds(2));
-  EXPECT_TRUE(saw_cancel);
+  EXPECT_TRUE(stopped->load()) << "the run ended before its task stopped";
+  EXPECT_EQ(result.history.back().type, "ExecutionFailed");
+}
+
+TEST(Interpreter, AnExecutionTimeoutCancelsAndWaitsForItsRunningTask) {
+  Harness h;
+  auto stopped = std::make_shared<std::atomic<bool>>(false);
+  h.registry.Register("test:block", [stopped](const json& input, TaskContext& context) {
+    context.Sleep(milliseconds(20000));  // past the execution's 10 s
+    while (!context.cancelled()) std::this_thread::sleep_for(milliseconds(1));
+    std::this_thread::sleep_for(milliseconds(50));
+    stopped->store(true);
+    return input;
+  });
+  auto result = h.Run(R"({"StartAt":"T","TimeoutSeconds":10,"States":{"T":{"Type":"Task",
+    "Resource":"test:block","End":true}}})");
+  EXPECT_TRUE(result.timed_out);
+  EXPECT_TRUE(stopped->load()) << "the run ended before its task stopped";
+}
+
+// Issue 15 item 14: a Retry's back-off slept past the execution's deadline, so
+// ExecutionTimedOut came MaxDelaySeconds late.
+TEST(Interpreter, RetryBackOffStopsAtTheExecutionDeadline) {
+  Harness h;
+  auto result = h.Run(R"({"StartAt":"T","TimeoutSeconds":10,"States":{"T":{"Type":"Task",
+    "Resource":"shoplake:fail","Retry":[{"ErrorEquals":["States.ALL"],"IntervalSeconds":60,
+    "MaxAttempts":3}],"End":true}}})");
+  EXPECT_TRUE(result.timed_out);
+  EXPECT_EQ(result.history.back().type, "ExecutionTimedOut");
+  EXPECT_EQ(h.clock.sleeps(), std::vector<milliseconds>{milliseconds(10000)});
+  EXPECT_EQ(result.history.back().timestamp, "2023-11-14T22:13:30.000Z");  // start + 10 s
+}
+
+// Issue 15 item 9: a loop that never takes its way out wrote 341,923 events in 10 s. As on
+// AWS, an execution's history holds at most 25,000 events; then it fails with States.Runtime.
+TEST(Interpreter, AHistoryOf25000EventsFailsTheExecution) {
+  Harness h;
+  auto result = h.Run(R"({"StartAt":"A","States":{"A":{"Type":"Pass","Next":"Again?"},
+    "Again?":{"Type":"Choice","Choices":[{"Variable":"$.stop","IsPresent":true,"Next":"Done"}],
+              "Default":"A"},"Done":{"Type":"Succeed"}}})");
+  EXPECT_EQ(result.status, ExecutionResult::Status::kFailed);
+  EXPECT_EQ(result.error, "States.Runtime");
+  EXPECT_NE(result.cause.find("25000 events"), std::string::npos) << result.cause;
+  ASSERT_EQ(result.history.size(), 25000u);
+  EXPECT_EQ(result.history.back().type, "ExecutionFailed");
+  EXPECT_EQ(result.history.back().id, 25000);
+}
+
+TEST(Interpreter, AMapThatOutgrowsTheHistoryFailsAndCannotBeCaught) {
+  Harness h;
+  h.options.max_history_events = 50;
+  json items = json::array();
+  for (int i = 0; i < 100; ++i) items.push_back(i);
+  auto result = h.Run(R"({"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{
+    "StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},
+    "Catch":[{"ErrorEquals":["States.ALL"],"Next":"Caught"}],"End":true},
+    "Caught":{"Type":"Succeed"}}})",
+                      items);
+  EXPECT_EQ(result.status, ExecutionResult::Status::kFailed);
+  EXPECT_EQ(result.error, "States.Runtime");
+  EXPECT_EQ(result.history.size(), 50u);
+  EXPECT_EQ(result.history.back().type, "ExecutionFailed");
+}
+
+TEST(Interpreter, AStopEndsTheExecutionAbortedAfterItsTaskStops) {
+  Harness h;
+  ExecutionStop stop;
+  h.options.stop = &stop;
+  auto stopped = std::make_shared<std::atomic<bool>>(false);
+  h.registry.Register("test:stop", [&stop, stopped](const json& input, TaskContext& context) {
+    stop.Request("stopped by SIGTERM (test)");
+    while (!context.cancelled()) std::this_thread::sleep_for(milliseconds(1));
+    stopped->store(true);
+    return input;
+  });
+  auto result = h.Run(R"({"StartAt":"T","States":{"T":{"Type":"Task","Resource":"test:stop",
+    "Retry":[{"ErrorEquals":["States.ALL"]}],"Catch":[{"ErrorEquals":["States.ALL"],
+    "Next":"Caught"}],"Next":"Caught"},"Caught":{"Type":"Succeed"}}})");
+  EXPECT_EQ(result.status, ExecutionResult::Status::kAborted);
+  EXPECT_EQ(result.error, "Shoplake.Aborted");
+  EXPECT_EQ(result.cause, "stopped by SIGTERM (test)");
+  EXPECT_EQ(result.failed_state, "T");
+  EXPECT_EQ(result.history.back().type, "ExecutionAborted");
+  EXPECT_TRUE(stopped->load());
 }
 
 TEST(Interpreter, ExecutionTimeoutIsNotCatchable) {
