@@ -108,6 +108,11 @@ std::string WriteLockHolder(const std::string& path) {
   return "another process";
 }
 
+// As sqlite3_busy_timeout waits: short sleeps first, then up to 100 ms at a time.
+void SleepBeforeRetry(int attempt) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1 + attempt * 2, 100)));
+}
+
 [[noreturn]] void Fail(sqlite3* db, int rc, const std::string& what) {
   if (after_commit_error) {
     Error error = std::move(*after_commit_error);
@@ -139,6 +144,23 @@ std::string WriteLockHolder(const std::string& path) {
                 "the file is not a healthy SQLite database; restore it or move it aside");
   }
   throw Error(ErrorCode::kIo, what + ": " + reason, path);
+}
+
+// PRAGMA journal_mode=WAL, tried again while another connection creates the file.
+void EnterWalMode(sqlite3* db, std::chrono::milliseconds busy_wait) {
+  // Making a new file a WAL database upgrades this connection's read lock to a write lock, which
+  // SQLite does not wait for (two connections upgrading would deadlock): when another process
+  // creates the same file at that moment (two commands on a new lake), it says "database is
+  // locked" at once. Try again, within the same wait as any other turn.
+  auto deadline = std::chrono::steady_clock::now() + busy_wait;
+  for (int attempt = 0;; ++attempt) {
+    int rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) return;
+    if ((rc & 0xFF) != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline) {
+      Fail(db, rc, "cannot make the database a WAL database");
+    }
+    SleepBeforeRetry(attempt);
+  }
 }
 
 // True when `path` exists but this process may not write it or its folder (a read-only mount,
@@ -195,9 +217,9 @@ SqliteDatabase::SqliteDatabase(const std::string& path, std::chrono::millisecond
   busy_wait_ = busy_wait;
   sqlite3_busy_handler(db_, &SqliteDatabase::WaitWhileBusy, this);
   sqlite3_extended_result_codes(db_, 1);
-  Execute(read_only_
-              ? "PRAGMA foreign_keys=ON;"
-              : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+  if (!read_only_) EnterWalMode(db_, busy_wait_);
+  Execute(read_only_ ? "PRAGMA foreign_keys=ON;"
+                     : "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
   std::lock_guard<std::mutex> lock(observers_mutex);
   if (!Observers().empty()) {
     auto found = Observers().find(ObservedKey(path));
@@ -222,8 +244,7 @@ int SqliteDatabase::WaitWhileBusy(void* self, int attempt) {
     db->busy_noted_ = true;
     spdlog::info("waiting for {}: {} is writing it", db->path_, WriteLockHolder(db->path_));
   }
-  // As sqlite3_busy_timeout does: short sleeps first, then up to 100 ms at a time.
-  std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1 + attempt * 2, 100)));
+  SleepBeforeRetry(attempt);
   return 1;
 }
 

@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include "common/error.h"
 #include "support/temp_folder.h"
@@ -285,6 +288,34 @@ TEST_F(Sqlite, ApplySchemaMigratesAnOlderVersionAndRefusesANewerOne) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::kConfig);
     EXPECT_NE(e.message().find("newer shoplake"), std::string::npos) << e.message();
+  }
+}
+
+TEST_F(Sqlite, TwoConnectionsCreatingTheSameNewFileAtOnceBothOpenIt) {
+  // Making a new file a WAL database upgrades a read lock to a write lock, which SQLite does
+  // not wait for: two processes starting on a new lake at once saw "database is locked".
+  for (int round = 0; round < 200; ++round) {
+    std::string path = (folder_.path() / ("new-" + std::to_string(round) + ".db")).string();
+    std::atomic<bool> go{false};
+    std::vector<std::string> failures(2);
+    auto open = [&](size_t i) {
+      while (!go) std::this_thread::yield();
+      try {
+        SqliteDatabase db(path);
+        ApplySchema(db, "test", 1, kSchemaV1, "the test tables");
+        db.Execute("INSERT INTO t VALUES (1)");
+      } catch (const Error& e) {
+        failures[i] = e.what();
+      }
+    };
+    std::thread first(open, 0), second(open, 1);
+    go = true;
+    first.join();
+    second.join();
+    ASSERT_EQ(failures, std::vector<std::string>(2)) << "round " << round;
+    auto count = SqliteDatabase(path).Prepare("SELECT count(*) FROM t");
+    ASSERT_TRUE(count.Step());
+    EXPECT_EQ(count.Int64(0), 2);
   }
 }
 
