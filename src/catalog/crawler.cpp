@@ -241,6 +241,19 @@ SchemaDiff Diff(const std::vector<Column>& current, const std::vector<Column>& s
   return d;
 }
 
+// Rows of each Parquet file at `paths`, by path, from the footers.
+std::map<std::string, uint64_t> ParquetRowsPerFile(query::Connection& conn,
+                                                   const std::vector<std::string>& paths) {
+  std::string list;
+  for (const auto& p : paths) list += (list.empty() ? "" : ", ") + QuoteLiteral(p);
+  std::map<std::string, uint64_t> rows_of;
+  for (const auto& r :
+       conn.Query("SELECT file_name, num_rows FROM parquet_file_metadata([" + list + "])").Rows()) {
+    rows_of[r[0].value_or("")] = r[1] ? std::stoull(*r[1]) : 0;
+  }
+  return rows_of;
+}
+
 // Fills in the checksum of each file a crawl's snapshot lists (what `shoplake verify` checks):
 // the current snapshot's for a file it lists with the same size, so a crawl never takes a
 // changed file's bytes for the committed ones; else the SHA-256 of its bytes, read through
@@ -430,17 +443,10 @@ CrawlReport Crawler::Run(const CrawlOptions& options) {
     // Rows per Parquet file from the footers; CSV row counts are not known without reading.
     std::map<std::string, uint64_t> rows_of;
     if (g.format == "parquet") {
-      std::vector<std::string> quoted;
-      for (const auto& f : g.files) quoted.push_back(QuoteLiteral(local(f.key)));
+      std::vector<std::string> paths;
+      for (const auto& f : g.files) paths.push_back(local(f.key));
       report.files_read += static_cast<int>(g.files.size());
-      std::string list;
-      for (const auto& q : quoted) list += (list.empty() ? "" : ", ") + q;
-      for (const auto& r :
-           duckdb()
-               .Query("SELECT file_name, num_rows FROM parquet_file_metadata([" + list + "])")
-               .Rows()) {
-        rows_of[r[0].value_or("")] = r[1] ? std::stoull(*r[1]) : 0;
-      }
+      rows_of = ParquetRowsPerFile(duckdb(), paths);
     }
     std::vector<SnapshotFile> files;
     std::map<std::string, Partition> partitions;
