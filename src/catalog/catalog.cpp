@@ -6,13 +6,15 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "common/names.h"
 
 namespace shoplake::catalog {
 namespace {
 
 // The catalog's schema version (ApplySchema records it in shoplake_schema).
-// 2 added catalog_views.
-constexpr int kCatalogSchemaVersion = 2;
+// 2 added catalog_views; 3 the files' checksums (catalog_snapshot_files.sha256) and
+// catalog_verifications.
+constexpr int kCatalogSchemaVersion = 3;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS catalog_databases (
@@ -89,7 +91,19 @@ CREATE TABLE IF NOT EXISTS catalog_snapshot_files (
   partition   TEXT NOT NULL,
   rows        INTEGER NOT NULL,
   bytes       INTEGER NOT NULL,
+  sha256      TEXT,              -- hex, of the bytes committed; NULL: not known (see verify)
   PRIMARY KEY (snapshot_id, key)
+);
+-- Each run of `shoplake verify`: what it checked and which files failed (JSON).
+CREATE TABLE IF NOT EXISTS catalog_verifications (
+  id            INTEGER PRIMARY KEY,
+  started_at    TEXT NOT NULL,
+  finished_at   TEXT NOT NULL,
+  scope         TEXT NOT NULL,   -- <db>.<table>, or '' for every table
+  files_checked INTEGER NOT NULL,
+  files_failed  INTEGER NOT NULL,
+  files_unknown INTEGER NOT NULL,
+  failures      TEXT NOT NULL
 );
 -- Views as Glue keeps them: the SQL that defines each (a whole CREATE VIEW statement), in
 -- the order they must be created (a view after the views it reads).
@@ -125,7 +139,10 @@ std::vector<Column> ColumnsFrom(const std::string& text) {
 }  // namespace
 
 Catalog::Catalog(const std::string& path) : db_(path) {
-  ApplySchema(db_, "catalog", kCatalogSchemaVersion, kSchema, "the catalog");
+  ApplySchema(db_, "catalog", kCatalogSchemaVersion, kSchema, "the catalog", [this](int64_t from) {
+    // A catalog of version 1 or 2 lists its files without checksums: unknown, not failed.
+    if (from < 3) db_.Execute("ALTER TABLE catalog_snapshot_files ADD COLUMN sha256 TEXT");
+  });
 }
 
 namespace {
@@ -204,12 +221,12 @@ std::optional<Snapshot> Catalog::SnapshotAsOf(int64_t table_id, const AsOf& as_o
   if (!row.Step()) return std::nullopt;
   Snapshot s = SnapshotFrom(row, table_id);
   auto files = db_.Prepare(
-      "SELECT key, partition, rows, bytes FROM catalog_snapshot_files WHERE snapshot_id = ?"
-      " ORDER BY key");
+      "SELECT key, partition, rows, bytes, coalesce(sha256, '') FROM catalog_snapshot_files"
+      " WHERE snapshot_id = ? ORDER BY key");
   files.Bind(1, s.id);
   while (files.Step()) {
     s.files.push_back({files.Text(0), files.Text(1), static_cast<uint64_t>(files.Int64(2)),
-                       static_cast<uint64_t>(files.Int64(3))});
+                       static_cast<uint64_t>(files.Int64(3)), files.Text(4)});
   }
   return s;
 }
@@ -403,16 +420,60 @@ int64_t Catalog::CommitSnapshot(int64_t table_id, const std::string& run_id,
       .Bind(7, static_cast<int64_t>(bytes))
       .Run();
   int64_t id = db_.last_insert_rowid();
-  auto insert = db_.Prepare("INSERT INTO catalog_snapshot_files VALUES (?, ?, ?, ?, ?)");
+  auto insert = db_.Prepare(
+      "INSERT INTO catalog_snapshot_files (snapshot_id, key, partition, rows, bytes, sha256)"
+      " VALUES (?, ?, ?, ?, ?, nullif(?, ''))");
   for (const auto& f : files) {
     insert.Bind(1, id)
         .Bind(2, f.key)
         .Bind(3, f.partition)
         .Bind(4, static_cast<int64_t>(f.rows))
-        .Bind(5, static_cast<int64_t>(f.bytes));
+        .Bind(5, static_cast<int64_t>(f.bytes))
+        .Bind(6, f.sha256);
     insert.Run();
   }
   return id;
+}
+
+void Catalog::RecordChecksum(int64_t snapshot_id, const std::string& key,
+                             const std::string& sha256) {
+  db_.Prepare(
+         "UPDATE catalog_snapshot_files SET sha256 = ? WHERE snapshot_id = ? AND key = ?"
+         " AND sha256 IS NULL")
+      .Bind(1, sha256)
+      .Bind(2, snapshot_id)
+      .Bind(3, key)
+      .Run();
+}
+
+int64_t Catalog::RecordVerification(const Verification& v) {
+  db_.Prepare(
+         "INSERT INTO catalog_verifications (started_at, finished_at, scope, files_checked,"
+         " files_failed, files_unknown, failures) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .Bind(1, v.started_at)
+      .Bind(2, v.finished_at)
+      .Bind(3, v.scope)
+      .Bind(4, static_cast<int64_t>(v.files_checked))
+      .Bind(5, static_cast<int64_t>(v.files_failed))
+      .Bind(6, static_cast<int64_t>(v.files_unknown))
+      .Bind(7, v.failures)
+      .Run();
+  return db_.last_insert_rowid();
+}
+
+std::optional<Verification> Catalog::LastVerification() {
+  auto row = db_.Prepare(
+      "SELECT id, started_at, finished_at, scope, files_checked, files_failed, files_unknown,"
+      " failures FROM catalog_verifications ORDER BY id DESC LIMIT 1");
+  if (!row.Step()) return std::nullopt;
+  return Verification{row.Int64(0),
+                      row.Text(1),
+                      row.Text(2),
+                      row.Text(3),
+                      static_cast<uint64_t>(row.Int64(4)),
+                      static_cast<uint64_t>(row.Int64(5)),
+                      static_cast<uint64_t>(row.Int64(6)),
+                      row.Text(7)};
 }
 
 std::vector<View> Catalog::Views() {
@@ -463,6 +524,37 @@ std::vector<ViewChange> Catalog::ReplaceViews(const std::vector<View>& views) {
   for (const auto& [full, v] : before) changes.push_back({full, "dropped", v.version});
   tx.Commit();
   return changes;
+}
+
+Table ResolveTable(Catalog& catalog, const std::string& name, const std::string& where) {
+  auto full_name = [](const Table& t) { return t.database + "." + t.name; };
+  auto tables = catalog.Tables();
+  std::vector<const Table*> matches;
+  for (const auto& t : tables) {
+    if (full_name(t) == name || (name.find('.') == std::string::npos && t.name == name)) {
+      matches.push_back(&t);
+    }
+  }
+  if (matches.size() == 1) return *matches.front();
+  std::vector<std::string> full_names;
+  for (const auto& t : tables) full_names.push_back(full_name(t));
+  std::string all;
+  for (const auto& n : full_names) all += (all.empty() ? "" : ", ") + n;
+  if (matches.size() > 1) {
+    std::string which;
+    for (const auto* t : matches) which += (which.empty() ? "" : ", ") + full_name(*t);
+    throw Error(ErrorCode::kUsage, "table name '" + name + "' is ambiguous", where,
+                "name it with its database: " + which);
+  }
+  // Suggest over both spellings, so "order_line" finds "order_lines".
+  std::vector<std::string> candidates = full_names;
+  if (name.find('.') == std::string::npos) {
+    for (const auto& t : tables) candidates.push_back(t.name);
+  }
+  throw Error(ErrorCode::kUsage,
+              "no table '" + name + "' in the catalog" + DidYouMean(name, candidates), where,
+              tables.empty() ? "the catalog is empty: run shoplake transform or shoplake crawl"
+                             : "tables: " + all);
 }
 
 }  // namespace shoplake::catalog

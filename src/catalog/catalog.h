@@ -44,6 +44,22 @@ struct SnapshotFile {
   std::string partition;  //!< "year=2026/month=3"; empty for unpartitioned tables
   uint64_t rows = 0;
   uint64_t bytes = 0;
+  //! Hex SHA-256 of the file's bytes when it was committed (what `shoplake verify` checks);
+  //! empty when unknown: committed before shoplake recorded checksums, until verify --record.
+  //! (Initialized, so that {key, partition, rows, bytes} lists stay valid.)
+  std::string sha256 = {};
+};
+
+//! One run of `shoplake verify`, as the catalog keeps it: when, over what, and what it found.
+struct Verification {
+  int64_t id = 0;
+  std::string started_at;
+  std::string finished_at;
+  std::string scope;  //!< "<db>.<table>", or empty for every table
+  uint64_t files_checked = 0;
+  uint64_t files_failed = 0;   //!< differ from their checksum, or missing
+  uint64_t files_unknown = 0;  //!< no checksum recorded (and not recorded by this run)
+  std::string failures;        //!< JSON array of {"table", "key", "problem"}
 };
 
 //! One Hive partition of a table: its key=value path, where its files are, and whether it
@@ -162,6 +178,15 @@ class Catalog {
   int64_t CommitSnapshot(int64_t table_id, const std::string& run_id, const std::string& operation,
                          const std::vector<SnapshotFile>& files);
 
+  //! Records `sha256` as the checksum of `key` in snapshot `snapshot_id` where none was known
+  //! (a file committed before shoplake recorded checksums); a known one is never replaced.
+  void RecordChecksum(int64_t snapshot_id, const std::string& key, const std::string& sha256);
+
+  //! Records a run of `shoplake verify`; returns its id.
+  int64_t RecordVerification(const Verification& verification);
+  //! The latest verification, or nullopt before the first.
+  std::optional<Verification> LastVerification();
+
   //! Every view, in the order they must be created.
   std::vector<View> Views();
   //! Makes `views` (in creation order) the catalog's views, in one transaction: new ones
@@ -172,5 +197,10 @@ class Catalog {
  private:
   SqliteDatabase db_;
 };
+
+//! The table `name` names, as the user wrote it: "db.table", or a table name only one database
+//! has. Throws Error(kUsage) naming `where` (the catalog file) with a suggestion and the known
+//! tables when none or several match.
+Table ResolveTable(Catalog& catalog, const std::string& name, const std::string& where);
 
 }  // namespace shoplake::catalog

@@ -5,12 +5,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "common/files.h"
 #include "common/hash.h"
 #include "lake/local_cache.h"
 #include "query/duckdb.h"
@@ -239,6 +241,39 @@ SchemaDiff Diff(const std::vector<Column>& current, const std::vector<Column>& s
   return d;
 }
 
+// Rows of each Parquet file at `paths`, by path, from the footers.
+std::map<std::string, uint64_t> ParquetRowsPerFile(query::Connection& conn,
+                                                   const std::vector<std::string>& paths) {
+  std::string list;
+  for (const auto& p : paths) list += (list.empty() ? "" : ", ") + QuoteLiteral(p);
+  std::map<std::string, uint64_t> rows_of;
+  for (const auto& r :
+       conn.Query("SELECT file_name, num_rows FROM parquet_file_metadata([" + list + "])").Rows()) {
+    rows_of[r[0].value_or("")] = r[1] ? std::stoull(*r[1]) : 0;
+  }
+  return rows_of;
+}
+
+// Fills in the checksum of each file a crawl's snapshot lists (what `shoplake verify` checks):
+// the current snapshot's for a file it lists with the same size, so a crawl never takes a
+// changed file's bytes for the committed ones; else the SHA-256 of its bytes, read through
+// `local` (the lake's file, or a copy in the cache).
+void AddChecksums(std::vector<SnapshotFile>& files, const std::optional<Snapshot>& current,
+                  const std::function<std::string(const std::string&)>& local) {
+  std::map<std::string, const SnapshotFile*> known;
+  if (current) {
+    for (const auto& f : current->files) known[f.key] = &f;
+  }
+  for (auto& f : files) {
+    auto it = known.find(f.key);
+    if (it != known.end() && it->second->bytes == f.bytes && !it->second->sha256.empty()) {
+      f.sha256 = it->second->sha256;
+    } else {
+      f.sha256 = FileSha256(local(f.key));
+    }
+  }
+}
+
 }  // namespace
 
 bool Widens(const std::string& from, const std::string& to) {
@@ -408,17 +443,10 @@ CrawlReport Crawler::Run(const CrawlOptions& options) {
     // Rows per Parquet file from the footers; CSV row counts are not known without reading.
     std::map<std::string, uint64_t> rows_of;
     if (g.format == "parquet") {
-      std::vector<std::string> quoted;
-      for (const auto& f : g.files) quoted.push_back(QuoteLiteral(local(f.key)));
+      std::vector<std::string> paths;
+      for (const auto& f : g.files) paths.push_back(local(f.key));
       report.files_read += static_cast<int>(g.files.size());
-      std::string list;
-      for (const auto& q : quoted) list += (list.empty() ? "" : ", ") + q;
-      for (const auto& r :
-           duckdb()
-               .Query("SELECT file_name, num_rows FROM parquet_file_metadata([" + list + "])")
-               .Rows()) {
-        rows_of[r[0].value_or("")] = r[1] ? std::stoull(*r[1]) : 0;
-      }
+      rows_of = ParquetRowsPerFile(duckdb(), paths);
     }
     std::vector<SnapshotFile> files;
     std::map<std::string, Partition> partitions;
@@ -438,6 +466,7 @@ CrawlReport Crawler::Run(const CrawlOptions& options) {
       if (!spec.empty()) present.push_back(p);
     }
 
+    AddChecksums(files, current, local);
     SqliteTransaction tx(catalog_.db());
     Table stored = catalog_.RegisterTable(table, change);
     if (existing && stored.version != existing->version) action = "updated";

@@ -13,7 +13,6 @@
 #include "catalog/export.h"
 #include "cli/context.h"
 #include "common/error.h"
-#include "common/names.h"
 #include "common/progress.h"
 
 namespace shoplake::cli {
@@ -27,39 +26,6 @@ struct CatalogFlags {
 };
 
 std::string FullName(const catalog::Table& t) { return t.database + "." + t.name; }
-
-// TABLE as the user wrote it: "db.table", or a table name only one database has. `where`
-// names the catalog file in errors.
-catalog::Table ResolveTable(catalog::Catalog& catalog, const std::string& name,
-                            const std::string& where) {
-  auto tables = catalog.Tables();
-  std::vector<const catalog::Table*> matches;
-  for (const auto& t : tables) {
-    if (FullName(t) == name || (name.find('.') == std::string::npos && t.name == name)) {
-      matches.push_back(&t);
-    }
-  }
-  if (matches.size() == 1) return *matches.front();
-  std::vector<std::string> full_names;
-  for (const auto& t : tables) full_names.push_back(FullName(t));
-  std::string all;
-  for (const auto& n : full_names) all += (all.empty() ? "" : ", ") + n;
-  if (matches.size() > 1) {
-    std::string which;
-    for (const auto* t : matches) which += (which.empty() ? "" : ", ") + FullName(*t);
-    throw Error(ErrorCode::kUsage, "table name '" + name + "' is ambiguous", where,
-                "name it with its database: " + which);
-  }
-  // Suggest over both spellings, so "order_line" finds "order_lines".
-  std::vector<std::string> candidates = full_names;
-  if (name.find('.') == std::string::npos) {
-    for (const auto& t : tables) candidates.push_back(t.name);
-  }
-  throw Error(ErrorCode::kUsage,
-              "no table '" + name + "' in the catalog" + DidYouMean(name, candidates), where,
-              tables.empty() ? "the catalog is empty: run shoplake transform or shoplake crawl"
-                             : "tables: " + all);
-}
 
 // The table's partitions: those the catalog records (a crawl keeps them, deleted ones
 // included), else the ones its current snapshot's files are in.
@@ -166,7 +132,7 @@ void ListTables(Context& context, const CatalogFlags& flags) {
 void ShowTable(Context& context, const CatalogFlags& flags) {
   std::string path = context.catalog_path(lake::CatalogFile::Access::kRead);
   catalog::Catalog catalog(path);
-  catalog::Table t = ResolveTable(catalog, flags.table, path);
+  catalog::Table t = catalog::ResolveTable(catalog, flags.table, path);
   auto snapshot = catalog.CurrentSnapshot(t.id);
   auto partitions = PartitionsOf(catalog, t, snapshot);
   auto stats = snapshot ? catalog.Stats(snapshot->id) : std::vector<catalog::ColumnStats>{};
@@ -312,7 +278,7 @@ std::string ChangeText(const nlohmann::json& change) {
 void ShowHistory(Context& context, const CatalogFlags& flags) {
   std::string path = context.catalog_path(lake::CatalogFile::Access::kRead);
   catalog::Catalog catalog(path);
-  catalog::Table t = ResolveTable(catalog, flags.table, path);
+  catalog::Table t = catalog::ResolveTable(catalog, flags.table, path);
   auto versions = catalog.Versions(t.id);
   auto snapshots = catalog.Snapshots(t.id);
   // Each version's change: as recorded, else worked out from the version before.
@@ -366,14 +332,14 @@ void ShowHistory(Context& context, const CatalogFlags& flags) {
 void PrintDdl(Context& context, const CatalogFlags& flags) {
   std::string path = context.catalog_path(lake::CatalogFile::Access::kRead);
   catalog::Catalog catalog(path);
-  catalog::Table t = ResolveTable(catalog, flags.table, path);
+  catalog::Table t = catalog::ResolveTable(catalog, flags.table, path);
   fmt::print("{}", catalog::CreateTableDdl(t, LakeRoot(context, flags)));
 }
 
 void Export(Context& context, const CatalogFlags& flags) {
   std::string path = context.catalog_path(lake::CatalogFile::Access::kRead);
   catalog::Catalog catalog(path);
-  catalog::Table t = ResolveTable(catalog, flags.table, path);
+  catalog::Table t = catalog::ResolveTable(catalog, flags.table, path);
   fmt::print("{}\n", catalog::GlueTableInput(t, LakeRoot(context, flags)).dump(2));
 }
 

@@ -87,6 +87,8 @@ void AddSimulateCommand(CLI::App& app, Context& context);
 void AddIngestCommand(CLI::App& app, Context& context);
 void AddTransformCommand(CLI::App& app, Context& context);
 void AddCrawlCommand(CLI::App& app, Context& context);
+//! `verify [TABLE]`: every file of the current snapshots checked against its checksum.
+void AddVerifyCommand(CLI::App& app, Context& context);
 //! `catalog ls|show|history|ddl|export`: the lake's tables, their schema and history.
 void AddCatalogCommand(CLI::App& app, Context& context);
 //! `query "SQL"`: SQL over the catalog's tables, its result saved under results/.

@@ -65,6 +65,7 @@ int Run(int argc, char** argv) {
   AddTransformCommand(app, context);
   AddCrawlCommand(app, context);
   AddCatalogCommand(app, context);
+  AddVerifyCommand(app, context);
   AddQueryCommand(app, context);
   AddViewsCommand(app, context);
   AddWorkflowCommand(app, context);

@@ -246,12 +246,14 @@ void RunQuery(Context& context, const QueryFlags& flags) {
   std::unique_ptr<ResultPrinter> printer;
   if (flags.format != "parquet") printer = MakePrinter(flags.format, out);
 
-  // Athena's result location: every answer as CSV, with what produced it beside it.
+  // Athena's result location: every answer as CSV, with what produced it beside it. A lake
+  // that cannot be written (its catalog opened read-only) is read as it is: nothing saved.
   std::string csv_key = "results/" + id + ".csv";
-  auto saved = lake.Create(csv_key);
+  std::unique_ptr<lake::Writer> saved;
+  if (!catalog.db().read_only()) saved = lake.Create(csv_key);
   Row header;
   for (size_t c = 0; c < result->column_count(); ++c) header.push_back(result->column_name(c));
-  saved->Append(CsvLine(header));
+  if (saved) saved->Append(CsvLine(header));
   if (printer) printer->Begin(*result);
   uint64_t rows = 0;
   while (auto chunk = result->NextChunk()) {
@@ -263,12 +265,17 @@ void RunQuery(Context& context, const QueryFlags& flags) {
       if (printer) printer->Add(row);
       ++rows;
     }
-    saved->Append(lines);
+    if (saved) saved->Append(lines);
   }
   if (printer) printer->End(rows);
   out.flush();
   if (file.is_open() && !file) throw Error(ErrorCode::kIo, "cannot write the result", flags.output);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!saved) {
+    fmt::print(stderr, "query {}: {} rows in {:.3f}s; not saved: the lake is read-only\n", id, rows,
+               seconds);
+    return;
+  }
   saved->Publish();
 
   nlohmann::ordered_json columns = nlohmann::ordered_json::array();

@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <iterator>
 
 #include "common/error.h"
+#include "common/hash.h"
 
 namespace shoplake {
 Error SystemError(const std::string& what, const std::filesystem::path& path, int err) {
@@ -67,19 +69,35 @@ void SyncFolder(const std::filesystem::path& folder) {
   if (::fsync(fd.get()) != 0) throw SystemError("cannot flush folder", folder, errno);
 }
 
-std::string ReadFile(const std::filesystem::path& path) {
+namespace {
+
+// Calls `chunk` with the file's bytes, a buffer at a time.
+void ReadChunks(const std::filesystem::path& path,
+                const std::function<void(std::string_view)>& chunk) {
   UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!file.valid()) throw SystemError("cannot open", path, errno);
-  std::string bytes;
   char buffer[1 << 16];
   for (;;) {
     ssize_t n = ::read(file.get(), buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw SystemError("cannot read", path, errno);
     if (n == 0) break;
-    bytes.append(buffer, static_cast<size_t>(n));
+    chunk(std::string_view(buffer, static_cast<size_t>(n)));
   }
+}
+
+}  // namespace
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::string bytes;
+  ReadChunks(path, [&](std::string_view chunk) { bytes.append(chunk); });
   return bytes;
+}
+
+std::string FileSha256(const std::filesystem::path& path) {
+  Digest sha256(Digest::Algorithm::kSha256);
+  ReadChunks(path, [&](std::string_view chunk) { sha256.Update(chunk); });
+  return HexEncode(sha256.Finish());
 }
 
 void WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes) {

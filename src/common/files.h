@@ -54,6 +54,10 @@ void SyncFolder(const std::filesystem::path& folder);
 //! The whole file. Throws Error(kNotFound) or Error(kIo) naming the path.
 std::string ReadFile(const std::filesystem::path& path);
 
+//! Hex SHA-256 of the file's bytes, read in bounded memory (what the catalog records of each
+//! file a snapshot lists). Throws as ReadFile.
+std::string FileSha256(const std::filesystem::path& path);
+
 //! Writes `bytes` to a temporary name beside `path`, fsyncs, renames over `path`.
 //! Creates missing parent folders. Throws Error(kIo) naming the path.
 void WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes);

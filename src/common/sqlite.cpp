@@ -1,13 +1,24 @@
 // SQLite RAII: result codes turned into shoplake::Error with the database's path.
 #include "common/sqlite.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
+#include <sstream>
+#include <thread>
 
 #include "common/error.h"
+#include "common/uri.h"
 
 namespace shoplake {
 
@@ -67,6 +78,41 @@ std::string ObservedKey(const std::string& path) {
 // which an exception must not cross).
 thread_local std::optional<Error> after_commit_error;
 
+// Who holds the write lock of the WAL database `path`, for people: "pid 4242 (shoplake run)".
+// SQLite takes that lock as an fcntl lock on byte 120 of the -shm file (WALINDEX_LOCK_OFFSET +
+// WAL_WRITE_LOCK); /proc/locks lists it with its holder's pid. (F_GETLK would tell as well,
+// but closing the descriptor it needs would drop this process's own SQLite locks on the file.)
+std::string WriteLockHolder(const std::string& path) {
+  struct stat shm {};
+  if (path.empty() || ::stat((path + "-shm").c_str(), &shm) != 0) return "another process";
+  std::string file = fmt::format("{:02x}:{:02x}:{}", major(shm.st_dev), minor(shm.st_dev),
+                                 static_cast<uint64_t>(shm.st_ino));
+  std::ifstream locks("/proc/locks");
+  std::string line;
+  while (std::getline(locks, line)) {
+    // "3: POSIX  ADVISORY  WRITE 4242 fd:01:1234 120 120" (a waiter's line has "->" after "3:")
+    std::istringstream fields(line);
+    std::string number, kind, mode, type, pid, id, start, end;
+    fields >> number >> kind >> mode >> type >> pid >> id >> start >> end;
+    if (kind != "POSIX" || type != "WRITE" || id != file) continue;
+    bool covers =
+        std::atoll(start.c_str()) <= 120 && (end == "EOF" || std::atoll(end.c_str()) >= 120);
+    if (!covers) continue;
+    if (std::atoll(pid.c_str()) == ::getpid()) return "another connection of this process";
+    std::string command;
+    std::ifstream cmdline("/proc/" + pid + "/cmdline");
+    std::getline(cmdline, command, '\0');
+    for (std::string arg; std::getline(cmdline, arg, '\0');) command += " " + arg;
+    return "process " + pid + (command.empty() ? "" : " (" + command + ")");
+  }
+  return "another process";
+}
+
+// As sqlite3_busy_timeout waits: short sleeps first, then up to 100 ms at a time.
+void SleepBeforeRetry(int attempt) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1 + attempt * 2, 100)));
+}
+
 [[noreturn]] void Fail(sqlite3* db, int rc, const std::string& what) {
   if (after_commit_error) {
     Error error = std::move(*after_commit_error);
@@ -77,10 +123,19 @@ thread_local std::optional<Error> after_commit_error;
   std::string reason = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   int primary = rc & 0xFF;
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
-    throw Error(ErrorCode::kConflict, what + ": the database is busy: " + reason, path,
-                "another shoplake process is writing; wait for it or raise the wait");
+    // Not SQLite's "database is locked": who holds it, and what to do.
+    throw Error(ErrorCode::kConflict,
+                what + ": the database is busy: " + WriteLockHolder(path) +
+                    " kept it locked longer than this command waits",
+                path, "wait for that command to finish, then run this one again");
   }
   if (primary == SQLITE_CONSTRAINT) throw Error(ErrorCode::kData, what + ": " + reason, path);
+  if (primary == SQLITE_READONLY) {
+    throw Error(ErrorCode::kIo, what + ": the file cannot be written (" + reason + ")", path,
+                "this command writes to the lake, which is read-only here: run it where the "
+                "lake can be written (commands that only read, such as query and catalog ls, "
+                "work as they are)");
+  }
   if (primary == SQLITE_FULL) {
     throw Error(ErrorCode::kIo, what + ": disk full", path, "free some disk space and run again");
   }
@@ -91,13 +146,66 @@ thread_local std::optional<Error> after_commit_error;
   throw Error(ErrorCode::kIo, what + ": " + reason, path);
 }
 
+// PRAGMA journal_mode=WAL, tried again while another connection creates the file.
+void EnterWalMode(sqlite3* db, std::chrono::milliseconds busy_wait) {
+  // Making a new file a WAL database upgrades this connection's read lock to a write lock, which
+  // SQLite does not wait for (two connections upgrading would deadlock): when another process
+  // creates the same file at that moment (two commands on a new lake), it says "database is
+  // locked" at once. Try again, within the same wait as any other turn.
+  auto deadline = std::chrono::steady_clock::now() + busy_wait;
+  for (int attempt = 0;; ++attempt) {
+    int rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) return;
+    if ((rc & 0xFF) != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline) {
+      Fail(db, rc, "cannot make the database a WAL database");
+    }
+    SleepBeforeRetry(attempt);
+  }
+}
+
+// True when `path` exists but this process may not write it or its folder (a read-only mount,
+// an immutable file; root included, as access() reports those to root too).
+bool CannotWrite(const std::string& path) {
+  if (::access(path.c_str(), F_OK) != 0) return false;
+  std::string folder = std::filesystem::path(path).parent_path().string();
+  return ::access(path.c_str(), W_OK) != 0 ||
+         ::access(folder.empty() ? "." : folder.c_str(), W_OK) != 0;
+}
+
+// How SQLite should open `path`: in place for reading and writing (created when missing), or,
+// when the file or its folder cannot be written, read-only (mode=ro). A WAL database opened so
+// needs its -shm file, which a folder nobody may write (a read-only mount: EROFS; an immutable
+// folder: EPERM, to root too) cannot hold; there nobody can change the file either, so without
+// a -wal file (every commit checkpointed, as the last connection leaves it) it opens as
+// immutable: no locks, no -shm. Only there: a folder only this user may not write (EACCES) may
+// be written by another.
+struct OpenMode {
+  std::string name;
+  int flags = 0;
+  bool read_only = false;
+};
+
+OpenMode OpenModeFor(const std::string& path) {
+  namespace fs = std::filesystem;
+  if (!CannotWrite(path)) {
+    return {path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, false};
+  }
+  fs::path absolute = fs::absolute(path).lexically_normal();
+  bool nobody_writes =
+      ::access(absolute.parent_path().c_str(), W_OK) != 0 && (errno == EROFS || errno == EPERM);
+  std::error_code ec;
+  bool immutable = nobody_writes && !fs::exists(absolute.string() + "-wal", ec);
+  return {"file:" + PercentEncode(absolute.string()) + (immutable ? "?immutable=1" : "?mode=ro"),
+          SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, true};
+}
+
 }  // namespace
 
 SqliteDatabase::SqliteDatabase(const std::string& path, std::chrono::milliseconds busy_wait)
     : path_(path) {
-  int rc =
-      sqlite3_open_v2(path.c_str(), &db_,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  OpenMode mode = OpenModeFor(path);
+  read_only_ = mode.read_only;
+  int rc = sqlite3_open_v2(mode.name.c_str(), &db_, mode.flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string reason = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
@@ -105,9 +213,13 @@ SqliteDatabase::SqliteDatabase(const std::string& path, std::chrono::millisecond
     throw Error(ErrorCode::kIo, "cannot open the database: " + reason, path,
                 "check that the folder exists and is writable");
   }
-  sqlite3_busy_timeout(db_, static_cast<int>(busy_wait.count()));
+  if (read_only_) spdlog::debug("{} cannot be written: opened it read-only", path);
+  busy_wait_ = busy_wait;
+  sqlite3_busy_handler(db_, &SqliteDatabase::WaitWhileBusy, this);
   sqlite3_extended_result_codes(db_, 1);
-  Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+  if (!read_only_) EnterWalMode(db_, busy_wait_);
+  Execute(read_only_ ? "PRAGMA foreign_keys=ON;"
+                     : "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
   std::lock_guard<std::mutex> lock(observers_mutex);
   if (!Observers().empty()) {
     auto found = Observers().find(ObservedKey(path));
@@ -116,6 +228,24 @@ SqliteDatabase::SqliteDatabase(const std::string& path, std::chrono::millisecond
       sqlite3_wal_hook(db_, &SqliteDatabase::AfterCommit, this);
     }
   }
+}
+
+int SqliteDatabase::WaitWhileBusy(void* self, int attempt) {
+  auto* db = static_cast<SqliteDatabase*>(self);
+  auto now = std::chrono::steady_clock::now();
+  if (attempt == 0) {
+    db->busy_since_ = now;
+    db->busy_noted_ = false;
+  }
+  auto waited = now - db->busy_since_;
+  if (waited >= db->busy_wait_) return 0;  // SQLite returns SQLITE_BUSY: Fail names the holder
+  if (!db->busy_noted_ && waited >= std::chrono::seconds(1)) {
+    // Taking turns is normal; a long turn deserves a line saying whose it is.
+    db->busy_noted_ = true;
+    spdlog::info("waiting for {}: {} is writing it", db->path_, WriteLockHolder(db->path_));
+  }
+  SleepBeforeRetry(attempt);
+  return 1;
 }
 
 int SqliteDatabase::AfterCommit(void* self, sqlite3* db, const char* name, int wal_pages) {
@@ -306,32 +436,65 @@ void SqliteTransaction::Commit() {
   done_ = true;
 }
 
+namespace {
+
+// The version of `component` that shoplake_schema records, or nullopt when none is (a new
+// file, or a component never opened in it). A plain read: no lock, no wait.
+std::optional<int64_t> RecordedVersion(SqliteDatabase& db, std::string_view component) {
+  auto table = db.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+  table.Bind(1, "shoplake_schema");
+  if (!table.Step()) return std::nullopt;
+  auto recorded = db.Prepare("SELECT version FROM shoplake_schema WHERE component = ?");
+  recorded.Bind(1, component);
+  if (!recorded.Step()) return std::nullopt;
+  return recorded.Int64(0);
+}
+
+void CheckNotNewer(SqliteDatabase& db, std::optional<int64_t> recorded, int version,
+                   std::string_view what) {
+  if (recorded && *recorded > version) {
+    throw Error(ErrorCode::kConfig,
+                std::string(what) + " was written by a newer shoplake (schema " +
+                    std::to_string(*recorded) + ")",
+                db.path(), "upgrade shoplake");
+  }
+}
+
+}  // namespace
+
 void ApplySchema(SqliteDatabase& db, std::string_view component, int version,
-                 std::string_view schema, std::string_view what) {
+                 std::string_view schema, std::string_view what,
+                 const std::function<void(int64_t)>& migrate) {
+  // Most opens find the schema current: they only read, so a reader never takes the write
+  // lock (nor waits behind a writer that holds it), and a read-only file opens as well.
+  std::optional<int64_t> recorded = RecordedVersion(db, component);
+  CheckNotNewer(db, recorded, version, what);
+  if (recorded == version) return;
+  if (db.read_only()) {
+    throw Error(ErrorCode::kIo,
+                std::string(what) + " needs " +
+                    (recorded ? "bringing up to date (schema " + std::to_string(*recorded) +
+                                    " of " + std::to_string(version) + ")"
+                              : "creating") +
+                    ", and the file cannot be written",
+                db.path(),
+                "run a shoplake command that writes (such as crawl) once where the "
+                "lake can be written");
+  }
   SqliteTransaction tx(db);
+  // Another process may have done it meanwhile: look again under the lock.
+  recorded = RecordedVersion(db, component);
+  CheckNotNewer(db, recorded, version, what);
+  if (recorded == version) return;
   db.Execute(
       "CREATE TABLE IF NOT EXISTS shoplake_schema (component TEXT PRIMARY KEY,"
       " version INTEGER NOT NULL)");
   db.Execute(schema);
-  auto recorded = db.Prepare("SELECT version FROM shoplake_schema WHERE component = ?");
-  recorded.Bind(1, component);
-  bool current = false;
-  if (recorded.Step()) {
-    if (recorded.Int64(0) > version) {
-      throw Error(ErrorCode::kConfig,
-                  std::string(what) + " was written by a newer shoplake (schema " +
-                      std::to_string(recorded.Int64(0)) + ")",
-                  db.path(), "upgrade shoplake");
-    }
-    current = recorded.Int64(0) == version;
-  }
-  // Only a migration writes: opening a current catalog to read it leaves its bytes alone.
-  if (!current) {
-    db.Prepare("INSERT OR REPLACE INTO shoplake_schema VALUES (?, ?)")
-        .Bind(1, component)
-        .Bind(2, int64_t{version})
-        .Run();
-  }
+  if (recorded && migrate) migrate(*recorded);
+  db.Prepare("INSERT OR REPLACE INTO shoplake_schema VALUES (?, ?)")
+      .Bind(1, component)
+      .Bind(2, int64_t{version})
+      .Run();
   tx.Commit();
 }
 

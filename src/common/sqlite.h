@@ -1,6 +1,6 @@
 // RAII over SQLite: the catalog, the ingest ledger and the workflow history all live in
 // one SQLite file in the lake (_catalog/catalog.db). WAL mode lets readers go on while a
-// writer commits; a busy timeout makes writers take turns.
+// writer commits; a busy wait makes writers take turns (a long wait logs who holds the lock).
 //
 // Thread safety: a SqliteDatabase is used by one thread at a time (open one per thread).
 #pragma once
@@ -25,7 +25,9 @@ struct ObservedFile;
 class SqliteDatabase {
  public:
   //! Opens (creating when missing) `path` in WAL mode with foreign keys on, waiting up to
-  //! `busy_wait` for another writer. On failure throws Error(kIo) naming the path.
+  //! `busy_wait` for another writer. When the file or its folder cannot be written (a lake on a
+  //! read-only mount), opens it read-only instead (read_only()): reads work, a write throws
+  //! Error(kIo) saying the lake is read-only. On failure throws Error(kIo) naming the path.
   explicit SqliteDatabase(const std::string& path,
                           std::chrono::milliseconds busy_wait = std::chrono::seconds(30));
   ~SqliteDatabase();
@@ -44,13 +46,22 @@ class SqliteDatabase {
 
   int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
   const std::string& path() const { return path_; }
+  //! True when the file could only be opened read-only (see the constructor).
+  bool read_only() const { return read_only_; }
   sqlite3* handle() { return db_; }
 
  private:
   static int AfterCommit(void* self, sqlite3* db, const char* name, int wal_pages);
+  //! SQLite's busy handler: waits up to busy_wait_, logging once (after a second) which
+  //! process holds the lock.
+  static int WaitWhileBusy(void* self, int attempt);
 
   sqlite3* db_ = nullptr;
   std::string path_;
+  bool read_only_ = false;
+  std::chrono::milliseconds busy_wait_;
+  std::chrono::steady_clock::time_point busy_since_;  // of the current wait
+  bool busy_noted_ = false;
   //! The CommitObserver's registration for this file, when there was one at open.
   std::shared_ptr<ObservedFile> observed_;
 };
@@ -154,11 +165,17 @@ class SqliteTransaction {
 };
 
 //! Creates a component's tables (`schema`: idempotent SQL, CREATE ... IF NOT EXISTS) and
-//! records its schema version in shoplake_schema, in one transaction. Each component of
-//! the catalog file (ingest, catalog, transform, workflow) keeps its own version, so they
-//! migrate independently. Throws Error(kConfig) naming the file when a newer shoplake
-//! wrote a higher version; `what` names the component for people ("the ingest ledger").
+//! records its schema version in shoplake_schema. Each component of the catalog file (ingest,
+//! catalog, transform, workflow) keeps its own version, so they migrate independently. When
+//! the recorded version is `version` already (most opens), only reads: no write lock is taken,
+//! so readers never wait behind a writer and a read-only file opens. Otherwise, in one
+//! transaction: runs `schema`, then `migrate(recorded)` when an older version was recorded (for
+//! what CREATE ... IF NOT EXISTS cannot do, such as adding a column), and records `version`.
+//! Throws Error(kConfig) naming the file when a newer shoplake wrote a higher version,
+//! Error(kIo) when the schema must change and the file is read-only; `what` names the
+//! component for people ("the ingest ledger").
 void ApplySchema(SqliteDatabase& db, std::string_view component, int version,
-                 std::string_view schema, std::string_view what);
+                 std::string_view schema, std::string_view what,
+                 const std::function<void(int64_t recorded)>& migrate = {});
 
 }  // namespace shoplake

@@ -235,6 +235,29 @@ std::string Header(const std::vector<std::string>& names) {
   return row + "</tr></thead>";
 }
 
+// The last `shoplake verify` (catalog/verify.h): when, over what, and the files that failed.
+std::string VerificationHtml(catalog::Catalog& catalog) {
+  auto v = catalog.LastVerification();
+  if (!v)
+    return "<h2>Verification</h2><p id=\"verification\">Never verified: run shoplake verify.</p>";
+  std::string html = "<h2>Verification</h2><p id=\"verification\">Last verified " +
+                     EscapeHtml(v->finished_at) + " (" +
+                     EscapeHtml(v->scope.empty() ? "every table" : v->scope) +
+                     "): " + std::to_string(v->files_checked) + " files checked, " +
+                     std::to_string(v->files_failed) + " failed, " +
+                     std::to_string(v->files_unknown) + " unknown.</p>";
+  auto failures = Json::parse(v->failures, nullptr, false);
+  if (failures.is_array() && !failures.empty()) {
+    html += "<ul id=\"verification-failures\">";
+    for (const auto& f : failures) {
+      html += "<li>" + EscapeHtml(f.value("key", "")) + " (" + EscapeHtml(f.value("table", "")) +
+              "): " + EscapeHtml(f.value("problem", "")) + "</li>";
+    }
+    html += "</ul>";
+  }
+  return html;
+}
+
 std::string ColumnsText(const std::vector<catalog::Column>& columns) {
   std::string text;
   for (const auto& c : columns) text += (text.empty() ? "" : ", ") + c.name + " " + c.type;
@@ -421,7 +444,8 @@ struct WebApp::Impl {
       body += Row({view.database + "." + view.name, std::to_string(view.version), view.file,
                    view.updated_at});
     }
-    res.set_content(Page("Tables", body + "</tbody></table>"), "text/html; charset=utf-8");
+    body += "</tbody></table>";
+    res.set_content(Page("Tables", body + VerificationHtml(catalog)), "text/html; charset=utf-8");
   }
 
   void Table(const httplib::Request& req, httplib::Response& res) {

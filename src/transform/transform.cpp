@@ -761,8 +761,10 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
       std::string key = location + relative;
       // A local lake: an atomic rename (the work folder is inside the table's folder); a
       // remote one: an upload, completed before the commit that lists the file.
+      // The checksum the catalog records for `shoplake verify`, of the bytes published.
+      std::string sha256 = FileSha256(p);
       uint64_t bytes = cache.Publish(p, key);
-      written.push_back({key, partition, rows_of[p], bytes});
+      written.push_back({key, partition, rows_of[p], bytes, sha256});
     }
   }
 

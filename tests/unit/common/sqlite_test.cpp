@@ -1,10 +1,14 @@
 // The SQLite wrapper: round trips, transactions that roll back unless committed,
-// constraint errors as data errors, and a second writer told the database is busy.
+// constraint errors as data errors, a second writer told the database is busy, and schemas
+// applied without a write lock when current (readers never wait), migrated when older.
 #include "common/sqlite.h"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include "common/error.h"
 #include "support/temp_folder.h"
@@ -238,6 +242,80 @@ TEST_F(Sqlite, WhatACommitObserverThrowsIsThrownByTheCommitWhichStaysMade) {
     FAIL() << "inserted into a missing table";
   } catch (const Error& e) {
     EXPECT_NE(e.message().find("no such table"), std::string::npos) << e.message();
+  }
+}
+
+constexpr const char* kSchemaV1 = "CREATE TABLE IF NOT EXISTS t (i INTEGER);";
+
+TEST_F(Sqlite, ApplySchemaOnACurrentFileTakesNoLockSoAReaderNeverWaitsForAWriter) {
+  {
+    SqliteDatabase db(path_);
+    ApplySchema(db, "test", 1, kSchemaV1, "the test tables");
+  }
+  SqliteDatabase writer(path_);
+  SqliteTransaction holding(writer);  // the write lock, held for the rest of the test
+  writer.Execute("INSERT INTO t VALUES (1)");
+  // A reader opening the file: a write lock would make it wait 50 ms and fail.
+  SqliteDatabase reader(path_, std::chrono::milliseconds(50));
+  ApplySchema(reader, "test", 1, kSchemaV1, "the test tables");
+  auto count = reader.Prepare("SELECT count(*) FROM t");
+  ASSERT_TRUE(count.Step());
+  EXPECT_EQ(count.Int64(0), 0);  // the writer's row is not committed
+  // A migration does need the lock: it waits, then says the database is busy.
+  try {
+    ApplySchema(reader, "test", 2, kSchemaV1, "the test tables");
+    FAIL() << "migrated while another connection held the write lock";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kConflict) << e.what();
+  }
+}
+
+TEST_F(Sqlite, ApplySchemaMigratesAnOlderVersionAndRefusesANewerOne) {
+  SqliteDatabase db(path_);
+  ApplySchema(db, "test", 1, kSchemaV1, "the test tables");
+  std::vector<int64_t> migrated_from;
+  auto migrate = [&](int64_t from) {
+    migrated_from.push_back(from);
+    db.Execute("ALTER TABLE t ADD COLUMN j INTEGER");
+  };
+  ApplySchema(db, "test", 2, kSchemaV1, "the test tables", migrate);
+  ApplySchema(db, "test", 2, kSchemaV1, "the test tables", migrate);  // current: nothing
+  EXPECT_EQ(migrated_from, std::vector<int64_t>{1});
+  db.Execute("INSERT INTO t (i, j) VALUES (1, 2)");
+  try {
+    ApplySchema(db, "test", 1, kSchemaV1, "the test tables");
+    FAIL() << "an older shoplake opened a newer schema";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kConfig);
+    EXPECT_NE(e.message().find("newer shoplake"), std::string::npos) << e.message();
+  }
+}
+
+TEST_F(Sqlite, TwoConnectionsCreatingTheSameNewFileAtOnceBothOpenIt) {
+  // Making a new file a WAL database upgrades a read lock to a write lock, which SQLite does
+  // not wait for: two processes starting on a new lake at once saw "database is locked".
+  for (int round = 0; round < 200; ++round) {
+    std::string path = (folder_.path() / ("new-" + std::to_string(round) + ".db")).string();
+    std::atomic<bool> go{false};
+    std::vector<std::string> failures(2);
+    auto open = [&](size_t i) {
+      while (!go) std::this_thread::yield();
+      try {
+        SqliteDatabase db(path);
+        ApplySchema(db, "test", 1, kSchemaV1, "the test tables");
+        db.Execute("INSERT INTO t VALUES (1)");
+      } catch (const Error& e) {
+        failures[i] = e.what();
+      }
+    };
+    std::thread first(open, 0), second(open, 1);
+    go = true;
+    first.join();
+    second.join();
+    ASSERT_EQ(failures, std::vector<std::string>(2)) << "round " << round;
+    auto count = SqliteDatabase(path).Prepare("SELECT count(*) FROM t");
+    ASSERT_TRUE(count.Step());
+    EXPECT_EQ(count.Int64(0), 2);
   }
 }
 
