@@ -342,7 +342,8 @@ CrawlReport Crawler::Run(const CrawlOptions& options) {
   std::unique_ptr<query::Connection> conn;
   auto duckdb = [&]() -> query::Connection& {
     if (!conn) {
-      db = std::make_unique<query::Database>();
+      db = std::make_unique<query::Database>(":memory:", std::map<std::string, std::string>{},
+                                             "crawl");
       conn = std::make_unique<query::Connection>(*db);
     }
     return *conn;

@@ -235,7 +235,6 @@ Project ParseProject(const std::string& text, const fs::path& file) {
       }
     }
   }
-}
 
   if (auto query = doc["query"]) project.query = ParseQuerySpec(reader, query);
 

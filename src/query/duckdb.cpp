@@ -11,6 +11,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "common/environment.h"
 #include "common/error.h"
 #include "common/files.h"
 
@@ -176,6 +177,15 @@ std::string DefaultMemoryLimit() {
   return std::to_string(std::max<uint64_t>(mib, 256)) + "MiB";
 }
 
+// Where spill folders go when the project names no temp_directory: $TMPDIR when set, else
+// /var/tmp, which is on disk where /tmp is often memory (a spill to memory spills nothing).
+fs::path DefaultSpillRoot() {
+  if (auto tmpdir = EnvironmentVariable("TMPDIR")) return *tmpdir;
+  std::error_code ec;
+  if (fs::is_directory("/var/tmp", ec) && access("/var/tmp", W_OK) == 0) return "/var/tmp";
+  return fs::temp_directory_path();
+}
+
 constexpr std::string_view kSpillPrefix = "shoplake-spill-";
 
 // Removes the spill folders below `root` whose process is gone (killed before it could).
@@ -230,7 +240,7 @@ Database::Database(const std::string& path, const std::map<std::string, std::str
   }
   if (!all.count("temp_directory")) {
     fs::path temp =
-        limits.temp_directory.empty() ? fs::temp_directory_path() : fs::path(limits.temp_directory);
+        limits.temp_directory.empty() ? DefaultSpillRoot() : fs::path(limits.temp_directory);
     if (temp.is_relative()) temp = (root.empty() ? fs::current_path() : root) / temp;
     spill_folder_ = MakeSpillFolder(temp.lexically_normal());
     all["temp_directory"] = spill_folder_.string();

@@ -27,7 +27,7 @@ std::string DuckDbVersion();
 //! Installs the project's DuckDB limits (shoplake.yaml's `duckdb:`) for every Database the
 //! process opens from now on; relative folders are taken under `root`. The CLI calls it once
 //! it has read the project. Until then, and for what the project leaves unset, a Database
-//! may use half the machine's memory and spills below the system's temp folder.
+//! may use half the machine's memory and spills below $TMPDIR (else /var/tmp).
 void UseDuckDbLimits(const DuckDbSpec& spec, const std::filesystem::path& root);
 
 //! An open DuckDB database: in memory (path ":memory:") or a file.

@@ -264,6 +264,13 @@ std::string ColumnsText(const std::vector<catalog::Column>& columns) {
   return text;
 }
 
+// The web app's queries run with shoplake.yaml's DuckDB limits for `serve`.
+query::EngineOptions ServeEngine() {
+  query::EngineOptions options;
+  options.stage = "serve";
+  return options;
+}
+
 }  // namespace
 
 struct WebApp::Impl {
@@ -406,7 +413,7 @@ struct WebApp::Impl {
     report::Filters filters = FiltersOf(req);
     QuerySlot slot(*this, req);
     catalog::Catalog catalog(options.catalog_path());
-    query::QueryEngine engine(*lake, catalog);
+    query::QueryEngine engine(*lake, catalog, ServeEngine());
     auto spec = report::LoadDashboard(options.project.PathOf("dashboard"));
     return Watched(req, engine, "the dashboard's queries", [&] {
       return report::DashboardData(engine, spec, filters,
@@ -522,7 +529,7 @@ struct WebApp::Impl {
     std::string sql = request["sql"];
     QuerySlot slot(*this, req);
     catalog::Catalog catalog(options.catalog_path());
-    query::QueryEngine engine(*lake, catalog);
+    query::QueryEngine engine(*lake, catalog, ServeEngine());
     try {
       Json answer = Watched(req, engine, query::StatementLabel(sql), [&] {
         auto result = engine.Run(sql);

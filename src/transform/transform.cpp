@@ -206,7 +206,7 @@ void CheckHeaders(lake::Store& lake, const std::vector<InputFile>& files, const 
       fs::remove_all(path, ec);
     }
   } remove_scratch{scratch};
-  query::Database db;
+  query::Database db(":memory:", {}, "transform");
   query::Connection conn(db);
   for (size_t i = 0; i < files.size(); ++i) {
     const InputFile& file = files[i];
@@ -504,13 +504,14 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
     return result;
   }
 
-  query::Database db;
+  query::Database db(":memory:", {}, "transform");
   query::Connection conn(db);
   int threads = options.threads > 0
                     ? options.threads
                     : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   conn.Execute("SET threads = " + std::to_string(threads));
-  // The work folder holds the parsed rows and anything DuckDB spills; it is made now so that
+  // The work folder holds the parsed rows (DuckDB spills to its own folder, below the
+  // project's duckdb.temp_directory: query/duckdb.h); it is made now so that
   // DuckDB never has to create its parents, and removed however the run ends (a crashed
   // run's is removed by the next run).
   fs::create_directories(work);
@@ -521,7 +522,6 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
       fs::remove_all(path, ec);
     }
   } remove_work{work};
-  conn.Execute("SET temp_directory = " + QuoteLiteral(work + "/spill"));
   for (const auto& s : sql) conn.Execute(s);
   // The run's files, by their place in the list the parse reads (parsed rows' __file_index).
   conn.Execute("CREATE TEMP TABLE files (__file_index BIGINT, priority BIGINT)");

@@ -10,7 +10,9 @@
 #   - a 150 MB body refused with 413 (asked first, and sent whole) without the server's
 #     memory growing with it; a chunked body refused (411);
 #   - a runaway whose client goes away is stopped (no time limit on that server), and
-#     SIGTERM with a runaway and slow clients connected ends the server within 5 s.
+#     SIGTERM with a runaway and slow clients connected ends the server within 5 s;
+#   - the SQL attacks of the issue (EXPLAIN ANALYZE COPY over a table's Parquet file and over
+#     the catalog, COPY into .tmp, 60 KB of leading blanks) are refused and change nothing.
 source "$(dirname "$0")/lib.sh"
 
 make_dashboard_project shop
@@ -193,7 +195,29 @@ assert_eq "$(cut -d' ' -f1 "$SCRATCH/last.status")" 503 "the runaway running at 
 assert_eq "$(jq -r .error "$SCRATCH/last.json")" "the query was stopped: the server is stopping" \
   "the runaway running at SIGTERM"
 
-# --- SQL attacks (added by the lead: read-only, confinement, EXPLAIN ANALYZE, ...) --------
-# (left for the lead: start a server with start_serve and use post/probe above)
+# --- SQL attacks: the issue's, through the API (query_security_test.sh wraps every write in
+# 7 ways, through the CLI and the API) ----------------------------------------------------
+part="$(find "$PWD/shop/lake/processed/shop/order_lines" -name '*.parquet' | sort | head -n 1)"
+catalog="$PWD/shop/lake/_catalog/catalog.db"
+before="$(sha256sum "$part" | cut -d' ' -f1) $(sqlite3 "$catalog" .dump | sha256sum)"
+start_serve shop
+url=$SERVE_URL
+for sql in \
+  "EXPLAIN ANALYZE COPY (SELECT * FROM read_parquet('$part') UNION ALL SELECT * FROM read_parquet('$part')) TO '$part' (FORMAT parquet)" \
+  "EXPLAIN ANALYZE COPY (SELECT 1 AS x) TO '$catalog' (FORMAT csv)" \
+  "COPY (SELECT 1 AS p, 2 AS v) TO '.tmp' (FORMAT csv, PARTITION_BY (p))" \
+  "explain (analyze) INSERT INTO shop.order_lines SELECT * FROM shop.order_lines"; do
+  answer="$(post "$sql" "$SCRATCH/attack.json")"
+  assert_eq "${answer%% *}" 400 "POST /api/query $sql"
+done
+assert_contains "$(jq -r .error "$SCRATCH/attack.json")" "EXPLAIN ANALYZE statements are refused" "says why"
+answer="$(post "$(head -c 61440 /dev/zero | tr '\0' ' ')SELECT 42 AS n" "$SCRATCH/blank.json")"
+assert_eq "${answer%% *}" 200 "60 KB of blanks, then a query"
+assert_eq "$(jq -c .rows "$SCRATCH/blank.json")" '[{"n":42}]' "its answer"
+probe "a page after the attacks" tables
+sigterm_within 5
+assert_eq "$(sha256sum "$part" | cut -d' ' -f1) $(sqlite3 "$catalog" .dump | sha256sum)" "$before" \
+  "the Parquet file and the catalog after the attacks"
+[[ ! -e shop/.tmp && ! -e .tmp ]] || fail "a query wrote into a .tmp folder"
 
 echo "hostile battery passed"
