@@ -167,16 +167,6 @@ InstalledLimits& Installed() {
   return *limits;
 }
 
-// Half the machine's memory, in DuckDB's spelling: DuckDB's own default (80%) leaves little
-// for the rest of the process and for a second shoplake beside it.
-std::string DefaultMemoryLimit() {
-  long pages = sysconf(_SC_PHYS_PAGES);
-  long page_size = sysconf(_SC_PAGE_SIZE);
-  if (pages <= 0 || page_size <= 0) return "1GiB";
-  uint64_t mib = static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size) / 2 >> 20;
-  return std::to_string(std::max<uint64_t>(mib, 256)) + "MiB";
-}
-
 // Where spill folders go when the project names no temp_directory: $TMPDIR when set, else
 // /var/tmp, which is on disk where /tmp is often memory (a spill to memory spills nothing).
 fs::path DefaultSpillRoot() {
@@ -217,6 +207,14 @@ fs::path MakeSpillFolder(const fs::path& root) {
 
 }  // namespace
 
+uint64_t DefaultMemoryLimitMiB() {
+  long pages = sysconf(_SC_PHYS_PAGES);
+  long page_size = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return 1024;
+  uint64_t mib = static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size) / 2 >> 20;
+  return std::max<uint64_t>(mib, 256);
+}
+
 void UseDuckDbLimits(const DuckDbSpec& spec, const fs::path& root) {
   auto& installed = Installed();
   std::lock_guard lock(installed.mutex);
@@ -236,7 +234,9 @@ Database::Database(const std::string& path, const std::map<std::string, std::str
   }
   auto all = settings;
   if (!all.count("memory_limit")) {
-    all["memory_limit"] = limits.memory_limit.empty() ? DefaultMemoryLimit() : limits.memory_limit;
+    all["memory_limit"] = limits.memory_limit.empty()
+                              ? std::to_string(DefaultMemoryLimitMiB()) + "MiB"
+                              : limits.memory_limit;
   }
   if (!all.count("temp_directory")) {
     fs::path temp =

@@ -30,6 +30,11 @@ std::string DuckDbVersion();
 //! may use half the machine's memory and spills below $TMPDIR (else /var/tmp).
 void UseDuckDbLimits(const DuckDbSpec& spec, const std::filesystem::path& root);
 
+//! Half the machine's memory in MiB (at least 256): what a Database may use when the project
+//! sets no memory_limit. DuckDB's own default, 80%, leaves little for the rest of the process
+//! and for a second shoplake beside it.
+uint64_t DefaultMemoryLimitMiB();
+
 //! An open DuckDB database: in memory (path ":memory:") or a file.
 //!
 //! Each has a spill folder of its own, made when it opens and removed when it closes, below

@@ -264,10 +264,16 @@ std::string ColumnsText(const std::vector<catalog::Column>& columns) {
   return text;
 }
 
-// The web app's queries run with shoplake.yaml's DuckDB limits for `serve`.
-query::EngineOptions ServeEngine() {
+// The web app's queries run with shoplake.yaml's DuckDB limits for `serve`. Without a memory
+// limit there, the default half of the machine's memory is shared by the max_queries that
+// may run at once, so that together they stay within it.
+query::EngineOptions ServeEngine(const WebAppOptions& app) {
   query::EngineOptions options;
   options.stage = "serve";
+  if (app.project.duckdb.For("serve").memory_limit.empty()) {
+    uint64_t share = query::DefaultMemoryLimitMiB() / std::max(1, app.max_queries);
+    options.settings["memory_limit"] = std::to_string(std::max<uint64_t>(share, 256)) + "MiB";
+  }
   return options;
 }
 
@@ -413,7 +419,7 @@ struct WebApp::Impl {
     report::Filters filters = FiltersOf(req);
     QuerySlot slot(*this, req);
     catalog::Catalog catalog(options.catalog_path());
-    query::QueryEngine engine(*lake, catalog, ServeEngine());
+    query::QueryEngine engine(*lake, catalog, ServeEngine(options));
     auto spec = report::LoadDashboard(options.project.PathOf("dashboard"));
     return Watched(req, engine, "the dashboard's queries", [&] {
       return report::DashboardData(engine, spec, filters,
@@ -529,7 +535,7 @@ struct WebApp::Impl {
     std::string sql = request["sql"];
     QuerySlot slot(*this, req);
     catalog::Catalog catalog(options.catalog_path());
-    query::QueryEngine engine(*lake, catalog, ServeEngine());
+    query::QueryEngine engine(*lake, catalog, ServeEngine(options));
     try {
       Json answer = Watched(req, engine, query::StatementLabel(sql), [&] {
         auto result = engine.Run(sql);
