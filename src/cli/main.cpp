@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "cli/context.h"
+#include "cli/usage.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "query/duckdb.h"
@@ -17,7 +18,6 @@ namespace shoplake::cli {
 namespace {
 
 constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
 
 std::string VersionText() {
   return std::string("shoplake ") + kVersion + " (DuckDB " + query::DuckDbVersion() + ")";
@@ -74,13 +74,33 @@ int Run(int argc, char** argv) {
   AddServeCommand(app, context);
   AddLambdaCommand(app, context);
   AddDeployCommand(app, context);
+  // A verb's --help shows the flags every verb takes too, after its own footer.
+  const std::string global =
+      "Global flags (before or after the verb): --lake URI, --project FILE, "
+      "--log-format text|json, -v/--verbose, -q/--quiet\n";
+  for (CLI::App* verb : app.get_subcommands([](CLI::App*) { return true; })) {
+    std::string footer = verb->get_footer();
+    verb->footer(footer.empty() ? global : footer + "\n\n" + global);
+  }
 
+  // The words after the program's name; `shoplake help [VERB...]` is VERB... --help, and a
+  // bare `shoplake` shows the help too.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "help") {
+    if (!args.empty()) args.erase(args.begin());
+    args.push_back("--help");
+  }
   try {
-    app.parse(argc, argv);
+    // CLI11 takes the words last to first.
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    app.parse(reversed);
     return 0;
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help, --version
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);  // prints help, version or the usage error
-    return code == 0 ? 0 : kExitUsage;
+    Error usage = UsageError(app, args, e);
+    ReportError(usage, ParseLogFormat(LogFormatOf(args)));
+    return usage.exit_code();
   } catch (const ExitStatus& e) {
     return e.code;
   } catch (const Error& e) {

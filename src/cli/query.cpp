@@ -324,6 +324,8 @@ void AddQueryCommand(CLI::App& app, Context& context) {
   verb->add_option("--format", flags->format, "table (aligned, the default), csv, json, parquet")
       ->check(CLI::IsMember({"table", "csv", "json", "parquet"}))
       ->default_str("table");
+  verb->add_flag_callback(
+      "--json", [flags] { flags->format = "json"; }, "Same as --format json");
   verb->add_option("-o,--output", flags->output, "Write the result to FILE, not stdout")
       ->type_name("FILE");
   verb->add_option("--as-of", flags->as_of,

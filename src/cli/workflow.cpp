@@ -381,6 +381,8 @@ void AddWorkflowCommand(CLI::App& app, Context& context) {
   auto add_format = [&](CLI::App* sub) {
     sub->add_option("--format", flags->format, "table (the default) or json")
         ->check(CLI::IsMember({"table", "json"}));
+    sub->add_flag_callback(
+        "--json", [flags] { flags->format = "json"; }, "Same as --format json");
   };
   auto add_history_flag = [&](CLI::App* sub) {
     sub->add_flag("--history", flags->run.history,

@@ -40,7 +40,11 @@ Error::Error(ErrorCode code, std::string message, std::string input, std::string
       hint_(std::move(hint)) {}
 
 int Error::exit_code() const {
-  return code_ == ErrorCode::kUsage || code_ == ErrorCode::kConfig ? 2 : 1;
+  // What the user named does not exist: like a usage mistake, the command must change.
+  return code_ == ErrorCode::kUsage || code_ == ErrorCode::kConfig ||
+                 code_ == ErrorCode::kNotFound
+             ? 2
+             : 1;
 }
 
 void Check(bool condition, const std::string& what) {

@@ -8,8 +8,8 @@
 namespace shoplake {
 
 //! What kind of failure an Error is. The kind decides the exit code: usage and
-//! configuration mistakes exit 2 (the user must change the command or the project),
-//! everything else exits 1 (the work itself failed).
+//! configuration mistakes, and names that do not exist, exit 2 (the user must change the
+//! command or the project); everything else exits 1 (the work itself failed).
 enum class ErrorCode {
   kUsage,     //!< bad flags or arguments
   kConfig,    //!< a project, mapping or definition file is invalid

@@ -15,13 +15,64 @@ run_status code "$SHOPLAKE" --version
 assert_eq "$code" 0 "--version exit code"
 assert_contains "$OUT" "shoplake 0.1.0 (DuckDB v1.4.4)" "--version"
 
-# Usage errors exit 2.
+# A bare `shoplake` and `shoplake help [VERB]` show the help.
 run_status code "$SHOPLAKE"
-assert_eq "$code" 2 "no verb"
-run_status code "$SHOPLAKE" no-such-verb
+assert_eq "$code" 0 "no verb shows the help"
+assert_contains "$OUT" "Usage: shoplake" "bare shoplake"
+run_status code "$SHOPLAKE" help
+assert_eq "$code" 0 "shoplake help"
+assert_contains "$OUT" "Usage: shoplake" "shoplake help"
+run_status code "$SHOPLAKE" help query
+assert_eq "$code" 0 "shoplake help query"
+assert_contains "$OUT" "Usage: shoplake query" "shoplake help query"
+
+# Usage errors exit 2 in our format, naming the word that is wrong and the nearest right one,
+# as text and as a JSON line.
+run_status code "$SHOPLAKE" querry
 assert_eq "$code" 2 "unknown verb"
+assert_contains "$ERR" "shoplake: error: unknown verb 'querry', did you mean 'query'?" "unknown verb"
+run_status code "$SHOPLAKE" catalog lss
+assert_eq "$code" 2 "unknown sub-verb"
+assert_contains "$ERR" "shoplake: error: shoplake catalog: unknown verb 'lss', did you mean 'ls'?" "unknown sub-verb"
+run_status code "$SHOPLAKE" query "SELECT 1" --fromat json
+assert_eq "$code" 2 "unknown flag"
+assert_contains "$ERR" "shoplake: error: shoplake query: unknown flag '--fromat', did you mean '--format'?" "unknown flag"
+run_status code "$SHOPLAKE" --log-format json querry
+assert_eq "$code" 2 "unknown verb, JSON"
+assert_eq "$(jq -r .message <<<"$ERR")" "unknown verb 'querry', did you mean 'query'?" "JSON error line"
+assert_eq "$(jq -r .exit_code <<<"$ERR")" 2 "JSON error line's exit code"
 run_status code "$SHOPLAKE" info --log-format yaml
 assert_eq "$code" 2 "bad --log-format"
+assert_contains "$ERR" "shoplake: error:" "bad --log-format, our format"
+
+# --json is --format json wherever --format is.
+mkdir -p jsonlake
+assert_eq "$("$SHOPLAKE" --lake "$PWD/jsonlake" query --json "SELECT 1 AS a" 2>/dev/null | jq -c '.[0]')" \
+  '{"a":1}' "query --json"
+assert_eq "$("$SHOPLAKE" --lake "$PWD/jsonlake" workflow list --json | jq -c .executions)" '[]' \
+  "workflow list --json"
+# A name that does not exist exits 2, in every verb that takes one.
+run_status code "$SHOPLAKE" --lake "$PWD/jsonlake" workflow describe no-such-execution
+assert_eq "$code" 2 "workflow describe of an unknown execution: $ERR"
+run_status code "$SHOPLAKE" --lake "$PWD/jsonlake" ledger release raw/nope.csv
+assert_eq "$code" 2 "ledger release of an unknown raw file: $ERR"
+run_status code "$SHOPLAKE" --lake "$PWD/jsonlake" ingest "$PWD/no-such-folder" --source-name x
+assert_eq "$code" 2 "ingest of a folder that does not exist: $ERR"
+
+# Every verb: --help shows its flags and the global ones (exit 0); a flag it does not take is
+# a usage error in our format (exit 2).
+verbs="$("$SHOPLAKE" --help | sed -n '/^Subcommands:/,$p' | awk 'NR > 1 && /^  [a-z]/ {print $1}')"
+[[ "$(wc -w <<<"$verbs")" -ge 15 ]] || fail "the help lists too few verbs: $verbs"
+for verb in $verbs; do
+  run_status code "$SHOPLAKE" "$verb" --help
+  assert_eq "$code" 0 "$verb --help"
+  assert_contains "$OUT" "Usage: shoplake $verb" "$verb --help"
+  assert_contains "$OUT" "Global flags (before or after the verb): --lake URI" "$verb --help"
+  run_status code "$SHOPLAKE" "$verb" --no-such-flag
+  assert_eq "$code" 2 "$verb --no-such-flag"
+  assert_contains "$ERR" "shoplake: error: shoplake $verb: unknown flag '--no-such-flag'" \
+    "$verb --no-such-flag"
+done
 
 # Without a project file the lake is ./lake; --lake overrides it, before or after the verb.
 mkdir -p plain && cd plain
