@@ -43,8 +43,21 @@ std::string Context::catalog_path(lake::CatalogFile::Access access) {
   return catalog_file(access).path();
 }
 
+void Context::RequireExistingLake() {
+  // A remote lake's prefix is not checked: S3 has no folders.
+  std::string uri = lake_uri();
+  bool local = uri.find("://") == std::string::npos || uri.rfind("file://", 0) == 0;
+  std::string path = uri.rfind("file://", 0) == 0 ? uri.substr(7) : uri;
+  if (local && !std::filesystem::exists(path)) {
+    throw Error(ErrorCode::kNotFound, "no lake here", path,
+                "check --lake (or lake: in shoplake.yaml); a lake is made by shoplake ingest, "
+                "transform or run");
+  }
+}
+
 lake::CatalogFile& Context::catalog_file(lake::CatalogFile::Access access) {
   using Access = lake::CatalogFile::Access;
+  if (access == Access::kRead && !lake_) RequireExistingLake();
   if (!catalog_ || (access == Access::kWrite && catalog_->access() == Access::kRead)) {
     catalog_.reset();
     catalog_ = std::make_unique<lake::CatalogFile>(lake(), cache(), access);

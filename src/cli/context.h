@@ -51,8 +51,13 @@ class Context {
   //! runs), opened once for `access` (lake/catalog_file.h): kWrite for verbs that record
   //! anything (for a remote lake it holds the lake's catalog lock until the verb ends, and
   //! each commit is uploaded), kRead for verbs that only look. Asking for kWrite after kRead
-  //! reopens it for writing.
+  //! reopens it for writing. kRead never makes a lake: for a local lake that does not exist
+  //! it throws Error(kNotFound).
   std::string catalog_path(lake::CatalogFile::Access access);
+  //! Throws Error(kNotFound) when the lake is a local folder that does not exist: a verb
+  //! that only looks (or records only what it saw, as verify) never makes a lake, so a
+  //! mistyped --lake is an error rather than an empty lake answering "no tables".
+  void RequireExistingLake();
   //! The catalog file itself, opened as catalog_path says: for a verb that runs long and
   //! refreshes a reader's copy (serve).
   lake::CatalogFile& catalog_file(lake::CatalogFile::Access access);

@@ -62,6 +62,7 @@ void PrintReport(const catalog::VerifyReport& report) {
 
 void RunVerify(Context& context, const VerifyFlags& flags) {
   // Records the verification (and with --record, checksums): a writer of the catalog.
+  context.RequireExistingLake();
   catalog::Catalog catalog(context.catalog_path(lake::CatalogFile::Access::kWrite));
   auto report = catalog::Verify(context.lake(), catalog, {flags.table, flags.record});
   if (flags.json) {

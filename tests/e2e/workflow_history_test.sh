@@ -120,7 +120,7 @@ assert_eq "$code" 2 "a name already used"
 assert_contains "$ERR" "already has an execution named 'load-1'" "name refusal"
 assert_eq "$OUT" "" "a refused run prints nothing on stdout"
 run_status code "$SHOPLAKE" workflow describe nope
-assert_eq "$code" 1 "describe of an unknown execution"
+assert_eq "$code" 2 "describe of an unknown execution (not found)"
 assert_contains "$ERR" "no execution 'nope' in the workflow history" "unknown execution"
 
 # shoplake:notify from a Catch, to the webhook shoplake.yaml names, then Fail.
