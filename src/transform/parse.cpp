@@ -90,8 +90,9 @@ std::map<uint64_t, uint64_t> RefusedRecords(
 constexpr size_t kMostRejectText = 1 << 20;
 
 // A file whose last record opens a quote that never closes: DuckDB's reader (1.4) refuses
-// that record when a parallel scan's piece ends the file, and drops it without a word when
-// a serial scan does. Either way, that record is refused here, alike: `errors` of the file
+// that record when the scan of the file's last piece is a bounded one (a parallel read of
+// that file), and drops it without a word otherwise (a serial read, and often a parallel
+// one over several files). Either way, that record is refused here, alike: `errors` of the file
 // (by record) take it, in place of what the reader said of it, when the reader refused it
 // or when it is the one record the reader's `rows_read` (rows and refused) lack. True when
 // `errors` changed; a record lost elsewhere is left to CheckEveryRecordRead.

@@ -1,7 +1,8 @@
 // Where the records of a raw CSV file sit: record numbers to physical lines (LineMap), and
 // the lines themselves, read straight from the file (ScanLines), which also counts the file's
-// records on its own (RecordCounter), so that a record the reader lost is noticed. A refused
-// row's line is worked out here and confirmed against the file (transform/parse.h).
+// records on its own (RecordCounter), so that a record the reader lost is noticed, and the
+// text of a last record that runs to the file's end (ReadToEnd). A refused row's line is
+// worked out here and confirmed against the file (transform/parse.h).
 #pragma once
 
 #include <algorithm>
