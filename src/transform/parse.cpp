@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "common/log.h"
 #include "transform/raw_lines.h"
 #include "transform/rules.h"
 
@@ -51,8 +52,72 @@ struct CsvError {
   std::string column;  // the source column; empty for whole-record errors
   std::string type;    // DuckDB's error type: CAST, TOO MANY COLUMNS, ...
   std::string message;
-  std::string raw;  // the record's text
+  std::string raw;           // the record's text
+  uint64_t line_breaks = 0;  // in the record: the physical lines it spans, less one
 };
+
+// The records the reader refused (a record may carry several errors), as its rejects table
+// `table` (and `table`_scans) has them: by file and record (1-based).
+std::map<std::string, std::map<uint64_t, std::vector<CsvError>>> RefusedByReader(
+    query::Connection& conn, const std::string& table, bool header) {
+  std::map<std::string, std::map<uint64_t, std::vector<CsvError>>> errors;
+  for (const auto& r :
+       conn.Query("SELECT s.file_path, e.line, e.line_byte_position, e.column_name,"
+                  " CAST(e.error_type AS VARCHAR), e.error_message, e.csv_line FROM " +
+                  table + " e JOIN " + table + "_scans s USING (scan_id, file_id)")
+           .Rows()) {
+    uint64_t line = ToU64(r[1]);
+    std::string raw = r[6].value_or("");
+    uint64_t breaks = CountNewlines(raw);
+    errors[r[0].value_or("")][header ? line - 1 : line].push_back(
+        {ToU64(r[2]), r[3].value_or(""), r[4].value_or(""), r[5].value_or(""), std::move(raw),
+         breaks});
+  }
+  return errors;
+}
+
+// The records the reader refused, by record (1-based), with the extra lines each spans.
+std::map<uint64_t, uint64_t> RefusedRecords(
+    const std::map<uint64_t, std::vector<CsvError>>& errors) {
+  std::map<uint64_t, uint64_t> refused;
+  for (const auto& [record, record_errors] : errors) {
+    for (const auto& e : record_errors) refused[record] = std::max(refused[record], e.line_breaks);
+  }
+  return refused;
+}
+
+// The most of a record running to the file's end that its reject keeps.
+constexpr size_t kMostRejectText = 1 << 20;
+
+// A file whose last record opens a quote that never closes: DuckDB's reader (1.4) refuses
+// that record when the scan of the file's last piece is a bounded one (a parallel read of
+// that file), and drops it without a word otherwise (a serial read, and often a parallel
+// one over several files). Either way, that record is refused here, alike: `errors` of the file
+// (by record) take it, in place of what the reader said of it, when the reader refused it
+// or when it is the one record the reader's `rows_read` (rows and refused) lack. True when
+// `errors` changed; a record lost elsewhere is left to CheckEveryRecordRead.
+bool RefuseUnclosedLastRecord(const InputFile& file, const CsvDialect& csv, const LineScan& scan,
+                              uint64_t rows_read,
+                              std::map<uint64_t, std::vector<CsvError>>& errors) {
+  uint64_t header = csv.header ? 1 : 0;
+  if (!scan.ends_inside_quote || scan.records <= header) return false;
+  uint64_t last = scan.records - header;
+  bool refused = errors.count(last) > 0;
+  bool lost =
+      !refused && rows_read + 1 == last && (errors.empty() || errors.rbegin()->first < last);
+  if (!refused && !lost) return false;
+  spdlog::debug("{}: the last record opens a quote that never closes; the reader {} it",
+                file.raw_key, refused ? "refused" : "dropped");
+  FileEnd end = ReadToEnd(file.path, scan.last_record_offset, kMostRejectText);
+  std::string message = "unterminated quote: the record runs to the end of the file";
+  if (!end.whole) {
+    message += fmt::format(" ({} bytes; the first {} are kept)", end.size, end.text.size());
+  }
+  // Bytes that are not UTF-8 text (another encoding, a control character) are written \xNN.
+  errors[last] = {CsvError{scan.last_record_offset, "", "UNQUOTED VALUE", message,
+                           TerminalSafe(end.text), end.line_breaks}};
+  return true;
+}
 
 // One rule a parsed row breaks.
 struct RuleViolation {
@@ -281,6 +346,27 @@ std::map<std::string, std::pair<uint64_t, uint64_t>> Parse::GoodRanges(
   return good_range;
 }
 
+std::map<uint64_t, uint64_t> Parse::MultiLineRows(query::Connection& conn, size_t file_index,
+                                                  uint64_t first_rid) const {
+  std::vector<std::string> concat;
+  for (const auto& c : mapping_.columns) {
+    if (c.type == ColumnType::kVarchar) {
+      concat.push_back("coalesce(" + QuoteIdentifier(c.name) + ", '')");
+    }
+  }
+  if (concat.empty()) concat.push_back("''");
+  std::map<uint64_t, uint64_t> multi;
+  for (const auto& r :
+       conn.Query("SELECT __rid, length(s) - length(replace(s, chr(10), '')) FROM (SELECT"
+                  " __rid, concat(" +
+                  Join(concat, ", ") + ") AS s FROM parsed WHERE __file_index = " +
+                  std::to_string(file_index) + ") WHERE s LIKE '%' || chr(10) || '%'")
+           .Rows()) {
+    multi[ToU64(r[0]) - first_rid + 1] = ToU64(r[1]);
+  }
+  return multi;
+}
+
 bool Parse::RunOnce(query::Connection& conn, int threads, bool parallel,
                     std::map<std::string, ParsedFile>& counts, std::vector<Reject>& rejects,
                     const std::function<void(const char*)>& step) {
@@ -305,17 +391,7 @@ bool Parse::RunOnce(query::Connection& conn, int threads, bool parallel,
 
   auto good_range = GoodRanges(conn);  // path -> (first, count)
 
-  // Records the reader refused (a record may carry several errors), by file and record.
-  std::map<std::string, std::map<uint64_t, std::vector<CsvError>>> csv_errors;
-  for (const auto& r :
-       conn.Query("SELECT s.file_path, e.line, e.line_byte_position, e.column_name,"
-                  " CAST(e.error_type AS VARCHAR), e.error_message, e.csv_line FROM " +
-                  errors_table + " e JOIN " + errors_table + "_scans s USING (scan_id, file_id)")
-           .Rows()) {
-    uint64_t line = ToU64(r[1]);
-    csv_errors[r[0].value_or("")][mapping_.csv.header ? line - 1 : line].push_back(
-        {ToU64(r[2]), r[3].value_or(""), r[4].value_or(""), r[5].value_or(""), r[6].value_or("")});
-  }
+  auto csv_errors = RefusedByReader(conn, errors_table, mapping_.csv.header);
 
   // Rows a rule or a reference refuses, and what they break, by file and place.
   conn.Execute(refused_sql_);
@@ -334,20 +410,14 @@ bool Parse::RunOnce(query::Connection& conn, int threads, bool parallel,
   std::vector<RereadRecord> reread;
   std::string header_line;
   for (const auto& f : files_) {
-    const auto& file_errors = csv_errors[f.path];
+    auto& file_errors = csv_errors[f.path];
     const auto& file_violations = violations[f.path];
-    std::map<uint64_t, uint64_t> rejected;  // record -> extra lines
-    for (const auto& [record, errors] : file_errors) {
-      for (const auto& e : errors)
-        rejected[record] = std::max(rejected[record], CountNewlines(e.raw));
-    }
+    std::map<uint64_t, uint64_t> rejected = RefusedRecords(file_errors);  // record -> extra lines
     auto [first_rid, parsed] =
         good_range.count(f.path) ? good_range[f.path] : std::pair<uint64_t, uint64_t>{0, 0};
     ParsedFile& counted = counts[f.path];
-    counted.rows_parsed = parsed;
-    counted.rows_read = parsed + rejected.size();
-    counted.rows_refused = file_violations.size();
-    counted.rows_rejected = rejected.size() + file_violations.size();
+    counted = {parsed + rejected.size(), parsed, file_violations.size(),
+               rejected.size() + file_violations.size()};
 
     LineMap lines(mapping_.csv.header, rejected, {});
     auto wanted_lines = [&] {  // the refused records' lines, and the header
@@ -366,28 +436,21 @@ bool Parse::RunOnce(query::Connection& conn, int threads, bool parallel,
     };
     std::map<uint64_t, RawLine> raw_lines;
     LineScan scan = ScanLines(f.path, mapping_.csv, wanted_lines(), raw_lines);
+    if (RefuseUnclosedLastRecord(f, mapping_.csv, scan, counted.rows_read, file_errors)) {
+      rejected = RefusedRecords(file_errors);  // the last record's lines are wanted too
+      counted = {parsed + rejected.size(), parsed, file_violations.size(),
+                 rejected.size() + file_violations.size()};
+      lines = LineMap(mapping_.csv.header, rejected, {});
+      raw_lines.clear();
+      scan = ScanLines(f.path, mapping_.csv, wanted_lines(), raw_lines);
+    }
     CheckEveryRecordRead(f, scan.records, counted.rows_read);
     if (rejected.empty() && file_violations.empty()) continue;  // no line to tell
     uint64_t physical = scan.lines;
     if (physical != lines.ExpectedLines(counted.rows_read)) {
       // Some parsed records hold line breaks inside quotes: count them in, then look again.
-      std::vector<std::string> concat;
-      for (const auto& c : mapping_.columns) {
-        if (c.type == ColumnType::kVarchar) {
-          concat.push_back("coalesce(" + QuoteIdentifier(c.name) + ", '')");
-        }
-      }
-      if (concat.empty()) concat.push_back("''");
-      std::map<uint64_t, uint64_t> multi;
-      for (const auto& r :
-           conn.Query("SELECT __rid, length(s) - length(replace(s, chr(10), '')) FROM (SELECT"
-                      " __rid, concat(" +
-                      Join(concat, ", ") + ") AS s FROM parsed WHERE __file_index = " +
-                      std::to_string(&f - files_.data()) + ") WHERE s LIKE '%' || chr(10) || '%'")
-               .Rows()) {
-        multi[ToU64(r[0]) - first_rid + 1] = ToU64(r[1]);
-      }
-      lines = LineMap(mapping_.csv.header, rejected, multi);
+      lines = LineMap(mapping_.csv.header, rejected,
+                      MultiLineRows(conn, static_cast<size_t>(&f - files_.data()), first_rid));
       raw_lines.clear();
       physical = ScanLines(f.path, mapping_.csv, wanted_lines(), raw_lines).lines;
       if (physical != lines.ExpectedLines(counted.rows_read)) {

@@ -82,6 +82,10 @@ class Parse {
   // Throws Error(kData) naming `file` when the reader's records (`rows_read`: rows and
   // rejects) are not the `file_records` the file holds (header included): a lost record.
   void CheckEveryRecordRead(const InputFile& file, uint64_t file_records, uint64_t rows_read) const;
+  // The file's parsed rows (the `file_index`-th file, its first row `first_rid`) that hold
+  // line breaks inside quotes: by place among its good records (1-based), their line breaks.
+  std::map<uint64_t, uint64_t> MultiLineRows(query::Connection& conn, size_t file_index,
+                                             uint64_t first_rid) const;
   // The local path of the file a parsed row's __file_index names.
   const std::string& PathOf(const std::optional<std::string>& file_index) const;
 

@@ -108,6 +108,10 @@ void RecordCounter::Feed(const char* data, size_t size) {
     if (start_.size() < Bom().size()) return;
     Finish();
   }
+  const char* first = p;
+  uint64_t at = position_;  // the file offset of `first`
+  position_ += static_cast<uint64_t>(end - p);
+  auto offset_of = [&](const char* q) { return at + static_cast<uint64_t>(q - first); };
   if (utf16_) {
     // Code units, little-endian: only ASCII ones can be a delimiter, quote or line break.
     for (; p < end; ++p) {
@@ -117,6 +121,7 @@ void RecordCounter::Feed(const char* data, size_t size) {
       }
       char c = *p == 0 && odd_byte_ < 0x80 ? static_cast<char>(odd_byte_) : '\x01';
       odd_byte_ = -1;
+      if (state_ == State::kRecordStart) last_record_offset_ = offset_of(p) - 1;
       Step(c);
     }
     return;
@@ -125,6 +130,7 @@ void RecordCounter::Feed(const char* data, size_t size) {
     if (state_ == State::kRecordStart) {
       p = SkipPlainLines(p, end);
       if (p == end) break;
+      last_record_offset_ = offset_of(p);
     }
     Step(*p++);
   }
@@ -137,7 +143,11 @@ std::string_view RecordCounter::Bom() const {
 void RecordCounter::Finish() {
   if (started_) return;
   started_ = true;
-  if (start_ != Bom()) Feed(start_.data(), start_.size());
+  if (start_ == Bom()) {
+    position_ += start_.size();
+  } else {
+    Feed(start_.data(), start_.size());
+  }
 }
 
 LineScan ScanLines(const std::string& path, const CsvDialect& csv, const std::set<uint64_t>& wanted,
@@ -188,7 +198,39 @@ LineScan ScanLines(const std::string& path, const CsvDialect& csv, const std::se
     current.offset = line_start;
     found[line] = std::move(current);
   }
-  return {line_open ? line : line - 1, records.records()};
+  return {line_open ? line : line - 1, records.records(), records.ends_inside_quote(),
+          records.last_record_offset()};
+}
+
+FileEnd ReadToEnd(const std::string& path, uint64_t offset, size_t most) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) throw SystemError("cannot open", path, errno);
+  FileEnd end;
+  std::vector<char> buffer(1 << 20);
+  char last = 0;
+  for (;;) {
+    ssize_t n = ::pread(fd.get(), buffer.data(), buffer.size(), static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw SystemError("cannot read", path, errno);
+    }
+    if (n == 0) break;
+    std::string_view chunk(buffer.data(), static_cast<size_t>(n));
+    end.text.append(chunk.substr(0, most - std::min(most, end.text.size())));
+    end.line_breaks += static_cast<uint64_t>(std::count(chunk.begin(), chunk.end(), '\n'));
+    end.size += chunk.size();
+    last = chunk.back();
+    offset += chunk.size();
+  }
+  end.whole = end.text.size() == end.size;
+  if (last == '\n') {
+    --end.line_breaks;
+    if (end.whole) {
+      end.text.pop_back();
+      if (!end.text.empty() && end.text.back() == '\r') end.text.pop_back();
+    }
+  }
+  return end;
 }
 
 uint64_t CountNewlines(const std::string& text) {

@@ -1,7 +1,8 @@
 // Where the records of a raw CSV file sit: record numbers to physical lines (LineMap), and
 // the lines themselves, read straight from the file (ScanLines), which also counts the file's
-// records on its own (RecordCounter), so that a record the reader lost is noticed. A refused
-// row's line is worked out here and confirmed against the file (transform/parse.h).
+// records on its own (RecordCounter), so that a record the reader lost is noticed, and the
+// text of a last record that runs to the file's end (ReadToEnd). A refused row's line is
+// worked out here and confirmed against the file (transform/parse.h).
 #pragma once
 
 #include <algorithm>
@@ -99,6 +100,10 @@ class RecordCounter {
   void Finish();
   //! Records so far, the header among them; a record the file's end cuts off counts.
   uint64_t records() const { return records_ + (state_ == State::kRecordStart ? 0 : 1); }
+  //! The bytes so far end inside a quoted field: the last record never closes its quote.
+  bool ends_inside_quote() const { return state_ == State::kQuoted || state_ == State::kEscaped; }
+  //! The byte offset in the file (a BOM counted) where the last record so far starts.
+  uint64_t last_record_offset() const { return last_record_offset_; }
 
  private:
   enum class State {
@@ -121,15 +126,21 @@ class RecordCounter {
   bool utf16_;
   State state_ = State::kRecordStart;
   uint64_t records_ = 0;
-  bool started_ = false;  // the start is settled: a BOM skipped, or none there
-  std::string start_;     // the first bytes, until a BOM is ruled in or out
-  int odd_byte_ = -1;     // UTF-16: the first byte of a code unit the chunk cut
+  bool started_ = false;             // the start is settled: a BOM skipped, or none there
+  std::string start_;                // the first bytes, until a BOM is ruled in or out
+  int odd_byte_ = -1;                // UTF-16: the first byte of a code unit the chunk cut
+  uint64_t position_ = 0;            // the file offset of the next byte to take
+  uint64_t last_record_offset_ = 0;  // where the last record started
 };
 
 //! What ScanLines found in a file.
 struct LineScan {
   uint64_t lines = 0;    //!< physical lines (a last line without a line break counts)
   uint64_t records = 0;  //!< CSV records, the header among them (RecordCounter)
+  //! The file ends inside a quoted field: its last record, from `last_record_offset`,
+  //! never closes its quote.
+  bool ends_inside_quote = false;
+  uint64_t last_record_offset = 0;
 };
 
 //! Counts the lines and records of the local file `path` (in dialect `csv`), streaming it
@@ -137,6 +148,19 @@ struct LineScan {
 //! cannot be read.
 LineScan ScanLines(const std::string& path, const CsvDialect& csv, const std::set<uint64_t>& wanted,
                    std::map<uint64_t, RawLine>& found);
+
+//! The end of a file, from a byte offset on (ReadToEnd).
+struct FileEnd {
+  std::string text;          //!< its bytes, at most the first `most`, a last line break dropped
+  uint64_t line_breaks = 0;  //!< in all of it, but a last one: the lines it spans, less one
+  uint64_t size = 0;         //!< its bytes, all of them
+  bool whole = true;         //!< `text` holds them all (but a last line break)
+};
+
+//! The bytes of the local file `path` from `offset` to its end (the text of a record that
+//! runs to the end: RecordCounter::ends_inside_quote), keeping at most `most` of them in
+//! memory. Throws SystemError when the file cannot be read.
+FileEnd ReadToEnd(const std::string& path, uint64_t offset, size_t most);
 
 //! The line breaks in `text`.
 uint64_t CountNewlines(const std::string& text);

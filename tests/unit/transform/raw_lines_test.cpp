@@ -136,6 +136,50 @@ TEST(RecordCounter, CountsUtf16ByCodeUnit) {
   EXPECT_EQ(CountRecords(bytes, 1, csv), 3u);
 }
 
+TEST(RecordCounter, SaysWhereALastRecordWhoseQuoteNeverClosesStarts) {
+  struct Case {
+    std::string bytes;
+    bool inside_quote;
+    uint64_t last_record_offset;
+  };
+  const std::vector<Case> cases = {
+      {"a,b,c\n1,2,3\n4,\"5,6\n", true, 12},
+      {"a,b,c\r\n1,\"2\n\",3\r\n4,5,\"6\nx\"\"y\n\n", true, 17},  // a doubled quote stays inside
+      {"\xEF\xBB\xBF"
+       "a,b,c\n\"1",
+       true, 9},  // a BOM counts
+      {"a,b,c\n1,\"x\"\n", false, 6},
+      {"a,b,c\n1,\"x\ny\",3\n", false, 6},
+  };
+  for (const auto& c : cases) {
+    for (size_t chunk : {size_t{1} << 20, size_t{1}, size_t{2}}) {
+      RecordCounter counter{CsvDialect{}};
+      for (size_t at = 0; at < c.bytes.size(); at += chunk) {
+        counter.Feed(c.bytes.data() + at, std::min(chunk, c.bytes.size() - at));
+      }
+      counter.Finish();
+      EXPECT_EQ(counter.ends_inside_quote(), c.inside_quote) << c.bytes << " by " << chunk;
+      EXPECT_EQ(counter.last_record_offset(), c.last_record_offset) << c.bytes << " by " << chunk;
+    }
+  }
+}
+
+TEST(ReadToEnd, KeepsTheFirstBytesAndCountsTheLinesOfAll) {
+  ::shoplake::testing::TempFolder folder{"shoplake-read-to-end"};
+  auto file = folder.path() / "tail.csv";
+  WriteFileAtomically(file, "a,b\n1,\"x\r\ny\nz\r\n");
+  FileEnd all = ReadToEnd(file.string(), 4, 100);
+  EXPECT_EQ(all.text, "1,\"x\r\ny\nz");
+  EXPECT_EQ(all.line_breaks, 2u);
+  EXPECT_EQ(all.size, 11u);
+  EXPECT_TRUE(all.whole);
+  FileEnd cut = ReadToEnd(file.string(), 4, 5);
+  EXPECT_EQ(cut.text, "1,\"x\r");
+  EXPECT_EQ(cut.line_breaks, 2u);
+  EXPECT_EQ(cut.size, 11u);
+  EXPECT_FALSE(cut.whole);
+}
+
 TEST(CountNewlines, CountsLineBreaks) {
   EXPECT_EQ(CountNewlines("a\nb\nc"), 2u);
   EXPECT_EQ(CountNewlines(""), 0u);

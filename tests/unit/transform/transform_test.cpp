@@ -646,6 +646,49 @@ TEST_F(TransformTest, ARecordTheReaderLosesFailsTheFileNamingIt) {
   EXPECT_TRUE(lake.store().List("processed/").empty());
 }
 
+// Hardening 3, the other side: an export whose last record opens a quote that never closes
+// (the simulator's broken quoting on a file's last line). DuckDB's reader refuses that record
+// when it reads the file alone and drops it without a word among several files; either way
+// it is refused here, the same reject (its line, its text to the file's end, why), and the
+// counts reconcile: the file does not fail.
+TEST_F(TransformTest, AnUnterminatedQuoteOnTheLastRecordIsRefusedNotLost) {
+  const std::string bad =
+      "id,at,kind\n1,2026-01-03 10:00:00,a\n2,2026-01-03 11:00:00,\"b\nc\"\n"
+      "3,2026-01-03 12:00:00,\"never closed\nstill, inside\n";
+  for (int files : {1, 5}) {
+    SCOPED_TRACE(std::to_string(files) + " files");
+    Lake lake(folder_.path() / std::to_string(files));
+    for (int day = 1; day <= files; ++day) {
+      std::string name = "2026-01-0" + std::to_string(day) + ".csv";
+      Export(lake, name,
+             day == (files + 1) / 2 ? bad
+                                    : "id,at,kind\n" + std::to_string(day * 10) + ",2026-01-0" +
+                                          std::to_string(day) + " 10:00:00,a\n");
+    }
+    TransformResult result = TransformEvents(lake, EventsMapping(), MaxRejectRate(1));
+    ASSERT_TRUE(result.committed);
+    EXPECT_TRUE(result.lines_confirmed);
+    EXPECT_EQ(result.table_rows, static_cast<uint64_t>(files - 1 + 2));
+    ASSERT_EQ(result.rejects.size(), 1u);
+    const Reject& r = result.rejects[0];
+    EXPECT_EQ(r.raw_key, RawKey(files == 1 ? "events/2026-01-01.csv" : "events/2026-01-03.csv"));
+    EXPECT_EQ(r.line, 5u);
+    EXPECT_EQ(r.end_line, 6u);
+    EXPECT_EQ(r.rule, "csv:unquoted_value");
+    EXPECT_EQ(r.column, "");
+    EXPECT_EQ(r.message, "unterminated quote: the record runs to the end of the file");
+    EXPECT_EQ(r.raw_line, "3,2026-01-03 12:00:00,\"never closed\nstill, inside");
+    for (const auto& f : result.files) {
+      EXPECT_EQ(f.rows_read, f.rows_written + f.rows_rejected + f.duplicates_dropped) << f.raw_key;
+      if (f.raw_key != r.raw_key) continue;
+      EXPECT_EQ(f.rows_read, 3u);
+      EXPECT_EQ(f.rows_rejected, 1u);
+    }
+    EXPECT_EQ(result.totals.rows_read, static_cast<uint64_t>(files - 1 + 3));
+    EXPECT_EQ(result.totals.rows_rejected, 1u);
+  }
+}
+
 // Hardening 4: an export with a header and no row, then one with no byte at all, is a quiet
 // day: zero rows, the files bookmarked, a snapshot (an empty table on the first day), and a
 // partitioned table that still works the day after.
