@@ -262,6 +262,14 @@ TEST_F(EngineTest, AWriteIsRefusedHoweverItIsWrapped) {
   EXPECT_EQ(engine.Run("SELECT count(*) FROM shop.items").Rows()[0][0], "5");
 }
 
+// SqlHead reads /* /* */ */ as one comment; so must DuckDB, or a head SqlHead reads as
+// "EXPLAIN SELECT" could be "EXPLAIN ANALYZE ..." to DuckDB.
+TEST_F(EngineTest, DuckDbNestsBlockCommentsAsSqlHeadDoes) {
+  QueryEngine engine(*store_, *catalog_);
+  EXPECT_EQ(engine.Run("/* a /* b */ c */ SELECT 1 AS one").Rows()[0][0], "1");
+  EXPECT_THROW(engine.Run("/* a /* b */ EXPLAIN ANALYZE SELECT 1"), Error);
+}
+
 // DuckDB's spill folder is one of the engine's own, outside the lake and the current folder,
 // and gone when the engine is; one inside the lake is refused.
 TEST_F(EngineTest, TheSpillFolderIsPrivateAndOutsideTheLake) {

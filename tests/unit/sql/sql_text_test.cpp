@@ -21,6 +21,9 @@ std::string Spell(std::string_view sql, size_t limit = 16) {
   return out;
 }
 
+// DuckDB nests block comments as PostgreSQL does (checked against DuckDB itself in
+// EngineTest.DuckDbNestsBlockCommentsAsSqlHeadDoes): SqlHead must read them the same way, or
+// an EXPLAIN ANALYZE could hide from it inside what it takes for a comment.
 TEST(SqlHead, SkipsBlanksLineAndNestedBlockComments) {
   EXPECT_EQ(Spell(" \t\n-- a\n/* b /* c */ d */EXPLAIN/**/ANALYZE x", 3),
             "w:EXPLAIN w:ANALYZE w:x");
