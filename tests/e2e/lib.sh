@@ -178,7 +178,8 @@ start_serve() {
   E2E_PIDS="${E2E_PIDS:-} $SERVE_PID"
   SERVE_URL=""
   for _ in $(seq 1 100); do
-    SERVE_URL="$(sed -n 's/^serving .* at \(http:[^ ]*\)$/\1/p' "$SCRATCH/serve.out")"
+    # The file may not exist yet: the server's shell has not started.
+    SERVE_URL="$(sed -n 's/^serving .* at \(http:[^ ]*\)$/\1/p' "$SCRATCH/serve.out" 2>/dev/null || true)"
     [[ -n "$SERVE_URL" ]] && break
     kill -0 "$SERVE_PID" 2>/dev/null || fail "serve exited early: $(cat "$SCRATCH/serve.err")"
     sleep 0.1
