@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <mutex>
+#include <set>
 
 #include "common/environment.h"
 #include "common/error.h"
@@ -402,6 +403,17 @@ Result::Result(duckdb_result result) : result_(std::make_unique<duckdb_result>(r
       duckdb_destroy_logical_type(&type);
     }
     decimals_.push_back(decimal);
+  }
+  // A name given twice ("SELECT 1 AS a, 2 AS a") would lose a column wherever names are
+  // keys (JSON rows, the web API): the later ones get DuckDB's own suffixes, a_1, a_2, ...
+  std::set<std::string> taken(names_.begin(), names_.end());
+  std::set<std::string> seen;
+  for (auto& name : names_) {
+    if (seen.insert(name).second) continue;
+    std::string base = name;
+    for (int n = 1; taken.count(name); ++n) name = base + "_" + std::to_string(n);
+    taken.insert(name);
+    seen.insert(name);
   }
 }
 

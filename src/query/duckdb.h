@@ -178,6 +178,8 @@ class Result {
   Result& operator=(const Result&) = delete;
 
   size_t column_count() const { return names_.size(); }
+  //! The column's name, unique within the result: a name the statement gives twice comes
+  //! back as name, name_1, name_2, ... (as DuckDB names a subquery's repeated columns).
   const std::string& column_name(size_t column) const { return names_[column]; }
   duckdb_type column_type(size_t column) const { return types_[column]; }
   //! The column's type as SQL spells it ("BIGINT", "DECIMAL(18,2)", "VARCHAR").

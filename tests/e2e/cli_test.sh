@@ -51,6 +51,9 @@ assert_eq "$("$SHOPLAKE" --lake "$PWD/jsonlake" query --json "SELECT 1 AS a" 2>/
   '{"a":1}' "query --json"
 assert_eq "$("$SHOPLAKE" --lake "$PWD/jsonlake" workflow list --json | jq -c .executions)" '[]' \
   "workflow list --json"
+# A column name given twice survives in JSON, suffixed as DuckDB suffixes it.
+assert_eq "$("$SHOPLAKE" --lake "$PWD/jsonlake" query --json "SELECT 1 AS a, 2 AS a" 2>/dev/null | jq -c '.[0]')" \
+  '{"a":1,"a_1":2}' "duplicate column names"
 # A name that does not exist exits 2, in every verb that takes one.
 run_status code "$SHOPLAKE" --lake "$PWD/jsonlake" workflow describe no-such-execution
 assert_eq "$code" 2 "workflow describe of an unknown execution: $ERR"

@@ -214,6 +214,9 @@ assert_contains "$(jq -r .error "$SCRATCH/attack.json")" "EXPLAIN ANALYZE statem
 answer="$(post "$(head -c 61440 /dev/zero | tr '\0' ' ')SELECT 42 AS n" "$SCRATCH/blank.json")"
 assert_eq "${answer%% *}" 200 "60 KB of blanks, then a query"
 assert_eq "$(jq -c .rows "$SCRATCH/blank.json")" '[{"n":42}]' "its answer"
+answer="$(post "SELECT 1 AS a, 2 AS a" "$SCRATCH/twice.json")"
+assert_eq "$(jq -c '[.columns[].name, .rows]' "$SCRATCH/twice.json")" '["a","a_1",[{"a":1,"a_1":2}]]' \
+  "a column name given twice survives in the API"
 probe "a page after the attacks" tables
 sigterm_within 5
 assert_eq "$(sha256sum "$part" | cut -d' ' -f1) $(sqlite3 "$catalog" .dump | sha256sum)" "$before" \

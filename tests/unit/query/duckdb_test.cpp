@@ -48,6 +48,15 @@ TEST(DuckDb, RendersEachTypeAsDuckDbPrintsIt) {
   EXPECT_EQ(rows[0], expected);
 }
 
+TEST(DuckDb, AColumnNameGivenTwiceComesBackSuffixed) {
+  Database db;
+  Connection c(db);
+  auto result = c.Query("SELECT 1 AS a, 2 AS a, 3 AS a_1, 4 AS a, 5 AS b");
+  std::vector<std::string> names;
+  for (size_t i = 0; i < result.column_count(); ++i) names.push_back(result.column_name(i));
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "a_2", "a_1", "a_3", "b"}));
+}
+
 TEST(DuckDb, ReadsManyChunksInOrder) {
   Database db;
   Connection conn(db);
