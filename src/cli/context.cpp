@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "common/error.h"
+#include "common/uri.h"
 #include "pipeline/stages.h"
 #include "query/duckdb.h"
 
@@ -45,11 +46,9 @@ std::string Context::catalog_path(lake::CatalogFile::Access access) {
 
 void Context::RequireExistingLake() {
   // A remote lake's prefix is not checked: S3 has no folders.
-  std::string uri = lake_uri();
-  bool local = uri.find("://") == std::string::npos || uri.rfind("file://", 0) == 0;
-  std::string path = uri.rfind("file://", 0) == 0 ? uri.substr(7) : uri;
-  if (local && !std::filesystem::exists(path)) {
-    throw Error(ErrorCode::kNotFound, "no lake here", path,
+  Uri lake = ParseUri(lake_uri());
+  if (lake.scheme == "file" && !std::filesystem::exists(lake.path)) {
+    throw Error(ErrorCode::kNotFound, "no lake here", lake.path,
                 "check --lake (or lake: in shoplake.yaml); a lake is made by shoplake ingest, "
                 "transform or run");
   }

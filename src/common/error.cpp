@@ -41,8 +41,7 @@ Error::Error(ErrorCode code, std::string message, std::string input, std::string
 
 int Error::exit_code() const {
   // What the user named does not exist: like a usage mistake, the command must change.
-  return code_ == ErrorCode::kUsage || code_ == ErrorCode::kConfig ||
-                 code_ == ErrorCode::kNotFound
+  return code_ == ErrorCode::kUsage || code_ == ErrorCode::kConfig || code_ == ErrorCode::kNotFound
              ? 2
              : 1;
 }

@@ -18,8 +18,7 @@ namespace {
 constexpr const char* kProjectFileName = "shoplake.yaml";
 
 const std::vector<std::string> kTopKeys = {"name",     "lake",   "sources",  "datasets", "paths",
-                                           "simulate", "notify", "workflow", "duckdb",
-                                           "query"};
+                                           "simulate", "notify", "workflow", "duckdb",   "query"};
 const std::vector<std::string> kSourceKeys = {"uri"};
 const std::vector<std::string> kDatasetKeys = {"source", "pattern", "mapping"};
 const std::vector<std::string> kPathKeys = {"mappings", "views", "dashboard", "workflow",

@@ -15,6 +15,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/names.h"
+#include "common/numbers.h"
 #include "common/yaml_reader.h"
 #include "query/duckdb.h"
 
@@ -99,8 +100,9 @@ std::string SqlNameLike(const std::string& name) {
 }
 
 bool ParseWhole(std::string_view text, int64_t& value) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return ec == std::errc() && end == text.data() + text.size();
+  auto parsed = ParseSigned(text);
+  if (parsed) value = *parsed;
+  return parsed.has_value();
 }
 
 bool ParseDigits(std::string_view text, int& value, size_t width) {
