@@ -9,7 +9,7 @@
 #include <string>
 
 #include "common/error.h"
-#include "query/duckdb.h"
+#include "db/duckdb.h"
 
 int main(int argc, char** argv) {
   std::string path = ":memory:";
@@ -19,8 +19,8 @@ int main(int argc, char** argv) {
     first = 3;
   }
   try {
-    shoplake::query::Database db(path);
-    shoplake::query::Connection conn(db);
+    shoplake::db::Database db(path);
+    shoplake::db::Connection conn(db);
     for (int i = first; i < argc; ++i) {
       auto start = std::chrono::steady_clock::now();
       conn.Execute(argv[i]);

@@ -11,7 +11,7 @@
 namespace shoplake::catalog {
 namespace {
 
-// The catalog's schema version (ApplySchema records it in shoplake_schema).
+// The catalog's schema version (db::ApplySchema records it in shoplake_schema).
 // 2 added catalog_views; 3 the files' checksums (catalog_snapshot_files.sha256) and
 // catalog_verifications.
 constexpr int kCatalogSchemaVersion = 3;
@@ -139,10 +139,13 @@ std::vector<Column> ColumnsFrom(const std::string& text) {
 }  // namespace
 
 Catalog::Catalog(const std::string& path) : db_(path) {
-  ApplySchema(db_, "catalog", kCatalogSchemaVersion, kSchema, "the catalog", [this](int64_t from) {
-    // A catalog of version 1 or 2 lists its files without checksums: unknown, not failed.
-    if (from < 3) db_.Execute("ALTER TABLE catalog_snapshot_files ADD COLUMN sha256 TEXT");
-  });
+  db::ApplySchema(db_, "catalog", kCatalogSchemaVersion, kSchema, "the catalog",
+                  [this](int64_t from) {
+                    // A catalog of version 1 or 2 lists its files without checksums: unknown, not
+                    // failed.
+                    if (from < 3)
+                      db_.Execute("ALTER TABLE catalog_snapshot_files ADD COLUMN sha256 TEXT");
+                  });
 }
 
 namespace {
@@ -153,7 +156,7 @@ constexpr const char* kSelectTables =
     " v.partition_keys FROM catalog_tables t JOIN catalog_table_versions v"
     " ON v.table_id = t.id AND v.version = t.version";
 
-Table TableFrom(const SqliteStatement& row) {
+Table TableFrom(const db::SqliteStatement& row) {
   Table t;
   t.id = row.Int64(0);
   t.database = row.Text(1);
@@ -171,7 +174,7 @@ constexpr const char* kSelectSnapshots =
     "SELECT id, parent_id, committed_at, run_id, operation, rows, bytes FROM catalog_snapshots"
     " WHERE table_id = ?1";
 
-Snapshot SnapshotFrom(const SqliteStatement& row, int64_t table_id) {
+Snapshot SnapshotFrom(const db::SqliteStatement& row, int64_t table_id) {
   Snapshot s;
   s.id = row.Int64(0);
   s.table_id = table_id;
@@ -493,7 +496,7 @@ std::vector<ViewChange> Catalog::ReplaceViews(const std::vector<View>& views) {
   for (auto& v : Views()) before.emplace(v.database + "." + v.name, v);
   std::string now = UtcNowIso();
   std::vector<ViewChange> changes;
-  SqliteTransaction tx(db_);
+  db::SqliteTransaction tx(db_);
   db_.Execute("DELETE FROM catalog_views");
   auto insert = db_.Prepare("INSERT INTO catalog_views VALUES (?, ?, ?, ?, ?, ?, ?)");
   int64_t position = 0;

@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/sqlite.h"
+#include "db/sqlite.h"
 
 namespace shoplake::catalog {
 
@@ -136,7 +136,7 @@ class Catalog {
   explicit Catalog(const std::string& path);
 
   //! The SQLite file, for stages that commit their own records in the same transaction.
-  SqliteDatabase& db() { return db_; }
+  db::SqliteDatabase& db() { return db_; }
 
   std::optional<Table> FindTable(const std::string& database, const std::string& name);
   std::vector<Table> Tables();
@@ -195,7 +195,7 @@ class Catalog {
   std::vector<ViewChange> ReplaceViews(const std::vector<View>& views);
 
  private:
-  SqliteDatabase db_;
+  db::SqliteDatabase db_;
 };
 
 //! The table `name` names, as the user wrote it: "db.table", or a table name only one database

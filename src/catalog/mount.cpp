@@ -1,11 +1,11 @@
 #include "catalog/mount.h"
 
-#include "query/duckdb.h"
+#include "db/duckdb.h"
 
 namespace shoplake::catalog {
 namespace {
-using query::QuoteIdentifier;
-using query::QuoteLiteral;
+using db::QuoteIdentifier;
+using db::QuoteLiteral;
 
 // {'name': 'TYPE', ...}: the struct DuckDB's readers take for types and hive_types.
 std::string TypeStruct(const std::vector<Column>& columns) {

@@ -83,7 +83,7 @@ VerifyReport Verify(lake::Store& lake, Catalog& catalog, const VerifyOptions& op
   }
   v.failures = failures.dump();
   v.finished_at = UtcNowIso();
-  SqliteTransaction tx(catalog.db());
+  db::SqliteTransaction tx(catalog.db());
   for (const auto& r : recordings) catalog.RecordChecksum(r.snapshot_id, r.key, r.sha256);
   v.id = catalog.RecordVerification(v);
   tx.Commit();

@@ -9,7 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "catalog/crawler.h"
+#include "catalog/columns.h"
 #include "catalog/export.h"
 #include "cli/context.h"
 #include "common/error.h"

@@ -5,8 +5,8 @@
 
 #include "common/error.h"
 #include "common/uri.h"
+#include "db/duckdb.h"
 #include "pipeline/stages.h"
-#include "query/duckdb.h"
 
 namespace shoplake::cli {
 
@@ -21,7 +21,7 @@ const Project& Context::project() {
     } else {
       project_ = LoadProject(options.project_file);
     }
-    query::UseDuckDbLimits(project_->duckdb, project_->root);
+    db::UseDuckDbLimits(project_->duckdb, project_->root);
   }
   return *project_;
 }

@@ -5,9 +5,9 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "catalog/crawler.h"
 #include "cli/context.h"
 #include "common/error.h"
+#include "crawl/crawler.h"
 #include "pipeline/stages.h"
 
 namespace shoplake::cli {
@@ -23,7 +23,7 @@ struct CrawlFlags {
 };
 
 void RunCrawl(Context& context, const CrawlFlags& flags) {
-  catalog::CrawlOptions options;
+  crawl::CrawlOptions options;
   options.paths = flags.paths;
   options.recrawl_all = flags.recrawl == "all";
   options.update_incompatible = flags.update_incompatible;

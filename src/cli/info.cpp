@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
-#include "query/duckdb.h"
+#include "db/duckdb.h"
 #include "shoplake/version.h"
 
 namespace shoplake::cli {
@@ -19,7 +19,7 @@ void AddInfoCommand(CLI::App& app, Context& context) {
     const Project& project = context.project();
     nlohmann::json out = {
         {"shoplake", kVersion},
-        {"duckdb", query::DuckDbVersion()},
+        {"duckdb", db::DuckDbVersion()},
         {"project_file", project.file ? project.file->string() : ""},
         {"project_root", project.root.string()},
         {"project", project.name},
@@ -31,7 +31,7 @@ void AddInfoCommand(CLI::App& app, Context& context) {
       fmt::print("{}\n", out.dump());
       return;
     }
-    fmt::print("shoplake      {} (DuckDB {})\n", kVersion, query::DuckDbVersion());
+    fmt::print("shoplake      {} (DuckDB {})\n", kVersion, db::DuckDbVersion());
     fmt::print("project file  {}\n", project.file ? project.file->string() : "(none: defaults)");
     fmt::print("project root  {}\n", project.root.string());
     fmt::print("lake          {}\n", context.lake_uri());

@@ -11,7 +11,7 @@
 #include "cli/usage.h"
 #include "common/error.h"
 #include "common/log.h"
-#include "query/duckdb.h"
+#include "db/duckdb.h"
 #include "shoplake/version.h"
 
 namespace shoplake::cli {
@@ -20,7 +20,7 @@ namespace {
 constexpr int kExitFailed = 1;
 
 std::string VersionText() {
-  return std::string("shoplake ") + kVersion + " (DuckDB " + query::DuckDbVersion() + ")";
+  return std::string("shoplake ") + kVersion + " (DuckDB " + db::DuckDbVersion() + ")";
 }
 
 int Run(int argc, char** argv) {

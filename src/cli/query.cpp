@@ -18,8 +18,8 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/numbers.h"
+#include "db/query_watch.h"
 #include "query/engine.h"
-#include "query/query_watch.h"
 
 namespace shoplake::cli {
 namespace {
@@ -72,7 +72,7 @@ class ResultPrinter {
  public:
   explicit ResultPrinter(std::ostream& out) : out_(out) {}
   virtual ~ResultPrinter() = default;
-  virtual void Begin(const query::Result& result) = 0;
+  virtual void Begin(const db::Result& result) = 0;
   virtual void Add(const Row& row) = 0;
   virtual void End(uint64_t rows) = 0;
 
@@ -83,7 +83,7 @@ class ResultPrinter {
 class CsvPrinter : public ResultPrinter {
  public:
   using ResultPrinter::ResultPrinter;
-  void Begin(const query::Result& result) override {
+  void Begin(const db::Result& result) override {
     Row header;
     for (size_t c = 0; c < result.column_count(); ++c) header.push_back(result.column_name(c));
     out_ << CsvLine(header);
@@ -96,7 +96,7 @@ class CsvPrinter : public ResultPrinter {
 class JsonPrinter : public ResultPrinter {
  public:
   using ResultPrinter::ResultPrinter;
-  void Begin(const query::Result& result) override {
+  void Begin(const db::Result& result) override {
     for (size_t c = 0; c < result.column_count(); ++c) {
       names_.push_back(result.column_name(c));
       types_.push_back(result.column_type(c));
@@ -116,7 +116,7 @@ class JsonPrinter : public ResultPrinter {
   static nlohmann::ordered_json Value(duckdb_type type, const std::optional<std::string>& text) {
     if (!text) return nullptr;
     if (type == DUCKDB_TYPE_BOOLEAN) return *text == "true";
-    if (query::IsNumericType(type)) {
+    if (db::IsNumericType(type)) {
       // inf and nan have no JSON spelling: they stay text.
       auto number = nlohmann::ordered_json::parse(*text, nullptr, false);
       if (number.is_number()) return number;
@@ -133,10 +133,10 @@ class JsonPrinter : public ResultPrinter {
 class TablePrinter : public ResultPrinter {
  public:
   using ResultPrinter::ResultPrinter;
-  void Begin(const query::Result& result) override {
+  void Begin(const db::Result& result) override {
     for (size_t c = 0; c < result.column_count(); ++c) {
       header_.push_back(result.column_name(c));
-      numeric_.push_back(query::IsNumericType(result.column_type(c)));
+      numeric_.push_back(db::IsNumericType(result.column_type(c)));
     }
   }
   void Add(const Row& row) override {
@@ -222,19 +222,19 @@ void RunQuery(Context& context, const QueryFlags& flags) {
   std::string started_at = UtcNowIso();
   auto start = std::chrono::steady_clock::now();
   auto tables = engine.TablesRead(sql);
-  std::optional<query::Result> result;
-  query::QueryWatch watch(
+  std::optional<db::Result> result;
+  db::QueryWatch watch(
       [&engine] { engine.Interrupt(); },
-      query::QueryTimeout(flags.timeout_s, context.project().query.timeout_seconds, {}));
+      db::QueryTimeout(flags.timeout_s, context.project().query.timeout_seconds, {}));
   if (flags.format == "parquet") {
     // DuckDB writes only inside the lake (or its cache): the file is made there, then moved
     // to -o.
     std::string path = engine.ResultFile(".tmp-" + id + ".parquet");
     result.emplace(
-        watch.Run([&] { return engine.RunToParquet(sql, path); }, query::StatementLabel(sql)));
+        watch.Run([&] { return engine.RunToParquet(sql, path); }, db::StatementLabel(sql)));
     MoveOut(path, flags.output);
   } else {
-    result.emplace(watch.Run([&] { return engine.Run(sql); }, query::StatementLabel(sql)));
+    result.emplace(watch.Run([&] { return engine.Run(sql); }, db::StatementLabel(sql)));
   }
 
   std::ofstream file;

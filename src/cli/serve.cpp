@@ -11,7 +11,7 @@
 #include "cli/context.h"
 #include "cli/signals.h"
 #include "common/error.h"
-#include "query/query_watch.h"
+#include "db/query_watch.h"
 #include "server/web_app.h"
 
 namespace shoplake::cli {
@@ -44,7 +44,7 @@ void Serve(Context& context, const ServeFlags& flags) {
   options.project = context.project();
   options.host = flags.host;
   options.port = flags.port;
-  options.query_timeout = query::QueryTimeout(
+  options.query_timeout = db::QueryTimeout(
       flags.query_timeout_s, options.project.query.timeout_seconds, std::chrono::seconds(60));
   options.max_queries = flags.max_queries;
   // Before the server starts its threads, so they inherit the mask and only Wait() sees

@@ -7,7 +7,7 @@
 namespace shoplake::ingest {
 namespace {
 
-// The ledger's schema version (ApplySchema records it in shoplake_schema). 2: quarantine.
+// The ledger's schema version (db::ApplySchema records it in shoplake_schema). 2: quarantine.
 constexpr int kLedgerSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS ingest_quarantine (
 constexpr const char* kColumns =
     "source, object_uri, version, size, md5, crc32c, sha256, raw_key, run_id, ingested_at";
 
-LedgerEntry EntryFrom(const SqliteStatement& row) {
+LedgerEntry EntryFrom(const db::SqliteStatement& row) {
   LedgerEntry e;
   e.source = row.Text(0);
   e.object_uri = row.Text(1);
@@ -67,7 +67,7 @@ LedgerEntry EntryFrom(const SqliteStatement& row) {
 }  // namespace
 
 IngestLedger::IngestLedger(const std::string& path) : db_(path) {
-  ApplySchema(db_, "ingest", kLedgerSchemaVersion, kSchema, "the ingest ledger");
+  db::ApplySchema(db_, "ingest", kLedgerSchemaVersion, kSchema, "the ingest ledger");
 }
 
 std::optional<LedgerEntry> IngestLedger::Find(const std::string& source,

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "common/sqlite.h"
+#include "db/sqlite.h"
 
 namespace shoplake::ingest {
 
@@ -85,7 +85,7 @@ class IngestLedger {
 
  private:
   std::mutex mutex_;
-  SqliteDatabase db_;
+  db::SqliteDatabase db_;
 };
 
 }  // namespace shoplake::ingest

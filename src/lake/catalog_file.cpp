@@ -9,7 +9,7 @@
 #include "common/crash.h"
 #include "common/error.h"
 #include "common/files.h"
-#include "common/sqlite.h"
+#include "db/sqlite.h"
 #include "lake/local_store.h"
 
 namespace shoplake::lake {
@@ -58,7 +58,7 @@ CatalogFile::CatalogFile(Store& store, const LocalCache& cache, Access access,
   RemoveDatabase(path_);
   // A new lake has no catalog yet: SQLite creates it, and the first commit uploads it.
   if (auto object = store.Stat(kKey)) cache.Fetch(kKey, *object, path_);
-  observer_ = std::make_unique<CommitObserver>(path_, [this] { Upload(); });
+  observer_ = std::make_unique<db::CommitObserver>(path_, [this] { Upload(); });
 }
 
 CatalogFile::~CatalogFile() {
@@ -119,7 +119,7 @@ void CatalogFile::Upload() {
   try {
     {
       // A copy as of the commit just made: VACUUM INTO reads in one transaction.
-      SqliteDatabase db(path_);
+      db::SqliteDatabase db(path_);
       db.Prepare("VACUUM INTO ?").Bind(1, snapshot.string()).Run();
     }
     CrashPoint("catalog.before_upload");

@@ -8,8 +8,8 @@
 #include "common/error.h"
 #include "common/names.h"
 #include "common/retry.h"
-#include "common/sqlite.h"
 #include "common/uri.h"
+#include "db/sqlite.h"
 #include "query/engine.h"
 #include "query/views.h"
 #include "transform/mapping.h"
@@ -94,7 +94,7 @@ ingest::IngestSummary Ingest(const Workspace& workspace, const ResolvedSource& s
   // A remote lake's catalog goes up every few seconds while objects are recorded, not after
   // each record (lake/catalog_file.h): a record the lake's catalog missed in a crash only
   // means the next run copies that object again.
-  CommitCoalescing uploads(workspace.catalog_path, kIngestCatalogUploadInterval);
+  db::CommitCoalescing uploads(workspace.catalog_path, kIngestCatalogUploadInterval);
   ingest::IngestSummary summary = ingestor.Run(*opened);
   uploads.Finish();
   return summary;
@@ -221,18 +221,18 @@ nlohmann::json TransformJson(const transform::TransformResult& result, bool deta
   return out;
 }
 
-catalog::CrawlReport Crawl(const Workspace& workspace, catalog::CrawlOptions options) {
+crawl::CrawlReport Crawl(const Workspace& workspace, crawl::CrawlOptions options) {
   for (auto& path : options.paths) {
     // A lake key prefix: "processed/shop", "raw/" ... (a trailing '/' is added).
     while (!path.empty() && path.front() == '/') path.erase(0, 1);
     if (!path.empty() && path.back() != '/') path += '/';
   }
   catalog::Catalog catalog(workspace.catalog_path);
-  catalog::Crawler crawler(workspace.lake, catalog);
+  crawl::Crawler crawler(workspace.lake, catalog);
   return crawler.Run(options);
 }
 
-nlohmann::json CrawlJson(const catalog::CrawlReport& report) {
+nlohmann::json CrawlJson(const crawl::CrawlReport& report) {
   nlohmann::json out = {{"partitions_added", report.partitions_added},
                         {"partitions_deleted", report.partitions_deleted},
                         {"seconds", report.seconds},

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "catalog/catalog.h"
-#include "catalog/crawler.h"
 #include "common/project.h"
+#include "crawl/crawler.h"
 #include "ingest/ingestor.h"
 #include "ingest/source.h"
 #include "lake/store.h"
@@ -83,10 +83,10 @@ nlohmann::json TransformJson(const transform::TransformResult& result, bool deta
 
 //! Crawls the lake (catalog/crawler.h); options.paths are lake key prefixes, a leading '/'
 //! dropped and a trailing one added.
-catalog::CrawlReport Crawl(const Workspace& workspace, catalog::CrawlOptions options);
+crawl::CrawlReport Crawl(const Workspace& workspace, crawl::CrawlOptions options);
 
 //! partitions_added, partitions_deleted, seconds and each table's action and detail.
-nlohmann::json CrawlJson(const catalog::CrawlReport& report);
+nlohmann::json CrawlJson(const crawl::CrawlReport& report);
 
 struct AppliedViews {
   std::vector<catalog::View> views;           //!< in the order they were defined

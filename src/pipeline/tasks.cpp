@@ -111,7 +111,7 @@ json RunTransform(const Workspace& workspace, const json& input) {
 }
 
 json RunCrawl(const Workspace& workspace, const json& input) {
-  catalog::CrawlOptions options;
+  crawl::CrawlOptions options;
   options.paths = Strings(input, "paths", "lake paths").value_or(options.paths);
   options.recrawl_all = Boolean(input, "recrawlAll").value_or(false);
   return CrawlJson(Crawl(workspace, options));

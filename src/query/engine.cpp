@@ -101,7 +101,7 @@ std::string StatementKind(duckdb_statement_type type) {
 
 [[noreturn]] void Refuse(const std::string& kind, std::string_view sql) {
   throw Error(ErrorCode::kUsage, "queries are read-only: " + kind + " statements are refused",
-              StatementLabel(sql),
+              db::StatementLabel(sql),
               "ask with SELECT; the lake changes only through its stages (ingest, transform, "
               "crawl, views apply)");
 }
@@ -194,7 +194,7 @@ QueryEngine::QueryEngine(lake::Store& lake, catalog::Catalog& catalog, EngineOpt
                                   : catalog.CurrentSnapshot(table.id);
     if (!snapshot) snapshot.emplace();  // no commit (yet, or by then): an empty view
     if (schemas.insert(table.database).second) {
-      connection_.Execute("CREATE SCHEMA IF NOT EXISTS " + QuoteIdentifier(table.database));
+      connection_.Execute("CREATE SCHEMA IF NOT EXISTS " + db::QuoteIdentifier(table.database));
     }
     tables_.push_back({name, snapshot->id, snapshot->rows, snapshot->bytes});
     pending_.push_back({std::move(table), std::move(*snapshot), options.as_of.has_value()});
@@ -217,8 +217,8 @@ void QueryEngine::MountNamed(std::string_view sql) {
     }
     try {
       if (it->check_files) CheckFilesKept(lake_, name, it->snapshot);
-      connection_.Execute("CREATE VIEW " + QuoteIdentifier(table.database) + "." +
-                          QuoteIdentifier(table.name) + " AS SELECT * FROM " +
+      connection_.Execute("CREATE VIEW " + db::QuoteIdentifier(table.database) + "." +
+                          db::QuoteIdentifier(table.name) + " AS SELECT * FROM " +
                           catalog::SnapshotScanSql(cache_, table, it->snapshot));
     } catch (const Error& e) {
       spdlog::debug("{}: not mounted: {}", name, e.what());
@@ -256,8 +256,8 @@ void QueryEngine::MountNamed(std::string_view sql) {
 void QueryEngine::LockDown() {
   // DuckDB reads only below the lake's folder (or its cache's, for a remote lake); the lock
   // keeps a query from SETting it back.
-  connection_.Execute("SET allowed_directories = [" + QuoteLiteral(cache_.root().string() + "/") +
-                      "]");
+  connection_.Execute("SET allowed_directories = [" +
+                      db::QuoteLiteral(cache_.root().string() + "/") + "]");
   connection_.Execute("SET enable_external_access = false");
   connection_.Execute("SET lock_configuration = true");
 }
@@ -273,7 +273,7 @@ void QueryEngine::DefineView(const catalog::View& view) {
   }
   MountNamed(view.sql);
   try {
-    connection_.Execute("CREATE SCHEMA IF NOT EXISTS " + QuoteIdentifier(view.database));
+    connection_.Execute("CREATE SCHEMA IF NOT EXISTS " + db::QuoteIdentifier(view.database));
     connection_.Execute(view.sql);
   } catch (const Error& e) {
     // The statement is the whole file, so DuckDB's "LINE n:" is the file's line n.
@@ -385,10 +385,10 @@ Error QueryEngine::Explain(const Error& error, std::string_view sql) {
   return Error(error.code(), message, error.input(), hint);
 }
 
-PreparedStatement QueryEngine::PrepareReadOnly(std::string_view sql) {
+db::PreparedStatement QueryEngine::PrepareReadOnly(std::string_view sql) {
   // Refused by its first word before DuckDB binds it: binding a write would fail for other
   // reasons first ("items is not a table"), and the refusal is what the user needs to hear.
-  CheckStatementSize(sql, StatementLabel(sql));
+  CheckStatementSize(sql, db::StatementLabel(sql));
   // An EXPLAIN is taken of a query only, and never with ANALYZE: the statement it explains
   // passes the same checks as a statement of its own.
   std::string_view explained = sql.substr(ExplainedStatement(sql));
@@ -402,7 +402,7 @@ PreparedStatement QueryEngine::PrepareReadOnly(std::string_view sql) {
       throw Explain(e, text);
     }
   };
-  PreparedStatement prepared = prepare(sql);
+  db::PreparedStatement prepared = prepare(sql);
   auto type = prepared.type();
   if (type == DUCKDB_STATEMENT_TYPE_EXPLAIN && explained.size() < sql.size()) {
     type = prepare(explained).type();
@@ -411,7 +411,7 @@ PreparedStatement QueryEngine::PrepareReadOnly(std::string_view sql) {
   return prepared;
 }
 
-Result QueryEngine::Run(std::string_view sql) {
+db::Result QueryEngine::Run(std::string_view sql) {
   auto prepared = PrepareReadOnly(sql);
   try {
     return prepared.Execute();
@@ -424,12 +424,12 @@ std::string QueryEngine::ResultFile(const std::string& name) const {
   return (cache_.WorkFolder("results") / name).string();
 }
 
-Result QueryEngine::RunToParquet(std::string_view sql, const std::string& path) {
+db::Result QueryEngine::RunToParquet(std::string_view sql, const std::string& path) {
   PrepareReadOnly(sql);
   CreateFolders(std::filesystem::path(path).parent_path());
-  connection_.Execute("COPY (" + Embeddable(sql) + ") TO " + QuoteLiteral(path) +
+  connection_.Execute("COPY (" + Embeddable(sql) + ") TO " + db::QuoteLiteral(path) +
                       " (FORMAT parquet)");
-  return connection_.Query("SELECT * FROM read_parquet(" + QuoteLiteral(path) + ")");
+  return connection_.Query("SELECT * FROM read_parquet(" + db::QuoteLiteral(path) + ")");
 }
 
 }  // namespace shoplake::query

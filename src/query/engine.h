@@ -21,9 +21,9 @@
 
 #include "catalog/catalog.h"
 #include "common/error.h"
+#include "db/duckdb.h"
 #include "lake/local_cache.h"
 #include "lake/store.h"
-#include "query/duckdb.h"
 
 namespace shoplake::query {
 
@@ -63,11 +63,11 @@ class QueryEngine {
   std::vector<MountedTable> TablesRead(std::string_view sql);
 
   //! Runs one read-only statement and returns its result. On failure throws Error as
-  //! Connection::Query does (kUsage for parser, binder and catalog errors, with DuckDB's
+  //! db::Connection::Query does (kUsage for parser, binder and catalog errors, with DuckDB's
   //! message and its "LINE 1: ..." caret; kData, kIo or kInternal for runtime failures); an
   //! unknown table gets a hint naming the nearest mounted tables. Anything but one SELECT
   //! or EXPLAIN, and any file access outside the lake, throws Error(kUsage) saying so.
-  Result Run(std::string_view sql);
+  db::Result Run(std::string_view sql);
 
   //! A path for a file named `name` in the engine's work folder for results: the lake's
   //! results/ folder, or the cache's for a remote lake; the only places DuckDB may write.
@@ -76,10 +76,10 @@ class QueryEngine {
   //! Runs one read-only query once, writing its rows to the Parquet file `path` (a
   //! ResultFile; DuckDB's COPY), and returns the rows read back from that file. The caller
   //! moves the file where it belongs. Throws as Run does.
-  Result RunToParquet(std::string_view sql, const std::string& path);
+  db::Result RunToParquet(std::string_view sql, const std::string& path);
 
   //! Asks the statement running on this engine to stop (it then throws); callable from any
-  //! thread, e.g. a query::QueryWatch's. Does nothing when none runs.
+  //! thread, e.g. a db::QueryWatch's. Does nothing when none runs.
   void Interrupt() { connection_.Interrupt(); }
 
   //! Creates (or replaces) `view` from its statement. Throws Error(kConfig) naming
@@ -98,7 +98,7 @@ class QueryEngine {
 
   //! `sql` prepared (its errors explained), after checking it is one SELECT or EXPLAIN
   //! over mounted tables.
-  PreparedStatement PrepareReadOnly(std::string_view sql);
+  db::PreparedStatement PrepareReadOnly(std::string_view sql);
   //! Confines DuckDB to the lake's folder and locks its configuration.
   void LockDown();
   //! Mounts the tables and creates the catalog views that `sql` reads (directly or through
@@ -111,8 +111,8 @@ class QueryEngine {
 
   lake::Store& lake_;
   lake::LocalCache cache_;
-  Database database_;
-  Connection connection_;
+  db::Database database_;
+  db::Connection connection_;
   std::vector<MountedTable> tables_;
   //! Tables not mounted yet, with the snapshot to mount.
   struct Pending {

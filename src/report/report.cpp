@@ -11,7 +11,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/names.h"
-#include "query/duckdb.h"
+#include "db/duckdb.h"
 
 #ifndef SHOPLAKE_WEB_DIR
 #error "SHOPLAKE_WEB_DIR must name the source tree's web/ folder (src/CMakeLists.txt sets it)"
@@ -26,7 +26,7 @@ namespace {
 //! Tables show at most this many rows: a dashboard is a summary, never a data dump.
 constexpr size_t kTableRowLimit = 500;
 
-std::vector<std::string> ColumnNames(const query::Result& result) {
+std::vector<std::string> ColumnNames(const db::Result& result) {
   std::vector<std::string> names;
   for (size_t c = 0; c < result.column_count(); ++c) names.push_back(result.column_name(c));
   return names;
@@ -71,7 +71,7 @@ class PanelRunner {
   Json Run(const Panel& panel) {
     std::string sql = PanelSql(spec_, panel, filters_);
     Remember(sql);
-    std::optional<query::Result> result;
+    std::optional<db::Result> result;
     try {
       result.emplace(engine_.Run(sql));
     } catch (const Error& e) {
@@ -122,7 +122,7 @@ class PanelRunner {
   std::pair<std::string, std::string> DateRange() {
     if (!spec_.filters) return {};
     const FilterSpec& f = *spec_.filters;
-    std::string column = query::QuoteIdentifier(f.date);
+    std::string column = db::QuoteIdentifier(f.date);
     std::string sql = "SELECT CAST(min(" + column + ") AS VARCHAR), CAST(max(" + column +
                       ") AS VARCHAR) FROM " + FilteredSource(f, filters_);
     Remember(sql);
@@ -134,7 +134,7 @@ class PanelRunner {
   //! The distinct values of a filter column in the whole source, for the viewer to pick.
   Json Choices(const std::string& column) {
     const FilterSpec& f = *spec_.filters;
-    std::string quoted = query::QuoteIdentifier(column);
+    std::string quoted = db::QuoteIdentifier(column);
     auto result = engine_.Run("SELECT DISTINCT CAST(" + quoted + " AS VARCHAR) AS v FROM " +
                               f.source + " WHERE " + quoted + " IS NOT NULL ORDER BY 1");
     Json values = Json::array();
@@ -223,24 +223,24 @@ std::string FilteredSource(const FilterSpec& spec, const Filters& filters) {
       throw Error(ErrorCode::kUsage, std::string("the '") + name + "' date is not YYYY-MM-DD",
                   value, "for example: 2026-01-31");
     }
-    conditions.push_back(query::QuoteIdentifier(spec.date) + " " + op + " DATE '" + value + "'");
+    conditions.push_back(db::QuoteIdentifier(spec.date) + " " + op + " DATE '" + value + "'");
   };
   date(filters.from, ">=", "from");
   date(filters.to, "<=", "to");
   if (!filters.branch.empty()) {
-    conditions.push_back(query::QuoteIdentifier(spec.branch) + " = " +
-                         query::QuoteLiteral(filters.branch));
+    conditions.push_back(db::QuoteIdentifier(spec.branch) + " = " +
+                         db::QuoteLiteral(filters.branch));
   }
   if (!filters.category.empty()) {
-    conditions.push_back(query::QuoteIdentifier(spec.category) + " = " +
-                         query::QuoteLiteral(filters.category));
+    conditions.push_back(db::QuoteIdentifier(spec.category) + " = " +
+                         db::QuoteLiteral(filters.category));
   }
   std::string where;
   for (const auto& c : conditions) where += (where.empty() ? "" : " AND ") + c;
   return "(SELECT * FROM " + spec.source + " WHERE " + where + ")";
 }
 
-Json RowsToJson(query::Result& result, size_t limit, bool* truncated) {
+Json RowsToJson(db::Result& result, size_t limit, bool* truncated) {
   std::vector<std::string> names = ColumnNames(result);
   Json rows = Json::array();
   if (truncated) *truncated = false;
@@ -258,7 +258,7 @@ Json RowsToJson(query::Result& result, size_t limit, bool* truncated) {
           row[names[c]] = nullptr;
         } else if (type == DUCKDB_TYPE_BOOLEAN) {
           row[names[c]] = *text == "true";
-        } else if (query::IsNumericType(type)) {
+        } else if (db::IsNumericType(type)) {
           // inf and nan have no JSON spelling: they stay text.
           auto number = Json::parse(*text, nullptr, false);
           row[names[c]] = number.is_number() ? number : Json(*text);

@@ -42,7 +42,7 @@ std::string FilteredSource(const FilterSpec& spec, const Filters& filters);
 //! Up to `limit` rows of `result` as JSON objects, keys in column order: numbers and
 //! booleans as JSON's own (inf and nan as text), everything else as DuckDB prints it, NULL
 //! as null. Sets *truncated when rows were left out.
-nlohmann::ordered_json RowsToJson(query::Result& result, size_t limit = SIZE_MAX,
+nlohmann::ordered_json RowsToJson(db::Result& result, size_t limit = SIZE_MAX,
                                   bool* truncated = nullptr);
 
 //! What DashboardData adds for a live page.

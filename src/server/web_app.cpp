@@ -17,9 +17,9 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/http_server.h"
+#include "db/query_watch.h"
 #include "lake/store.h"
 #include "query/engine.h"
-#include "query/query_watch.h"
 #include "report/report.h"
 #include "server/state_graph.h"
 #include "workflow/history.h"
@@ -180,7 +180,7 @@ bool IsLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1";
 }
 
-bool HasTable(SqliteDatabase& db, const std::string& name) {
+bool HasTable(db::SqliteDatabase& db, const std::string& name) {
   auto statement = db.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
   statement.Bind(1, name);
   return statement.Step();
@@ -188,7 +188,7 @@ bool HasTable(SqliteDatabase& db, const std::string& name) {
 
 int HttpStatus(const Error& error) {
   if (dynamic_cast<const ServerBusy*>(&error)) return 503;
-  if (auto* stopped = dynamic_cast<const query::QueryStopped*>(&error)) {
+  if (auto* stopped = dynamic_cast<const db::QueryStopped*>(&error)) {
     return stopped->timed_out() ? 504 : 503;
   }
   switch (error.code()) {
@@ -271,7 +271,7 @@ query::EngineOptions ServeEngine(const WebAppOptions& app) {
   query::EngineOptions options;
   options.stage = "serve";
   if (app.project.duckdb.For("serve").memory_limit.empty()) {
-    uint64_t share = query::DefaultMemoryLimitMiB() / std::max(1, app.max_queries);
+    uint64_t share = db::DefaultMemoryLimitMiB() / std::max(1, app.max_queries);
     options.settings["memory_limit"] = std::to_string(std::max<uint64_t>(share, 256)) + "MiB";
   }
   return options;
@@ -296,9 +296,9 @@ struct WebApp::Impl {
   std::atomic<bool> listen_ended{false};
 
   std::mutex queries_mutex;
-  int queries_running = 0;               //!< requests holding a QuerySlot
-  bool stopping = false;                 //!< Stop began: no query starts any more
-  std::set<query::QueryWatch*> watches;  //!< of the queries running, to stop them all
+  int queries_running = 0;            //!< requests holding a QuerySlot
+  bool stopping = false;              //!< Stop began: no query starts any more
+  std::set<db::QueryWatch*> watches;  //!< of the queries running, to stop them all
 
   //! A place among the max_queries running at once, held by one request while it queries.
   class QuerySlot {
@@ -333,7 +333,7 @@ struct WebApp::Impl {
 
   //! Runs `work` (queries on `engine` for `req`) under the time limit, stopped early when
   //! the client goes away or the server stops. Returns what `work` returns; throws
-  //! query::QueryStopped when stopped, naming the query as `input`.
+  //! db::QueryStopped when stopped, naming the query as `input`.
   template <typename Work>
   auto Watched(const httplib::Request& req, query::QueryEngine& engine, const std::string& input,
                Work&& work) {
@@ -341,8 +341,8 @@ struct WebApp::Impl {
     if (auto sock = HttpServer::ConnectionSocket(req)) {
       client_gone = [sock = *sock] { return HttpServer::ClientGone(sock); };
     }
-    query::QueryWatch watch([&engine] { engine.Interrupt(); }, options.query_timeout,
-                            std::move(client_gone));
+    db::QueryWatch watch([&engine] { engine.Interrupt(); }, options.query_timeout,
+                         std::move(client_gone));
     {
       std::lock_guard lock(queries_mutex);
       if (stopping) watch.Cancel("the server is stopping");
@@ -350,7 +350,7 @@ struct WebApp::Impl {
     }
     struct Unlist {
       Impl& app;
-      query::QueryWatch* watch;
+      db::QueryWatch* watch;
       ~Unlist() {
         std::lock_guard lock(app.queries_mutex);
         app.watches.erase(watch);
@@ -358,7 +358,7 @@ struct WebApp::Impl {
     } unlist{*this, &watch};
     try {
       return watch.Run(std::forward<Work>(work), input);
-    } catch (const query::QueryStopped& e) {
+    } catch (const db::QueryStopped& e) {
       ++(e.timed_out() ? queries_timed_out : queries_cancelled);
       throw;
     }
@@ -537,7 +537,7 @@ struct WebApp::Impl {
     catalog::Catalog catalog(options.catalog_path());
     query::QueryEngine engine(*lake, catalog, ServeEngine(options));
     try {
-      Json answer = Watched(req, engine, query::StatementLabel(sql), [&] {
+      Json answer = Watched(req, engine, db::StatementLabel(sql), [&] {
         auto result = engine.Run(sql);
         Json columns = Json::array();
         for (size_t c = 0; c < result.column_count(); ++c) {
@@ -550,7 +550,7 @@ struct WebApp::Impl {
       });
       ++queries_ok;
       res.set_content(answer.dump(), "application/json");
-    } catch (const query::QueryStopped&) {
+    } catch (const db::QueryStopped&) {
       throw;  // counted by Watched
     } catch (const Error& e) {
       ++(e.code() == ErrorCode::kUsage ? queries_refused : queries_failed);
@@ -623,7 +623,7 @@ struct WebApp::Impl {
 
   void Metrics(const httplib::Request&, httplib::Response& res) {
     catalog::Catalog catalog(options.catalog_path());
-    SqliteDatabase& db = catalog.db();
+    db::SqliteDatabase& db = catalog.db();
     MetricsText m;
     auto gauge = [&](const std::string& name, const std::string& help, const std::string& sql) {
       auto statement = db.Prepare(sql);

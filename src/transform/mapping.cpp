@@ -17,7 +17,7 @@
 #include "common/names.h"
 #include "common/numbers.h"
 #include "common/yaml_reader.h"
-#include "query/duckdb.h"
+#include "db/duckdb.h"
 
 namespace shoplake::transform {
 namespace fs = std::filesystem;
@@ -421,7 +421,7 @@ class MappingParser {
     if (node["regex"]) {
       column.regex = reader_.String(node["regex"], path + ".regex");
       if (column.regex->empty()) reader_.Fail(node["regex"], "'" + path + ".regex' is empty");
-      if (auto problem = query::RegexProblem(*column.regex)) {
+      if (auto problem = db::RegexProblem(*column.regex)) {
         reader_.Fail(node["regex"], "'" + path + ".regex' is not a valid pattern: " + *problem,
                      "write it in RE2's syntax (as DuckDB's regexp_full_match reads it)");
       }

@@ -17,8 +17,8 @@
 namespace shoplake::transform {
 namespace {
 
-using query::QuoteIdentifier;
-using query::QuoteLiteral;
+using db::QuoteIdentifier;
+using db::QuoteLiteral;
 
 // How the work file is compressed: not at all. It is written once and read a few times
 // within the run, from the page cache; compressing it costs more CPU than it saves.
@@ -37,7 +37,7 @@ std::string CsvRule(std::string type) {
 
 // True when DuckDB writes the rows of `copy` (a COPY statement) in the order its query
 // yields them: a BATCH_COPY_TO_FILE plan. The line numbers rest on it.
-bool KeepsOrder(query::Connection& conn, const std::string& copy) {
+bool KeepsOrder(db::Connection& conn, const std::string& copy) {
   for (const auto& r : conn.Query("EXPLAIN " + copy).Rows()) {
     for (const auto& cell : r) {
       if (cell && cell->find("BATCH_COPY_TO_FILE") != std::string::npos) return true;
@@ -59,7 +59,7 @@ struct CsvError {
 // The records the reader refused (a record may carry several errors), as its rejects table
 // `table` (and `table`_scans) has them: by file and record (1-based).
 std::map<std::string, std::map<uint64_t, std::vector<CsvError>>> RefusedByReader(
-    query::Connection& conn, const std::string& table, bool header) {
+    db::Connection& conn, const std::string& table, bool header) {
   std::map<std::string, std::map<uint64_t, std::vector<CsvError>>> errors;
   for (const auto& r :
        conn.Query("SELECT s.file_path, e.line, e.line_byte_position, e.column_name,"
@@ -142,8 +142,8 @@ void Parse::CheckEveryRecordRead(const InputFile& file, uint64_t file_records,
                   file.raw_key + "' and run again");
 }
 
-void InsertRows(query::Connection& conn, const std::string& table, size_t width,
-                const std::vector<query::Parameter>& values) {
+void InsertRows(db::Connection& conn, const std::string& table, size_t width,
+                const std::vector<db::Parameter>& values) {
   constexpr size_t kRowsPerStatement = 256;
   auto statement = [&](size_t rows) {
     std::string sql = "INSERT INTO " + table + " VALUES ";
@@ -155,12 +155,12 @@ void InsertRows(query::Connection& conn, const std::string& table, size_t width,
     return conn.Prepare(sql);
   };
   size_t rows = values.size() / width;
-  std::optional<query::PreparedStatement> full;
+  std::optional<db::PreparedStatement> full;
   conn.Execute("BEGIN");
   for (size_t done = 0; done < rows;) {
     size_t n = std::min(kRowsPerStatement, rows - done);
     auto first = values.begin() + static_cast<std::ptrdiff_t>(done * width);
-    std::vector<query::Parameter> batch(first, first + static_cast<std::ptrdiff_t>(n * width));
+    std::vector<db::Parameter> batch(first, first + static_cast<std::ptrdiff_t>(n * width));
     if (n == kRowsPerStatement) {
       if (!full) full.emplace(statement(n));
       full->Execute(batch);
@@ -298,7 +298,7 @@ std::string Parse::CopySql(bool parallel, const std::string& rejects) const {
 
 std::vector<std::string> Parse::Plan() const { return {CopySql(true, "csv_errors"), refused_sql_}; }
 
-std::map<std::string, ParsedFile> Parse::Run(query::Connection& conn, int threads,
+std::map<std::string, ParsedFile> Parse::Run(db::Connection& conn, int threads,
                                              std::vector<Reject>& rejects,
                                              const std::function<void(const char*)>& step) {
   std::map<std::string, ParsedFile> files;
@@ -327,8 +327,7 @@ const std::string& Parse::PathOf(const std::optional<std::string>& file_index) c
   return files_[i].path;
 }
 
-std::map<std::string, std::pair<uint64_t, uint64_t>> Parse::GoodRanges(
-    query::Connection& conn) const {
+std::map<std::string, std::pair<uint64_t, uint64_t>> Parse::GoodRanges(db::Connection& conn) const {
   // Rows of one file are contiguous, and the files come in order.
   std::map<std::string, std::pair<uint64_t, uint64_t>> good_range;
   uint64_t next_first = 0;
@@ -346,7 +345,7 @@ std::map<std::string, std::pair<uint64_t, uint64_t>> Parse::GoodRanges(
   return good_range;
 }
 
-std::map<uint64_t, uint64_t> Parse::MultiLineRows(query::Connection& conn, size_t file_index,
+std::map<uint64_t, uint64_t> Parse::MultiLineRows(db::Connection& conn, size_t file_index,
                                                   uint64_t first_rid) const {
   std::vector<std::string> concat;
   for (const auto& c : mapping_.columns) {
@@ -367,7 +366,7 @@ std::map<uint64_t, uint64_t> Parse::MultiLineRows(query::Connection& conn, size_
   return multi;
 }
 
-bool Parse::RunOnce(query::Connection& conn, int threads, bool parallel,
+bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
                     std::map<std::string, ParsedFile>& counts, std::vector<Reject>& rejects,
                     const std::function<void(const char*)>& step) {
   std::string errors_table = parallel ? "csv_errors" : "csv_errors_serial";
@@ -413,8 +412,11 @@ bool Parse::RunOnce(query::Connection& conn, int threads, bool parallel,
     auto& file_errors = csv_errors[f.path];
     const auto& file_violations = violations[f.path];
     std::map<uint64_t, uint64_t> rejected = RefusedRecords(file_errors);  // record -> extra lines
-    auto [first_rid, parsed] =
+    // Plain variables, not a structured binding: the lambda below captures first_rid, which
+    // clang (clang-tidy's parser) refuses for a binding before C++20's full support.
+    const std::pair<uint64_t, uint64_t> range =
         good_range.count(f.path) ? good_range[f.path] : std::pair<uint64_t, uint64_t>{0, 0};
+    const uint64_t first_rid = range.first, parsed = range.second;
     ParsedFile& counted = counts[f.path];
     counted = {parsed + rejected.size(), parsed, file_violations.size(),
                rejected.size() + file_violations.size()};
@@ -518,7 +520,7 @@ bool Parse::RunOnce(query::Connection& conn, int threads, bool parallel,
 //  - the values in the rejects are their text, as the file has them;
 //  - a record refused for a cast has every rule checked on its text, as a row refused by a
 //    rule has (a row breaking two rules appears twice).
-bool Parse::Reread(query::Connection& conn, std::vector<RereadRecord> records,
+bool Parse::Reread(db::Connection& conn, std::vector<RereadRecord> records,
                    const std::string& header_line, const std::string& suffix,
                    std::vector<Reject>& rejects) const {
   std::stable_partition(records.begin(), records.end(),
@@ -541,7 +543,7 @@ bool Parse::Reread(query::Connection& conn, std::vector<RereadRecord> records,
     if (same_references.empty()) same_references.push_back("false");
     conn.Execute(
         "CREATE OR REPLACE TEMP TABLE reread_place (i BIGINT, file_index BIGINT, rid BIGINT)");
-    std::vector<query::Parameter> place;
+    std::vector<db::Parameter> place;
     for (size_t i = 0; i < violators; ++i) {
       place.insert(place.end(),
                    {static_cast<int64_t>(i), static_cast<int64_t>(records[i].file - files_.data()),

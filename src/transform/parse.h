@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "query/duckdb.h"
+#include "db/duckdb.h"
 #include "transform/mapping.h"
 #include "transform/transform.h"
 
@@ -38,8 +38,8 @@ struct ParsedFile {
 //! Inserts `values` (rows of `width` values, one after the other) into the DuckDB table
 //! `table`, many rows per statement (a statement per row costs more than its row), in one
 //! transaction. Throws as Connection::Query does.
-void InsertRows(query::Connection& conn, const std::string& table, size_t width,
-                const std::vector<query::Parameter>& values);
+void InsertRows(db::Connection& conn, const std::string& table, size_t width,
+                const std::vector<db::Parameter>& values);
 
 class Parse {
  public:
@@ -67,7 +67,7 @@ class Parse {
   //! When a line cannot be confirmed against its file, parses again with one thread per
   //! file; if even that does not confirm it, warns that line numbers may be off (and
   //! lines_confirmed() says false).
-  std::map<std::string, ParsedFile> Run(query::Connection& conn, int threads,
+  std::map<std::string, ParsedFile> Run(db::Connection& conn, int threads,
                                         std::vector<Reject>& rejects,
                                         const std::function<void(const char*)>& step);
 
@@ -78,13 +78,13 @@ class Parse {
   struct RereadRecord;
 
   // After the parse: per file (local path), its rows' first __rid and their count.
-  std::map<std::string, std::pair<uint64_t, uint64_t>> GoodRanges(query::Connection& conn) const;
+  std::map<std::string, std::pair<uint64_t, uint64_t>> GoodRanges(db::Connection& conn) const;
   // Throws Error(kData) naming `file` when the reader's records (`rows_read`: rows and
   // rejects) are not the `file_records` the file holds (header included): a lost record.
   void CheckEveryRecordRead(const InputFile& file, uint64_t file_records, uint64_t rows_read) const;
   // The file's parsed rows (the `file_index`-th file, its first row `first_rid`) that hold
   // line breaks inside quotes: by place among its good records (1-based), their line breaks.
-  std::map<uint64_t, uint64_t> MultiLineRows(query::Connection& conn, size_t file_index,
+  std::map<uint64_t, uint64_t> MultiLineRows(db::Connection& conn, size_t file_index,
                                              uint64_t first_rid) const;
   // The local path of the file a parsed row's __file_index names.
   const std::string& PathOf(const std::optional<std::string>& file_index) const;
@@ -96,12 +96,12 @@ class Parse {
   // The parse itself: a COPY into the work file.
   std::string CopySql(bool parallel, const std::string& rejects) const;
   // One parse and the lines of what it refused; false when a line was not confirmed.
-  bool RunOnce(query::Connection& conn, int threads, bool parallel,
+  bool RunOnce(db::Connection& conn, int threads, bool parallel,
                std::map<std::string, ParsedFile>& files, std::vector<Reject>& rejects,
                const std::function<void(const char*)>& step);
   // Reads `records` back from their raw text (see parse.cpp); false when a violator does
   // not come back as the row the parse refused.
-  bool Reread(query::Connection& conn, std::vector<RereadRecord> records,
+  bool Reread(db::Connection& conn, std::vector<RereadRecord> records,
               const std::string& header_line, const std::string& suffix,
               std::vector<Reject>& rejects) const;
 

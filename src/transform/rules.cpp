@@ -1,13 +1,13 @@
 // The mapping's rules as SQL (see rules.h).
 #include "transform/rules.h"
 
-#include "query/duckdb.h"
+#include "db/duckdb.h"
 
 namespace shoplake::transform {
 namespace {
 
-using query::QuoteIdentifier;
-using query::QuoteLiteral;
+using db::QuoteIdentifier;
+using db::QuoteLiteral;
 
 // A bound of the column's type, from its text (kept as text so decimals stay exact).
 std::string Literal(const ColumnSpec& c, const std::string& text) {

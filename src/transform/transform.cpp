@@ -12,14 +12,14 @@
 #include <set>
 #include <thread>
 
-#include "catalog/crawler.h"
+#include "catalog/columns.h"
 #include "common/clock.h"
 #include "common/crash.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "db/duckdb.h"
 #include "ingest/ledger.h"
 #include "lake/local_cache.h"
-#include "query/duckdb.h"
 #include "transform/parse.h"
 #include "transform/rules.h"
 
@@ -27,8 +27,8 @@ namespace shoplake::transform {
 namespace {
 
 namespace fs = std::filesystem;
-using query::QuoteIdentifier;
-using query::QuoteLiteral;
+using db::QuoteIdentifier;
+using db::QuoteLiteral;
 
 // The transform's own records, in the catalog file beside the catalog's tables.
 constexpr const char* kSchema = R"sql(
@@ -156,7 +156,7 @@ std::string FirstLineBytes(lake::Store& lake, const std::string& key, bool utf16
 // dialect (a BOM dropped; UTF-16 and Latin-1 turned into UTF-8): its first line alone is copied
 // to `scratch` for the reader to sniff, so that a bad record further down (or a huge one)
 // cannot get in the way. nullopt for an empty file, which has no header: a quiet day.
-std::optional<std::vector<std::string>> HeaderNames(query::Connection& conn, lake::Store& lake,
+std::optional<std::vector<std::string>> HeaderNames(db::Connection& conn, lake::Store& lake,
                                                     const std::string& key, const CsvDialect& csv,
                                                     const fs::path& scratch) {
   std::string head;
@@ -206,8 +206,8 @@ void CheckHeaders(lake::Store& lake, const std::vector<InputFile>& files, const 
       fs::remove_all(path, ec);
     }
   } remove_scratch{scratch};
-  query::Database db(":memory:", {}, "transform");
-  query::Connection conn(db);
+  db::Database db(":memory:", {}, "transform");
+  db::Connection conn(db);
   for (size_t i = 0; i < files.size(); ++i) {
     const InputFile& file = files[i];
     auto names = HeaderNames(conn, lake, file.raw_key, mapping.csv,
@@ -232,7 +232,7 @@ void CheckHeaders(lake::Store& lake, const std::vector<InputFile>& files, const 
 // does not list, and the rejects of runs that recorded no outcome (killed before they
 // committed or failed: the run that does the work refuses those rows again, and rejects/
 // would hold them twice).
-void RemoveLeftovers(lake::Store& lake, SqliteDatabase& db, const std::string& work_parent,
+void RemoveLeftovers(lake::Store& lake, db::SqliteDatabase& db, const std::string& work_parent,
                      const std::string& location, const std::string& table,
                      const std::optional<catalog::Snapshot>& current) {
   std::set<std::string> listed;
@@ -266,7 +266,7 @@ void RemoveLeftovers(lake::Store& lake, SqliteDatabase& db, const std::string& w
 // version the ledger holds for the dataset's source whose name matches its pattern, less
 // those the bookmark has seen (none with `full_refresh`) and those quarantined in the ledger,
 // which go to `quarantined` with a warning each.
-std::map<std::string, int64_t> ChooseFiles(SqliteDatabase& db, const DatasetSpec& dataset,
+std::map<std::string, int64_t> ChooseFiles(db::SqliteDatabase& db, const DatasetSpec& dataset,
                                            bool full_refresh,
                                            std::vector<std::string>& quarantined) {
   ingest::IngestLedger ledger(db.path());
@@ -320,7 +320,7 @@ double ProcessCpuSeconds() {
 
 // Writes the Parquet files of `final_rows` (the rows of the partitions this run rewrites or
 // adds) under `data_dir`, named part-<run id>-<n>.parquet, in the table's partition folders.
-void WriteNewFiles(query::Connection& conn, const Mapping& mapping, const std::string& final_rows,
+void WriteNewFiles(db::Connection& conn, const Mapping& mapping, const std::string& final_rows,
                    const std::vector<std::string>& data_columns, const std::string& data_dir,
                    const std::string& run_id) {
   std::string file_name = "part-" + run_id + "-0.parquet";
@@ -382,7 +382,7 @@ void WriteNewFiles(query::Connection& conn, const Mapping& mapping, const std::s
 
 Transformer::Transformer(lake::Store& lake, catalog::Catalog& catalog)
     : lake_(lake), catalog_(catalog) {
-  ApplySchema(catalog_.db(), "transform", 1, kSchema, "the transform's records");
+  db::ApplySchema(catalog_.db(), "transform", 1, kSchema, "the transform's records");
 }
 
 catalog::Table MappedTable(const Mapping& mapping) {
@@ -504,8 +504,8 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
     return result;
   }
 
-  query::Database db(":memory:", {}, "transform");
-  query::Connection conn(db);
+  db::Database db(":memory:", {}, "transform");
+  db::Connection conn(db);
   int threads = options.threads > 0
                     ? options.threads
                     : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -661,7 +661,7 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
         "CREATE TABLE rejects (source_file VARCHAR, line BIGINT, end_line BIGINT, \"column\" "
         "VARCHAR,"
         " rule VARCHAR, message VARCHAR, value VARCHAR, raw_line VARCHAR)");
-    std::vector<query::Parameter> values;
+    std::vector<db::Parameter> values;
     for (const auto& r : result.rejects) {
       values.insert(values.end(),
                     {r.raw_key, static_cast<int64_t>(r.line), static_cast<int64_t>(r.end_line),
@@ -714,7 +714,7 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
         fmt::format("{} of {} rows refused ({:.2f}%), more than --max-reject-rate {:.2f}%",
                     result.totals.rows_rejected, result.totals.rows_read, reject_rate * 100,
                     options.max_reject_rate * 100);
-    SqliteTransaction tx(catalog_.db());
+    db::SqliteTransaction tx(catalog_.db());
     record_run("failed", current ? current->id : 0, message);
     tx.Commit();
     throw TooManyRejects(ErrorCode::kData, message + "; nothing was published", result.table,
@@ -782,7 +782,7 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
   // Commit: the snapshot, the bookmark and the counts, in one transaction (for a remote lake,
   // the catalog is uploaded before the commit returns: lake/catalog_file.h).
   {
-    SqliteTransaction tx(catalog_.db());
+    db::SqliteTransaction tx(catalog_.db());
     catalog::Table stored = catalog_.RegisterTable(MappedTable(mapping));
     std::string operation = options.full_refresh ? "overwrite"
                             : replaced.empty()   ? "append"

@@ -16,7 +16,7 @@
 namespace shoplake::workflow {
 namespace {
 
-// The history's schema version (ApplySchema records it in shoplake_schema). 2: the process
+// The history's schema version (db::ApplySchema records it in shoplake_schema). 2: the process
 // running each execution (workflow_owners), to find the executions of a dead process.
 constexpr int kHistorySchemaVersion = 2;
 
@@ -65,7 +65,7 @@ constexpr const char* kColumns =
     " output, error, cause, start_date, stop_date, redrive_count, redrive_date, failed_state,"
     " failed_state_input";
 
-json JsonColumn(const SqliteStatement& row, int column) {
+json JsonColumn(const db::SqliteStatement& row, int column) {
   return row.IsNull(column) ? json() : json::parse(row.Text(column));
 }
 
@@ -77,7 +77,7 @@ std::optional<std::string> JsonOrNull(const json& value, bool present) {
   return present ? std::optional<std::string>(value.dump()) : std::nullopt;
 }
 
-ExecutionRecord RecordFrom(const SqliteStatement& row) {
+ExecutionRecord RecordFrom(const db::SqliteStatement& row) {
   ExecutionRecord r;
   r.arn = row.Text(0);
   r.name = row.Text(1);
@@ -168,7 +168,7 @@ std::pair<std::string, json> LastTopLevelState(const std::vector<HistoryEvent>& 
   return last;
 }
 
-void RecordOwner(SqliteDatabase& db, const std::string& arn) {
+void RecordOwner(db::SqliteDatabase& db, const std::string& arn) {
   Owner self = ThisProcess();
   db.Prepare("INSERT OR REPLACE INTO workflow_owners VALUES (?, ?, ?, ?)")
       .Bind(1, arn)
@@ -242,7 +242,7 @@ json ExecutionRecord::ToJson() const {
 }
 
 ExecutionHistory::ExecutionHistory(const std::string& path) : db_(path) {
-  ApplySchema(db_, "workflow", kHistorySchemaVersion, kSchema, "the workflow history");
+  db::ApplySchema(db_, "workflow", kHistorySchemaVersion, kSchema, "the workflow history");
   try {
     AbortOrphans();
   } catch (const Error& e) {
@@ -270,7 +270,7 @@ int ExecutionHistory::AbortOrphans() {
                               owner.host +
                               ") ended without recording its end: it was killed (e.g. kill -9) "
                               "or crashed";
-    SqliteTransaction tx(db_);
+    db::SqliteTransaction tx(db_);
     // Its stop date is its last event's: when the process was last seen working. A redrive
     // resumes it in the top-level state it was in.
     auto [state, input] = LastTopLevelState(EventsOf(arn));
@@ -303,7 +303,7 @@ int ExecutionHistory::AbortOrphans() {
 
 void ExecutionHistory::Begin(const ExecutionRecord& e) {
   std::lock_guard lock(mutex_);
-  SqliteTransaction tx(db_);
+  db::SqliteTransaction tx(db_);
   db_.Prepare(
          "INSERT INTO workflow_executions (execution_arn, name, state_machine, definition_path,"
          " definition_sha256, input, status, start_date) VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?)")
@@ -322,7 +322,7 @@ void ExecutionHistory::Begin(const ExecutionRecord& e) {
 void ExecutionHistory::BeginRedrive(const std::string& arn, int redrive_count,
                                     const std::string& date) {
   std::lock_guard lock(mutex_);
-  SqliteTransaction tx(db_);
+  db::SqliteTransaction tx(db_);
   db_.Prepare(
          "UPDATE workflow_executions SET status = 'RUNNING', redrive_count = ?, redrive_date = ?,"
          " output = NULL, error = NULL, cause = NULL, stop_date = NULL WHERE execution_arn = ?")
@@ -504,7 +504,7 @@ RedrivePoint RedrivePointOf(const ExecutionRecord& execution,
   return point;
 }
 
-std::vector<StateRunTotal> StateRunTotals(SqliteDatabase& db) {
+std::vector<StateRunTotal> StateRunTotals(db::SqliteDatabase& db) {
   std::vector<StateRunTotal> totals;
   auto exists =
       db.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'workflow_events'");

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "common/sqlite.h"
+#include "db/sqlite.h"
 #include "workflow/interpreter.h"
 
 namespace shoplake::workflow {
@@ -94,7 +94,7 @@ class ExecutionHistory {
   std::vector<HistoryEvent> EventsOf(const std::string& arn);
 
   std::mutex mutex_;
-  SqliteDatabase db_;
+  db::SqliteDatabase db_;
 };
 
 //! Persists an execution while it runs: its row at ExecutionStarted (from `execution`'s
@@ -155,6 +155,6 @@ struct StateRunTotal {
 //! inside Parallel branches and Map iterations count toward their parent's time, not their
 //! own. Runs not over (a RUNNING execution, or one whose process died) are left out. An
 //! empty list when the history's tables do not exist.
-std::vector<StateRunTotal> StateRunTotals(SqliteDatabase& db);
+std::vector<StateRunTotal> StateRunTotals(db::SqliteDatabase& db);
 
 }  // namespace shoplake::workflow

@@ -14,11 +14,11 @@
 #include "catalog/mount.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "db/duckdb.h"
 #include "ingest/ingestor.h"
 #include "lake/faulty_store.h"
 #include "lake/local_cache.h"
 #include "lake/local_store.h"
-#include "query/duckdb.h"
 #include "simulate/generator.h"
 #include "support/temp_folder.h"
 #include "transform/transform.h"
@@ -206,8 +206,8 @@ TEST_F(ExportTest, MountedSnapshotCountsTheRowsTheSnapshotRecords) {
   ASSERT_GT(snapshot.rows, 2000u);
   EXPECT_EQ(snapshot.rows, orders_written_);
 
-  query::Database db;
-  query::Connection conn(db);
+  db::Database db;
+  db::Connection conn(db);
   std::string scan = SnapshotScanSql(Files(), table, snapshot);
   EXPECT_EQ(conn.QueryScalar("SELECT count(*) FROM " + scan).value(),
             std::to_string(snapshot.rows));
@@ -238,8 +238,8 @@ TEST_F(ExportTest, MountedSnapshotCountsTheRowsTheSnapshotRecords) {
 TEST_F(ExportTest, AnEmptySnapshotMountsAsTypedColumnsAndNoRows) {
   Table table = OrderLines();
   Snapshot empty;
-  query::Database db;
-  query::Connection conn(db);
+  db::Database db;
+  db::Connection conn(db);
   std::string scan = SnapshotScanSql(Files(), table, empty);
   EXPECT_EQ(conn.QueryScalar("SELECT count(*) FROM " + scan).value(), "0");
   auto described =
@@ -268,8 +268,8 @@ TEST_F(ExportTest, ACsvTableMountsItsFilesByNameWithTheCatalogsTypes) {
   Snapshot snapshot;
   snapshot.files = {{"raw/test/visits/day=1/a.csv", "day=1", 2, 0},
                     {"raw/test/visits/day=2/b.csv", "day=2", 1, 0}};
-  query::Database db;
-  query::Connection conn(db);
+  db::Database db;
+  db::Connection conn(db);
   std::string scan = SnapshotScanSql(Files(), table, snapshot);
   auto rows = conn.Query(
                       "SELECT id, amount, coalesce(note, '-'), day, typeof(amount), typeof(day)"
@@ -301,8 +301,8 @@ TEST_F(ExportTest, ARemoteLakeMountsCopiesOfTheSnapshotsFilesFromTheCache) {
   }
   EXPECT_EQ(remote.calls(lake::FaultyStore::Operation::kOpen),
             static_cast<int>(snapshot.files.size()));
-  query::Database db;
-  query::Connection conn(db);
+  db::Database db;
+  db::Connection conn(db);
   EXPECT_EQ(conn.QueryScalar("SELECT count(*) FROM " + scan).value(),
             std::to_string(snapshot.rows));
   EXPECT_EQ(conn.QueryScalar("SELECT DISTINCT typeof(year) FROM " + scan).value(), "INTEGER");

@@ -10,11 +10,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "catalog/crawler.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "crawl/crawler.h"
+#include "db/duckdb.h"
 #include "lake/local_store.h"
-#include "query/duckdb.h"
 #include "support/temp_folder.h"
 
 namespace shoplake::catalog {
@@ -43,7 +43,7 @@ class VerifyTest : public ::testing::Test {
 
   // Registers shop.<name> and commits a snapshot listing `files`.
   void Commit(const std::string& name, const std::vector<SnapshotFile>& files) {
-    SqliteTransaction tx(catalog_->db());
+    db::SqliteTransaction tx(catalog_->db());
     Table t;
     t.database = "shop";
     t.name = name;
@@ -160,12 +160,12 @@ TEST_F(VerifyTest, TheCrawlerRecordsTheChecksumsOfWhatItCommits) {
   std::string key = "processed/sales/lines/year=2026/part-0.parquet";
   fs::create_directories((lake_path() / key).parent_path());
   {
-    query::Database db;
-    query::Connection conn(db);
+    db::Database db;
+    db::Connection conn(db);
     conn.Execute("COPY (SELECT range AS id FROM range(1000)) TO " +
-                 query::QuoteLiteral((lake_path() / key).string()) + " (FORMAT parquet)");
+                 db::QuoteLiteral((lake_path() / key).string()) + " (FORMAT parquet)");
   }
-  Crawler(*store_, *catalog_).Run({});
+  crawl::Crawler(*store_, *catalog_).Run({});
   auto snapshot = *catalog_->CurrentSnapshot(catalog_->FindTable("sales", "lines")->id);
   ASSERT_EQ(snapshot.files.size(), 1u);
   EXPECT_EQ(snapshot.files[0].sha256, FileSha256(lake_path() / key));
@@ -173,7 +173,7 @@ TEST_F(VerifyTest, TheCrawlerRecordsTheChecksumsOfWhatItCommits) {
   // Rot changes the file's time, so the next crawl commits again: with the checksum of the
   // bytes first committed, not of the rotten ones.
   FlipBytes(key);
-  Crawler(*store_, *catalog_).Run({});
+  crawl::Crawler(*store_, *catalog_).Run({});
   EXPECT_EQ(Problems(Run()), (std::vector<std::string>{"differs " + key}));
 }
 
@@ -183,7 +183,7 @@ TEST_F(VerifyTest, ACatalogOfSchemaTwoGainsTheChecksumColumn) {
   fs::create_directories(lake_path() / "_catalog");
   {
     // What shoplake wrote before checksums: the file list without them, at schema 2.
-    SqliteDatabase old(catalog_path());
+    db::SqliteDatabase old(catalog_path());
     old.Execute(
         "CREATE TABLE shoplake_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL);"
         "INSERT INTO shoplake_schema VALUES ('catalog', 2);"

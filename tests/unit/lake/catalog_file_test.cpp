@@ -11,7 +11,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
-#include "common/sqlite.h"
+#include "db/sqlite.h"
 #include "lake/faulty_store.h"
 #include "lake/local_store.h"
 #include "support/temp_folder.h"
@@ -33,7 +33,7 @@ class CatalogFileTest : public ::testing::Test {
 
   // Rows of table t in the SQLite file `path`.
   static int64_t RowsIn(const std::string& path) {
-    SqliteDatabase db(path);
+    db::SqliteDatabase db(path);
     auto count = db.Prepare("SELECT count(*) FROM t");
     count.Step();
     return count.Int64(0);
@@ -59,7 +59,8 @@ TEST_F(CatalogFileTest, ALocalLakesCatalogIsOpenedInPlace) {
   CatalogFile catalog(*local_, cache, Access::kWrite);
   EXPECT_FALSE(catalog.copy());
   EXPECT_EQ(catalog.path(), (folder_.path() / "lake/_catalog/catalog.db").string());
-  SqliteDatabase(catalog.path()).Execute("CREATE TABLE t (i INTEGER); INSERT INTO t VALUES (1)");
+  db::SqliteDatabase(catalog.path())
+      .Execute("CREATE TABLE t (i INTEGER); INSERT INTO t VALUES (1)");
   EXPECT_EQ(RowsInTheLake(), 1);
   EXPECT_FALSE(fs::exists(folder_.path() / "local-cache"));
 }
@@ -69,12 +70,12 @@ TEST_F(CatalogFileTest, AWriterUploadsTheCatalogBeforeEachCommitReturns) {
     CatalogFile catalog(*remote_, *cache_, Access::kWrite);
     EXPECT_TRUE(catalog.copy());
     EXPECT_FALSE(local_->Stat(CatalogFile::kKey));  // a new lake: no catalog yet
-    SqliteDatabase db(catalog.path());
+    db::SqliteDatabase db(catalog.path());
     db.Execute("CREATE TABLE t (i INTEGER)");
     db.Execute("INSERT INTO t VALUES (1)");
     EXPECT_EQ(RowsInTheLake(), 1);
     {
-      SqliteTransaction tx(db);
+      db::SqliteTransaction tx(db);
       db.Execute("INSERT INTO t VALUES (2)");
       db.Execute("INSERT INTO t VALUES (3)");
       EXPECT_EQ(RowsInTheLake(), 1);  // not before the commit
@@ -82,7 +83,7 @@ TEST_F(CatalogFileTest, AWriterUploadsTheCatalogBeforeEachCommitReturns) {
     }
     EXPECT_EQ(RowsInTheLake(), 3);
     // Every connection of the process to the file is observed, whoever opens it.
-    SqliteDatabase(catalog.path()).Execute("INSERT INTO t VALUES (4)");
+    db::SqliteDatabase(catalog.path()).Execute("INSERT INTO t VALUES (4)");
     EXPECT_EQ(RowsInTheLake(), 4);
   }
   // The next writer starts from the lake's catalog.
@@ -92,7 +93,7 @@ TEST_F(CatalogFileTest, AWriterUploadsTheCatalogBeforeEachCommitReturns) {
 
 TEST_F(CatalogFileTest, OneWriterAtATimeAndReadersDoNotWait) {
   CatalogFile writer(*remote_, *cache_, Access::kWrite);
-  SqliteDatabase(writer.path()).Execute("CREATE TABLE t (i INTEGER); INSERT INTO t VALUES (1)");
+  db::SqliteDatabase(writer.path()).Execute("CREATE TABLE t (i INTEGER); INSERT INTO t VALUES (1)");
   try {
     CatalogFile second(*remote_, *cache_, Access::kWrite, 50ms);
     FAIL() << "two writers of one remote catalog";
@@ -107,7 +108,7 @@ TEST_F(CatalogFileTest, OneWriterAtATimeAndReadersDoNotWait) {
     EXPECT_NE(reader_path, writer.path());
     EXPECT_EQ(RowsIn(reader.path()), 1);
     // What a reader writes stays in its copy.
-    SqliteDatabase(reader.path()).Execute("INSERT INTO t VALUES (2)");
+    db::SqliteDatabase(reader.path()).Execute("INSERT INTO t VALUES (2)");
     EXPECT_EQ(RowsIn(reader.path()), 2);
     EXPECT_EQ(RowsInTheLake(), 1);
   }
@@ -119,14 +120,15 @@ TEST_F(CatalogFileTest, OneWriterAtATimeAndReadersDoNotWait) {
 // or looked at too recently, nothing is fetched.
 TEST_F(CatalogFileTest, AReadersCopyIsCopiedAgainWhenTheLakesCatalogChanges) {
   auto writer = std::make_unique<CatalogFile>(*remote_, *cache_, Access::kWrite);
-  SqliteDatabase(writer->path()).Execute("CREATE TABLE t (i INTEGER); INSERT INTO t VALUES (1)");
+  db::SqliteDatabase(writer->path())
+      .Execute("CREATE TABLE t (i INTEGER); INSERT INTO t VALUES (1)");
   CatalogFile reader(*remote_, *cache_, Access::kRead);
   const std::string first = reader.path();
   EXPECT_EQ(RowsIn(first), 1);
   EXPECT_FALSE(reader.Refresh(0ms)) << "nothing changed";
 
-  SqliteDatabase open_on_first(first);
-  SqliteDatabase(writer->path()).Execute("INSERT INTO t VALUES (2)");
+  db::SqliteDatabase open_on_first(first);
+  db::SqliteDatabase(writer->path()).Execute("INSERT INTO t VALUES (2)");
   EXPECT_FALSE(reader.Refresh(std::chrono::hours(1))) << "looked at too recently";
   EXPECT_EQ(reader.path(), first);
   // The same size (one SQLite page either way) and maybe the same millisecond: the object's
@@ -141,7 +143,7 @@ TEST_F(CatalogFileTest, AReadersCopyIsCopiedAgainWhenTheLakesCatalogChanges) {
   EXPECT_FALSE(reader.Refresh(0ms));
 
   // A third version: the first copy goes, the one before the current stays a while.
-  SqliteDatabase(writer->path()).Execute("INSERT INTO t VALUES (3)");
+  db::SqliteDatabase(writer->path()).Execute("INSERT INTO t VALUES (3)");
   ASSERT_TRUE(reader.Refresh(0ms));
   EXPECT_EQ(RowsIn(reader.path()), 3);
   EXPECT_FALSE(fs::exists(first));
@@ -153,11 +155,11 @@ TEST_F(CatalogFileTest, AReadersCopyIsCopiedAgainWhenTheLakesCatalogChanges) {
 
 TEST_F(CatalogFileTest, AFailedUploadFailsTheCommitsCallerAndTheLakeKeepsItsCatalog) {
   CatalogFile catalog(*remote_, *cache_, Access::kWrite);
-  SqliteDatabase db(catalog.path());
+  db::SqliteDatabase db(catalog.path());
   db.Execute("CREATE TABLE t (i INTEGER); INSERT INTO t VALUES (1)");
   remote_->FailNext(FaultyStore::Operation::kPublish, 1, ErrorCode::kNetwork);
   try {
-    SqliteTransaction tx(db);
+    db::SqliteTransaction tx(db);
     db.Execute("INSERT INTO t VALUES (2)");
     tx.Commit();
     FAIL() << "the commit returned without its upload";
@@ -177,10 +179,10 @@ TEST_F(CatalogFileTest, ACrashedWritersCommitsNeverReachTheLake) {
   {
     CatalogFile catalog(*remote_, *cache_, Access::kWrite);
     path = catalog.path();
-    SqliteDatabase(path).Execute("CREATE TABLE t (i INTEGER); INSERT INTO t VALUES (1)");
+    db::SqliteDatabase(path).Execute("CREATE TABLE t (i INTEGER); INSERT INTO t VALUES (1)");
   }
   // What a writer killed between its commit and the upload leaves: a local commit.
-  SqliteDatabase(path).Execute("INSERT INTO t VALUES (2)");
+  db::SqliteDatabase(path).Execute("INSERT INTO t VALUES (2)");
   CatalogFile next(*remote_, *cache_, Access::kWrite);
   EXPECT_EQ(next.path(), path);
   EXPECT_EQ(RowsIn(next.path()), 1);

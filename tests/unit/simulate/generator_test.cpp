@@ -20,7 +20,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/hash.h"
-#include "query/duckdb.h"
+#include "db/duckdb.h"
 #include "support/temp_folder.h"
 
 namespace shoplake::simulate {
@@ -205,22 +205,22 @@ TEST_F(GeneratorTest, FaultManifestMatchesTheFilesLineByLine) {
 
   // Field-level faults: DuckDB splits the clean and dirty lines; exactly the named field
   // changed, in the way the kind says.
-  query::Database db;
-  query::Connection conn(db);
+  db::Database db;
+  db::Connection conn(db);
   std::string columns;
   {
     std::string header = kOrdersHeader;
     header.pop_back();
     std::istringstream names(header);
     for (std::string name; std::getline(names, name, ',');) {
-      columns += (columns.empty() ? "" : ", ") + query::QuoteLiteral(name) + ": 'VARCHAR'";
+      columns += (columns.empty() ? "" : ", ") + db::QuoteLiteral(name) + ": 'VARCHAR'";
     }
   }
   auto rows_of = [&](const std::string& lines, const std::string& name) {
     fs::path path = root_ / (name + ".csv");
     WriteFileAtomically(path, kOrdersHeader + lines);
     return conn
-        .Query("SELECT * FROM read_csv(" + query::QuoteLiteral(path.string()) +
+        .Query("SELECT * FROM read_csv(" + db::QuoteLiteral(path.string()) +
                ", header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"',"
                " columns = {" +
                columns + "})")
@@ -251,7 +251,7 @@ TEST_F(GeneratorTest, FaultManifestMatchesTheFilesLineByLine) {
         EXPECT_EQ(changed[0], "quantity");
         EXPECT_EQ(value.value(), "-" + clean_rows[r][i].value());
       } else if (kind == "unparseable_number") {
-        auto parsed = conn.QueryScalar("SELECT TRY_CAST(" + query::QuoteLiteral(value.value()) +
+        auto parsed = conn.QueryScalar("SELECT TRY_CAST(" + db::QuoteLiteral(value.value()) +
                                        " AS DECIMAL(18,2))");
         EXPECT_FALSE(parsed.has_value()) << changed[0] << " = " << *value;
       }
@@ -264,10 +264,10 @@ TEST_F(GeneratorTest, ShopHasTheSkewOfARealOne) {
   options.shop.days = 120;
   options.shop.orders = 40000;
   Generate(options);
-  query::Database db;
-  query::Connection conn(db);
-  std::string orders = query::QuoteLiteral((root_ / "skew/orders/*.csv").string());
-  std::string products = query::QuoteLiteral((root_ / "skew/products/*.csv").string());
+  db::Database db;
+  db::Connection conn(db);
+  std::string orders = db::QuoteLiteral((root_ / "skew/orders/*.csv").string());
+  std::string products = db::QuoteLiteral((root_ / "skew/products/*.csv").string());
   conn.Execute("CREATE TABLE lines AS SELECT * FROM read_csv(" + orders + ")");
   // Zipf: the top 10% of products sell more than half the units.
   auto top_share = conn.QueryScalar(

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "common/files.h"
-#include "query/duckdb.h"
+#include "db/duckdb.h"
 #include "support/temp_folder.h"
 
 namespace shoplake::transform {
@@ -75,15 +75,15 @@ uint64_t CountRecords(const std::string& bytes, size_t chunk, const CsvDialect& 
 // The judge: DuckDB's reader as the transform runs it (strict, explicit dialect, rejects
 // stored), its rows and refused records, plus the header.
 uint64_t DuckDbRecords(const std::filesystem::path& file, const std::string& encoding) {
-  query::Database db;
-  query::Connection conn(db);
+  db::Database db;
+  db::Connection conn(db);
   std::string rows =
-      conn.QueryScalar("SELECT count(*) FROM read_csv(" + query::QuoteLiteral(file.string()) +
+      conn.QueryScalar("SELECT count(*) FROM read_csv(" + db::QuoteLiteral(file.string()) +
                        ", columns = {'a': 'VARCHAR', 'b': 'VARCHAR', 'c': 'VARCHAR'},"
                        " header = true, auto_detect = false, strict_mode = true,"
                        " null_padding = false, delim = ',', quote = '\"', escape = '\"',"
                        " encoding = " +
-                       query::QuoteLiteral(encoding) + ", store_rejects = true)")
+                       db::QuoteLiteral(encoding) + ", store_rejects = true)")
           .value();
   std::string refused =
       conn.QueryScalar("SELECT count(DISTINCT line) FROM reject_errors").value_or("0");

@@ -18,17 +18,17 @@
 #include "catalog/catalog.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "db/duckdb.h"
 #include "ingest/ingestor.h"
 #include "ingest/ledger.h"
 #include "lake/local_store.h"
-#include "query/duckdb.h"
 #include "simulate/generator.h"
 #include "support/temp_folder.h"
 
 namespace shoplake::transform {
 namespace {
 namespace fs = std::filesystem;
-using query::QuoteLiteral;
+using db::QuoteLiteral;
 
 const fs::path kMappings = fs::path(SHOPLAKE_SOURCE_DIR) / "pipeline" / "mappings";
 
@@ -242,8 +242,8 @@ TEST_F(TransformTest, EveryFaultIsRefusedWithItsRuleFileAndLineAndTheCountsRecon
   EXPECT_EQ(clean_result.totals.rows_rejected, 0u);
   EXPECT_EQ(clean_result.totals.duplicates_dropped, 0u);
 
-  query::Database db;
-  query::Connection conn(db);
+  db::Database db;
+  db::Connection conn(db);
   std::string dirty_table = lake.TableSql("order_lines");
   std::string clean_table = clean.TableSql("order_lines");
   EXPECT_EQ(conn.QueryScalar("SELECT count(*) FROM " + dirty_table).value(),
@@ -267,7 +267,7 @@ TEST_F(TransformTest, EveryFaultIsRefusedWithItsRuleFileAndLineAndTheCountsRecon
     if (name != "year" && name != "month") columns.push_back(name);
   }
   std::string list;
-  for (const auto& c : columns) list += (list.empty() ? "" : ", ") + query::QuoteIdentifier(c);
+  for (const auto& c : columns) list += (list.empty() ? "" : ", ") + db::QuoteIdentifier(c);
   EXPECT_EQ(conn.QueryScalar("SELECT count(*) FROM (SELECT " + list + " FROM " + dirty_table +
                              " EXCEPT ALL SELECT " + list + " FROM " + clean_table + ")")
                 .value(),
@@ -321,8 +321,8 @@ TEST_F(TransformTest, LinesHoldWhenAFileIsParsedInManyPieces) {
     EXPECT_EQ(f.rows_rejected, counts[f.raw_key].rows_rejected);
     EXPECT_EQ(f.duplicates_dropped, counts[f.raw_key].duplicates_dropped);
   }
-  query::Database db;
-  query::Connection conn(db);
+  db::Database db;
+  db::Connection conn(db);
   std::string ta = whole.TableSql("order_lines"), tb = pieces.TableSql("order_lines");
   for (const auto& [x, y] : {std::pair{ta, tb}, std::pair{tb, ta}}) {
     EXPECT_EQ(conn.QueryScalar("SELECT count(*) FROM (SELECT * FROM " + x +
@@ -384,8 +384,8 @@ columns:
   EXPECT_EQ(result.files[0].duplicates_dropped, 1u);
   EXPECT_EQ(result.files[0].rows_written, 2u);
 
-  query::Database db;
-  query::Connection conn(db);
+  db::Database db;
+  db::Connection conn(db);
   EXPECT_EQ(conn.QueryScalar("SELECT string_agg(id || kind || seen, ',' ORDER BY id) FROM " +
                              lake.TableSql("events"))
                 .value(),
@@ -408,8 +408,8 @@ TEST_F(TransformTest, ReRunsChangeNothingAndFullRefreshGivesTheSameRows) {
   for (size_t i = 0; i < files_after.size(); ++i)
     EXPECT_EQ(files_after[i].key, files_before[i].key);
 
-  query::Database db;
-  query::Connection conn(db);
+  db::Database db;
+  db::Connection conn(db);
   std::string before = lake.TableSql("order_lines");
   conn.Execute("CREATE TABLE before AS SELECT * FROM " + before);
   TransformResult refreshed = lake.Transform("orders", FullRefresh());
@@ -445,8 +445,8 @@ TEST_F(TransformTest, BookmarkTakesOnlyNewFilesAndANewVersionWins) {
   // A corrected export of one day: the first line's quantity changes. Ingest makes it a
   // new version; the transform reads only it, and its rows replace the old ones.
   fs::path day = lake.root() / "exports/orders/2026-03-31.csv";
-  query::Database db;
-  query::Connection conn(db);
+  db::Database db;
+  db::Connection conn(db);
   std::string first_order =
       conn.QueryScalar("SELECT order_id FROM read_csv(" + QuoteLiteral(day.string()) +
                        ", all_varchar = true) LIMIT 1")
@@ -538,8 +538,8 @@ TEST_F(TransformTest, AnIndependentReaderReadsTheParquetAndItsPartitions) {
   } catch (const nlohmann::json::exception&) {
     FAIL() << "hyparquet failed (run scripts/bootstrap to install tests/js): " << output;
   }
-  query::Database db;
-  query::Connection conn(db);
+  db::Database db;
+  db::Connection conn(db);
   std::string csv =
       "read_csv(" + QuoteLiteral((lake.root() / "exports/orders/*.csv").string()) + ")";
   EXPECT_EQ(read["rows"], std::stoull(conn.QueryScalar("SELECT count(*) FROM " + csv).value()));

@@ -350,7 +350,7 @@ TEST(ExecutionHistory, TheSchemaIsVersionedAsAComponentOfTheCatalogFile) {
   HistoryHarness h;
   std::string path = (h.folder.path() / "catalog.db").string();
   ExecutionHistory again(path);  // reopening migrates nothing and loses nothing
-  SqliteDatabase db(path);
+  db::SqliteDatabase db(path);
   auto row = db.Prepare("SELECT version FROM shoplake_schema WHERE component = 'workflow'");
   ASSERT_TRUE(row.Step());
   EXPECT_EQ(row.Int64(0), 2);
@@ -393,7 +393,7 @@ TEST(ExecutionHistory, TheRunningExecutionsOfADeadProcessBecomeAborted) {
   ASSERT_GT(child, 0);
   ASSERT_EQ(::waitpid(child, nullptr, 0), child);
   {
-    SqliteDatabase db((h.folder.path() / "catalog.db").string());
+    db::SqliteDatabase db((h.folder.path() / "catalog.db").string());
     db.Prepare("UPDATE workflow_owners SET pid = ? WHERE execution_arn = ?")
         .Bind(1, int64_t{child})
         .Bind(2, ExecutionArn("machine", "killed"))

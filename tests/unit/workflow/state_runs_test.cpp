@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "common/sqlite.h"
+#include "db/sqlite.h"
 #include "support/temp_folder.h"
 #include "workflow/history.h"
 
@@ -49,7 +49,7 @@ std::string Key(const StateRunTotal& t) {
 
 TEST(StateRunTotals, NoHistoryNoRuns) {
   testing::TempFolder folder;
-  SqliteDatabase db((folder.path() / "catalog.db").string());
+  db::SqliteDatabase db((folder.path() / "catalog.db").string());
   EXPECT_TRUE(StateRunTotals(db).empty());
 }
 
@@ -113,7 +113,7 @@ TEST(StateRunTotals, SumsTopLevelRunsByStateAndOutcome) {
              {"TaskStateEntered", "Work", "12:00:00.010"},
          });
 
-  SqliteDatabase db(path);
+  db::SqliteDatabase db(path);
   auto totals = StateRunTotals(db);
   std::vector<std::string> keys;
   for (const auto& t : totals) keys.push_back(Key(t));

@@ -1,5 +1,5 @@
 // The DuckDB RAII wrapper: handle ownership, error mapping and value rendering.
-#include "query/duckdb.h"
+#include "db/duckdb.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@
 #include "common/error.h"
 #include "common/files.h"
 
-namespace shoplake::query {
+namespace shoplake::db {
 namespace {
 
 // DuckDB's error categories, mapped to whose fault the failure is.
@@ -637,4 +637,4 @@ std::string Quote(std::string_view text, char quote) {
 std::string QuoteLiteral(std::string_view text) { return Quote(text, '\''); }
 std::string QuoteIdentifier(std::string_view name) { return Quote(name, '"'); }
 
-}  // namespace shoplake::query
+}  // namespace shoplake::db

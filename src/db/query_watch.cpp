@@ -1,10 +1,10 @@
 // QueryWatch: one watcher thread per query, asleep on a condition variable until the
 // deadline, a cancellation or the next look at the client.
-#include "query/query_watch.h"
+#include "db/query_watch.h"
 
 #include <fmt/core.h>
 
-namespace shoplake::query {
+namespace shoplake::db {
 namespace {
 
 constexpr std::chrono::milliseconds kClientPoll{100};
@@ -97,4 +97,4 @@ void QueryWatch::ThrowStopped(const std::string& input) const {
                      "run it again when the server is back");
 }
 
-}  // namespace shoplake::query
+}  // namespace shoplake::db

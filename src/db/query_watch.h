@@ -17,7 +17,7 @@
 
 #include "common/error.h"
 
-namespace shoplake::query {
+namespace shoplake::db {
 
 //! The hint of a query stopped by its time limit: how to raise it.
 inline constexpr const char* kQueryTimeoutHint =
@@ -97,4 +97,4 @@ class QueryWatch {
   std::thread watcher_;
 };
 
-}  // namespace shoplake::query
+}  // namespace shoplake::db

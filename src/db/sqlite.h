@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-namespace shoplake {
+namespace shoplake::db {
 
 class SqliteStatement;
 struct ObservedFile;
@@ -178,4 +178,4 @@ void ApplySchema(SqliteDatabase& db, std::string_view component, int version,
                  std::string_view schema, std::string_view what,
                  const std::function<void(int64_t recorded)>& migrate = {});
 
-}  // namespace shoplake
+}  // namespace shoplake::db

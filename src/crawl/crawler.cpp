@@ -1,4 +1,4 @@
-#include "catalog/crawler.h"
+#include "crawl/crawler.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -10,17 +10,28 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "catalog/columns.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/files.h"
 #include "common/hash.h"
+#include "db/duckdb.h"
 #include "lake/local_cache.h"
-#include "query/duckdb.h"
 
-namespace shoplake::catalog {
+namespace shoplake::crawl {
+
+using catalog::Catalog;
+using catalog::Column;
+using catalog::ParquetStats;
+using catalog::Partition;
+using catalog::Snapshot;
+using catalog::SnapshotFile;
+using catalog::Table;
+using catalog::Widens;
+
 namespace {
 
-using query::QuoteLiteral;
+using db::QuoteLiteral;
 
 // A table as the folders show it.
 struct Group {
@@ -149,7 +160,7 @@ std::string PartitionType(const std::vector<std::string>& values) {
 }
 
 // Columns of `files`, merged by name in first-seen order.
-std::vector<Column> InferColumns(query::Connection& conn, const std::vector<std::string>& paths,
+std::vector<Column> InferColumns(db::Connection& conn, const std::vector<std::string>& paths,
                                  const std::string& format) {
   std::vector<Column> columns;
   for (const auto& path : paths) {
@@ -242,7 +253,7 @@ SchemaDiff Diff(const std::vector<Column>& current, const std::vector<Column>& s
 }
 
 // Rows of each Parquet file at `paths`, by path, from the footers.
-std::map<std::string, uint64_t> ParquetRowsPerFile(query::Connection& conn,
+std::map<std::string, uint64_t> ParquetRowsPerFile(db::Connection& conn,
                                                    const std::vector<std::string>& paths) {
   std::string list;
   for (const auto& p : paths) list += (list.empty() ? "" : ", ") + QuoteLiteral(p);
@@ -276,53 +287,6 @@ void AddChecksums(std::vector<SnapshotFile>& files, const std::optional<Snapshot
 
 }  // namespace
 
-bool Widens(const std::string& from, const std::string& to) {
-  if (from == to) return true;
-  static const std::map<std::string, int> kIntegers = {
-      {"TINYINT", 1}, {"SMALLINT", 2}, {"INTEGER", 3}, {"BIGINT", 4}, {"HUGEINT", 5}};
-  auto f = kIntegers.find(from), t = kIntegers.find(to);
-  if (f != kIntegers.end() && t != kIntegers.end()) return f->second < t->second;
-  if (to == "DOUBLE" && (from == "FLOAT" || f != kIntegers.end() || from.rfind("DECIMAL", 0) == 0))
-    return true;
-  if (from == "DATE" && to.rfind("TIMESTAMP", 0) == 0) return true;
-  int fp = 0, fs = 0, tp = 0, ts = 0;
-  if (std::sscanf(from.c_str(), "DECIMAL(%d,%d)", &fp, &fs) == 2 &&
-      std::sscanf(to.c_str(), "DECIMAL(%d,%d)", &tp, &ts) == 2) {
-    return ts >= fs && tp - ts >= fp - fs;
-  }
-  return false;
-}
-
-std::vector<ColumnStats> ParquetStats(const std::vector<std::string>& paths,
-                                      const std::vector<Column>& columns) {
-  if (paths.empty() || columns.empty()) return {};
-  query::Database db(":memory:", {}, "crawl");
-  query::Connection conn(db);
-  std::string list;
-  for (const auto& p : paths) list += (list.empty() ? "" : ", ") + QuoteLiteral(p);
-  conn.Execute(
-      "CREATE TABLE m AS SELECT path_in_schema, stats_min_value, stats_max_value, stats_null_count "
-      "FROM"
-      " parquet_metadata([" +
-      list + "])");
-  std::vector<std::string> parts;
-  for (const auto& c : columns) {
-    parts.push_back(
-        "SELECT " + QuoteLiteral(c.name) + ", CAST(min(TRY_CAST(stats_min_value AS " + c.type +
-        ")) AS VARCHAR), CAST(max(TRY_CAST(stats_max_value AS " + c.type +
-        ")) AS VARCHAR), coalesce(sum(stats_null_count), 0) FROM m WHERE path_in_schema = " +
-        QuoteLiteral(c.name));
-  }
-  std::string sql;
-  for (const auto& p : parts) sql += (sql.empty() ? "" : " UNION ALL ") + p;
-  std::vector<ColumnStats> out;
-  for (const auto& r : conn.Query(sql).Rows()) {
-    if (!r[1] || !r[2]) continue;
-    out.push_back({r[0].value_or(""), *r[1], *r[2], r[3] ? std::stoull(*r[3]) : 0});
-  }
-  return out;
-}
-
 Crawler::Crawler(lake::Store& lake, Catalog& catalog) : lake_(lake), catalog_(catalog) {}
 
 CrawlReport Crawler::Run(const CrawlOptions& options) {
@@ -338,13 +302,13 @@ CrawlReport Crawler::Run(const CrawlOptions& options) {
     for (const auto& object : lake_.List(prefix)) Place(object, groups);
   }
   std::string run_id = "crawl-" + NewRunId();
-  std::unique_ptr<query::Database> db;
-  std::unique_ptr<query::Connection> conn;
-  auto duckdb = [&]() -> query::Connection& {
+  std::unique_ptr<db::Database> db;
+  std::unique_ptr<db::Connection> conn;
+  auto duckdb = [&]() -> db::Connection& {
     if (!conn) {
-      db = std::make_unique<query::Database>(":memory:", std::map<std::string, std::string>{},
-                                             "crawl");
-      conn = std::make_unique<query::Connection>(*db);
+      db =
+          std::make_unique<db::Database>(":memory:", std::map<std::string, std::string>{}, "crawl");
+      conn = std::make_unique<db::Connection>(*db);
     }
     return *conn;
   };
@@ -468,7 +432,7 @@ CrawlReport Crawler::Run(const CrawlOptions& options) {
     }
 
     AddChecksums(files, current, local);
-    SqliteTransaction tx(catalog_.db());
+    db::SqliteTransaction tx(catalog_.db());
     Table stored = catalog_.RegisterTable(table, change);
     if (existing && stored.version != existing->version) action = "updated";
     bool files_changed = !current || current->files.size() != files.size() ||
@@ -503,7 +467,7 @@ CrawlReport Crawler::Run(const CrawlOptions& options) {
       return t.location.rfind(p, 0) == 0 || p.rfind(t.location, 0) == 0;
     });
     if (!crawled) continue;
-    SqliteTransaction tx(catalog_.db());
+    db::SqliteTransaction tx(catalog_.db());
     auto current = catalog_.CurrentSnapshot(t.id);
     if (current && !current->files.empty()) catalog_.CommitSnapshot(t.id, run_id, "crawl", {});
     auto [added, deleted] = catalog_.SyncPartitions(t.id, {}, options.mark_deleted);
@@ -519,4 +483,4 @@ CrawlReport Crawler::Run(const CrawlOptions& options) {
   return report;
 }
 
-}  // namespace shoplake::catalog
+}  // namespace shoplake::crawl

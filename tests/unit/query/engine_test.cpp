@@ -13,7 +13,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/project.h"
-#include "common/sqlite.h"
+#include "db/sqlite.h"
 #include "lake/local_store.h"
 #include "query/sql_text.h"
 #include "query/views.h"
@@ -47,16 +47,16 @@ class EngineTest : public ::testing::Test {
     store_ = std::make_unique<lake::LocalStore>(lake);
     catalog_ = std::make_unique<catalog::Catalog>((lake / "_catalog/catalog.db").string());
     // Three files: the snapshot lists two (3 + 2 rows); the third is a crashed run's leftover.
-    Database db;
-    Connection c(db);
+    db::Database db;
+    db::Connection c(db);
     for (auto [name, from, to] : {std::tuple{"a", 1, 3}, {"b", 4, 5}, {"leftover", 6, 9}}) {
       c.Execute("COPY (SELECT range::BIGINT AS id, range::INTEGER * 10 AS qty FROM range(" +
                 std::to_string(from) + ", " + std::to_string(to + 1) + ")) TO " +
-                QuoteLiteral(
+                db::QuoteLiteral(
                     (lake / "processed/shop/items" / (std::string(name) + ".parquet")).string()) +
                 " (FORMAT parquet)");
     }
-    SqliteTransaction tx(catalog_->db());
+    db::SqliteTransaction tx(catalog_->db());
     catalog::Table t;
     t.database = "shop";
     t.name = "items";
@@ -287,7 +287,7 @@ TEST_F(EngineTest, TheSpillFolderIsPrivateAndOutsideTheLake) {
 
   DuckDbSpec spec;
   spec.all.temp_directory = (folder_.path() / "lake/spill").string();
-  UseDuckDbLimits(spec, folder_.path());
+  db::UseDuckDbLimits(spec, folder_.path());
   try {
     QueryEngine engine(*store_, *catalog_);
     ADD_FAILURE() << "a spill folder inside the lake was accepted";
@@ -299,7 +299,7 @@ TEST_F(EngineTest, TheSpillFolderIsPrivateAndOutsideTheLake) {
   spec.all.temp_directory = (folder_.path() / "spill").string();
   spec.all.memory_limit = "300MB";
   spec.stages["serve"].memory_limit = "200MB";
-  UseDuckDbLimits(spec, folder_.path());
+  db::UseDuckDbLimits(spec, folder_.path());
   {
     QueryEngine engine(*store_, *catalog_);
     EXPECT_EQ(engine.Run("SELECT current_setting('memory_limit')").Rows()[0][0], "286.1 MiB");
@@ -310,7 +310,7 @@ TEST_F(EngineTest, TheSpillFolderIsPrivateAndOutsideTheLake) {
     QueryEngine server(*store_, *catalog_, serve);
     EXPECT_EQ(server.Run("SELECT current_setting('memory_limit')").Rows()[0][0], "190.7 MiB");
   }
-  UseDuckDbLimits({}, {});
+  db::UseDuckDbLimits({}, {});
 }
 
 // A statement behind 100 KB of blanks and comments is read in one linear pass (a regex
@@ -343,7 +343,7 @@ TEST_F(EngineTest, AsOfReadsATableAsItWas) {
   fs::path dir = folder_.path() / "lake/processed/shop/items";
   int64_t second = 0;
   {
-    SqliteTransaction tx(catalog_->db());
+    db::SqliteTransaction tx(catalog_->db());
     auto t = catalog_->FindTable("shop", "items");
     second = catalog_->CommitSnapshot(t->id, "run-2", "append",
                                       {{"processed/shop/items/a.parquet", "", 3, 1},

@@ -1,7 +1,7 @@
 // The SQLite wrapper: round trips, transactions that roll back unless committed,
 // constraint errors as data errors, a second writer told the database is busy, and schemas
 // applied without a write lock when current (readers never wait), migrated when older.
-#include "common/sqlite.h"
+#include "db/sqlite.h"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 #include "common/error.h"
 #include "support/temp_folder.h"
 
-namespace shoplake {
+namespace shoplake::db {
 namespace {
 namespace fs = std::filesystem;
 
@@ -320,4 +320,4 @@ TEST_F(Sqlite, TwoConnectionsCreatingTheSameNewFileAtOnceBothOpenIt) {
 }
 
 }  // namespace
-}  // namespace shoplake
+}  // namespace shoplake::db

@@ -1,5 +1,5 @@
 // SQLite RAII: result codes turned into shoplake::Error with the database's path.
-#include "common/sqlite.h"
+#include "db/sqlite.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -20,7 +20,7 @@
 #include "common/error.h"
 #include "common/uri.h"
 
-namespace shoplake {
+namespace shoplake::db {
 
 // A file a CommitObserver observes: its callback, and whether CommitCoalescing defers it.
 struct ObservedFile {
@@ -498,4 +498,4 @@ void ApplySchema(SqliteDatabase& db, std::string_view component, int version,
   tx.Commit();
 }
 
-}  // namespace shoplake
+}  // namespace shoplake::db

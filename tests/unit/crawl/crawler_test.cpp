@@ -3,7 +3,7 @@
 // column makes a new version with its diff; a retyped one is reported and left out; a
 // vanished folder marks its partition deleted; a re-crawl with nothing new reads nothing
 // and writes nothing.
-#include "catalog/crawler.h"
+#include "crawl/crawler.h"
 
 #include <gtest/gtest.h>
 
@@ -13,17 +13,19 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "db/duckdb.h"
 #include "ingest/ingestor.h"
 #include "lake/local_store.h"
-#include "query/duckdb.h"
 #include "simulate/generator.h"
 #include "support/temp_folder.h"
 #include "transform/transform.h"
 
-namespace shoplake::catalog {
+namespace shoplake::crawl {
 namespace {
 namespace fs = std::filesystem;
-using query::QuoteLiteral;
+using catalog::Catalog;
+using catalog::ColumnStats;
+using db::QuoteLiteral;
 
 const fs::path kMappings = fs::path(SHOPLAKE_SOURCE_DIR) / "pipeline" / "mappings";
 
@@ -75,8 +77,8 @@ class CrawlerTest : public ::testing::Test {
   // Writes `sql`'s rows as a Parquet file at lake key `key`.
   void WriteParquet(const std::string& key, const std::string& sql) {
     fs::create_directories((lake_path() / key).parent_path());
-    query::Database db;
-    query::Connection conn(db);
+    db::Database db;
+    db::Connection conn(db);
     conn.Execute("COPY (" + sql + ") TO " + QuoteLiteral((lake_path() / key).string()) +
                  " (FORMAT parquet)");
   }
@@ -244,4 +246,4 @@ TEST_F(CrawlerTest, ASecondCrawlWaitsItsTurnAndThenSaysWhoHoldsTheLock) {
 }
 
 }  // namespace
-}  // namespace shoplake::catalog
+}  // namespace shoplake::crawl

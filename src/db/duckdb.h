@@ -19,7 +19,7 @@
 
 #include "common/project.h"
 
-namespace shoplake::query {
+namespace shoplake::db {
 
 //! The DuckDB library version, e.g. "v1.4.4".
 std::string DuckDbVersion();
@@ -218,4 +218,4 @@ std::string QuoteLiteral(std::string_view text);
 //! `name` as a SQL identifier: "my ""table""".
 std::string QuoteIdentifier(std::string_view name);
 
-}  // namespace shoplake::query
+}  // namespace shoplake::db

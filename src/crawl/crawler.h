@@ -23,7 +23,7 @@
 #include "catalog/catalog.h"
 #include "lake/store.h"
 
-namespace shoplake::catalog {
+namespace shoplake::crawl {
 
 struct CrawlOptions {
   std::vector<std::string> paths;    //!< lake key prefixes; empty: processed/, raw/, rejects/
@@ -52,7 +52,7 @@ class Crawler {
  public:
   //! DuckDB reads the files it samples: for a remote lake, copies in the cache
   //! (lake/local_cache.h).
-  Crawler(lake::Store& lake, Catalog& catalog);
+  Crawler(lake::Store& lake, catalog::Catalog& catalog);
 
   //! Crawls. Throws Error(kConflict) naming the holder when another crawl holds the lock
   //! longer than options.lock_wait.
@@ -60,16 +60,7 @@ class Crawler {
 
  private:
   lake::Store& lake_;
-  Catalog& catalog_;
+  catalog::Catalog& catalog_;
 };
 
-//! Min, max and nulls of each of `columns` over the Parquet files at `paths`, from their
-//! footers' statistics (nothing is scanned). Columns without statistics are left out.
-std::vector<ColumnStats> ParquetStats(const std::vector<std::string>& paths,
-                                      const std::vector<Column>& columns);
-
-//! True when values of type `from` fit `to` without loss (INTEGER -> BIGINT, FLOAT ->
-//! DOUBLE, a wider DECIMAL, DATE -> TIMESTAMP). A change to VARCHAR is a retype.
-bool Widens(const std::string& from, const std::string& to);
-
-}  // namespace shoplake::catalog
+}  // namespace shoplake::crawl

@@ -1,6 +1,6 @@
 // The DuckDB wrapper: values of every rendered type, errors mapped to whose fault they
 // are, prepared statements, and a Parquet round trip through a real file.
-#include "query/duckdb.h"
+#include "db/duckdb.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 
 #include "common/error.h"
 
-namespace shoplake::query {
+namespace shoplake::db {
 namespace {
 
 using Row = std::vector<std::optional<std::string>>;
@@ -147,4 +147,4 @@ TEST(DuckDb, RefusesSqlHoldingANulByte) {
 }
 
 }  // namespace
-}  // namespace shoplake::query
+}  // namespace shoplake::db

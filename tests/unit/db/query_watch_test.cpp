@@ -1,7 +1,7 @@
 // QueryWatch over a real DuckDB connection: a query that would run for hours stops at its
 // time limit with an error naming the limit and how to raise it; Cancel and a client that
 // went away stop it too; a quick query under a watch answers as without one.
-#include "query/query_watch.h"
+#include "db/query_watch.h"
 
 #include <gtest/gtest.h>
 
@@ -9,9 +9,9 @@
 #include <thread>
 
 #include "common/error.h"
-#include "query/duckdb.h"
+#include "db/duckdb.h"
 
-namespace shoplake::query {
+namespace shoplake::db {
 namespace {
 
 using namespace std::chrono_literals;
@@ -104,4 +104,4 @@ TEST(QueryTimeout, TakesTheFlagThenTheProjectThenTheVerbsDefault) {
 }
 
 }  // namespace
-}  // namespace shoplake::query
+}  // namespace shoplake::db
