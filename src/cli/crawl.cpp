@@ -1,5 +1,5 @@
 // `shoplake crawl [PATH...]`: registers and updates the tables nobody else registered
-// (catalog/crawler.h), as a Glue crawler does, and says what it did to each.
+// (crawl/crawler.h), as a Glue crawler does, and says what it did to each.
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>

@@ -81,7 +81,7 @@ transform::TransformResult Transform(const Workspace& workspace, const std::stri
 //! counts per file and the plan.
 nlohmann::json TransformJson(const transform::TransformResult& result, bool detail);
 
-//! Crawls the lake (catalog/crawler.h); options.paths are lake key prefixes, a leading '/'
+//! Crawls the lake (crawl/crawler.h); options.paths are lake key prefixes, a leading '/'
 //! dropped and a trailing one added.
 crawl::CrawlReport Crawl(const Workspace& workspace, crawl::CrawlOptions options);
 

@@ -511,7 +511,7 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
                     : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   conn.Execute("SET threads = " + std::to_string(threads));
   // The work folder holds the parsed rows (DuckDB spills to its own folder, below the
-  // project's duckdb.temp_directory: query/duckdb.h); it is made now so that
+  // project's duckdb.temp_directory: db/duckdb.h); it is made now so that
   // DuckDB never has to create its parents, and removed however the run ends (a crashed
   // run's is removed by the next run).
   fs::create_directories(work);
