@@ -14,6 +14,8 @@
 // Thread safety: a TransformRecords works on the SqliteDatabase it is given, on its thread (a
 // SqliteDatabase is used by one thread at a time: common/sqlite.h). It opens no transaction
 // of its own, so that a run's records commit in the caller's transaction with its snapshot.
+// Every method throws Error as SqliteStatement does: kConflict when the file stays busy past
+// the database's wait, kIo otherwise (a read-only lake among them).
 #pragma once
 
 #include <cstdint>
@@ -68,11 +70,14 @@ class TransformRecords {
   //! The raw keys `dataset` has taken in (what its next run leaves out).
   std::set<std::string> Bookmarked(const std::string& dataset);
   //! Bookmarks `raw_keys` for `dataset` as taken in by `run_id`; with `replace`, the
-  //! dataset's earlier bookmarks are forgotten first (a full refresh).
+  //! dataset's earlier bookmarks are forgotten first (a full refresh). A key bookmarked before
+  //! is bookmarked again under `run_id`. The transform calls it in the transaction that
+  //! commits the snapshot holding these files, so that the two never disagree.
   void Bookmark(const std::string& dataset, const std::vector<std::string>& raw_keys,
                 const std::string& run_id, bool replace);
-  //! Records `run` and its counts per file (run_id identifies both: recording a run again
-  //! replaces its rows).
+  //! Records `run` and its counts per file. Recording a run_id again replaces its run row and
+  //! the counts of the same files. A committed run is recorded in its snapshot's transaction;
+  //! a failed run on its own.
   void RecordRun(const TransformRunRecord& run, const std::vector<FileCounts>& files);
   //! The counts per file `run_id` recorded, by raw key; empty for an unknown run.
   std::vector<FileCounts> Files(const std::string& run_id);
