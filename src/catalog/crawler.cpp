@@ -1,3 +1,6 @@
+// The crawler (crawler.h): Crawler::Run at the end groups the lake's files into tables by
+// folder, crawls each (CrawlRun: sample the columns, choose them, list the files, commit),
+// then empties the tables whose folders are gone.
 #include "catalog/crawler.h"
 
 #include <fmt/format.h>

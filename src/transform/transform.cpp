@@ -1,3 +1,6 @@
+// The transform (transform.h): Transformer::Run at the end reads as its steps, each a function
+// above it: the sweep of a crashed run's leftovers, input selection, headers, references, the
+// parse (parse.h), the row plan, counts and rejects, the Parquet write and the commit.
 #include "transform/transform.h"
 
 #include <fmt/format.h>
