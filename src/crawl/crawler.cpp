@@ -1,3 +1,6 @@
+// The crawler (crawler.h): Crawler::Run at the end groups the lake's files into tables by
+// folder, crawls each (CrawlRun: sample the columns, choose them, list the files, commit),
+// then empties the tables whose folders are gone.
 #include "crawl/crawler.h"
 
 #include <fmt/format.h>
@@ -7,7 +10,9 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "catalog/columns.h"
@@ -285,6 +290,256 @@ void AddChecksums(std::vector<SnapshotFile>& files, const std::optional<Snapshot
   }
 }
 
+// A table folder as one crawl handles it, step by step.
+struct TableCrawl {
+  std::string id;  // "<db>.<table>"
+  Group& group;
+  std::string fingerprint;              // of its files (Fingerprint)
+  std::optional<Table> existing;        // as the catalog has it; none for a new table
+  std::optional<Snapshot> current{};    // the existing table's current snapshot
+  Table table{};                        // as this crawl registers it
+  std::string change{};                 // the schema's diff as JSON; empty when none
+  std::string action{}, detail{};       // what the report says of it
+  std::vector<SnapshotFile> files{};    // its new snapshot's files
+  std::vector<Partition> partitions{};  // the partitions they make (none when unpartitioned)
+};
+
+// The table a group of files makes, as the crawler registers it (columns not yet set): its
+// partition keys typed by the values in its folder names.
+Table TableOf(const Group& g) {
+  Table table;
+  table.database = g.database;
+  table.name = g.name;
+  table.location = g.location;
+  table.format = g.format;
+  table.owner = "crawler";
+  for (size_t k = 0; k < g.partition_keys.size(); ++k) {
+    std::vector<std::string> values;
+    for (const auto& [spec, loc] : g.partition_location) {
+      auto parts = Split(spec);
+      if (k < parts.size()) values.push_back(parts[k].substr(parts[k].find('=') + 1));
+    }
+    table.partition_keys.push_back({g.partition_keys[k], PartitionType(values), false});
+  }
+  return table;
+}
+
+// The columns of `t`'s table: a new table's are those `seen`; an existing one's change by
+// Glue's policy (crawler.h). Fills t.table.columns, t.change and t.detail; false when the
+// change is incompatible and `update_incompatible` does not apply it (t.detail says so).
+bool ChooseColumns(TableCrawl& t, const std::vector<Column>& seen, bool update_incompatible) {
+  const Group& g = t.group;
+  if (!t.existing) {
+    t.table.columns = seen;
+    t.detail = fmt::format("{} columns, {} partitions, {} files", seen.size(),
+                           g.partition_location.size(), g.files.size());
+    return true;
+  }
+  std::vector<Column> merged;
+  SchemaDiff diff = Diff(t.existing->columns, seen, merged);
+  if (!diff.compatible() && !update_incompatible) {
+    t.detail = "incompatible schema change (" + diff.Text() + "): table left at version " +
+               std::to_string(t.existing->version) + "; --update-incompatible applies it";
+    spdlog::warn("{}: {}", t.id, t.detail);
+    return false;
+  }
+  if (!diff.compatible()) {
+    // Applied on request: the files' columns as read, removed ones dropped.
+    merged.erase(std::remove_if(merged.begin(), merged.end(),
+                                [&](const Column& c) {
+                                  return std::none_of(
+                                      seen.begin(), seen.end(),
+                                      [&](const Column& s) { return s.name == c.name; });
+                                }),
+                 merged.end());
+    for (auto& m : merged) {
+      for (const auto& s : seen) {
+        if (s.name == m.name) m.type = s.type;
+      }
+    }
+  }
+  t.table.columns = merged;
+  if (!diff.empty()) t.change = diff.Json();
+  t.detail = diff.empty() ? fmt::format("{} files", g.files.size()) : diff.Text();
+  return true;
+}
+
+// One crawl as its steps share it: the options, the report so far, the run id its snapshots
+// carry, and the DuckDB connection (opened on first use) and cache it reads files through.
+class CrawlRun {
+ public:
+  CrawlRun(lake::Store& lake, Catalog& catalog, const CrawlOptions& options, CrawlReport& report)
+      : catalog_(catalog), options_(options), report_(report), cache_(lake) {}
+
+  // Crawls the table folder `g` (named `id`) and reports what it did.
+  void CrawlTable(const std::string& id, Group& g) {
+    TableCrawl t{.id = id,
+                 .group = g,
+                 .fingerprint = Fingerprint(g),
+                 .existing = catalog_.FindTable(g.database, g.name)};
+    if (t.existing && t.existing->owner != "crawler") {
+      report_.tables.push_back(
+          {id, "skipped", "owned by " + t.existing->owner + ", which keeps it up to date"});
+      return;
+    }
+    if (!options_.recrawl_all && catalog_.CrawlFingerprint(id) == t.fingerprint) {
+      report_.tables.push_back({id, "unchanged", ""});
+      return;
+    }
+    if (t.existing) t.current = catalog_.CurrentSnapshot(t.existing->id);
+    std::vector<Column> seen = SampleColumns(t);
+    t.table = TableOf(g);
+    t.action = t.existing ? "updated" : "created";
+    if (!ChooseColumns(t, seen, options_.update_incompatible)) {
+      report_.tables.push_back({id, "incompatible", t.detail});
+      return;
+    }
+    ListFiles(t);
+    Commit(t);
+  }
+
+  // The crawler's tables under `prefixes` whose folders are gone (none in `groups`): every
+  // partition deleted, and a snapshot without files.
+  void CrawlVanished(const std::map<std::string, Group>& groups,
+                     const std::vector<std::string>& prefixes) {
+    for (const auto& t : catalog_.Tables()) {
+      if (t.owner != "crawler" || groups.count(t.database + "." + t.name)) continue;
+      bool crawled = std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& p) {
+        return t.location.rfind(p, 0) == 0 || p.rfind(t.location, 0) == 0;
+      });
+      if (!crawled) continue;
+      db::SqliteTransaction tx(catalog_.db());
+      auto current = catalog_.CurrentSnapshot(t.id);
+      if (current && !current->files.empty()) catalog_.CommitSnapshot(t.id, run_id_, "crawl", {});
+      auto [added, deleted] = catalog_.SyncPartitions(t.id, {}, options_.mark_deleted);
+      report_.partitions_deleted += deleted;
+      catalog_.SetCrawlFingerprint(t.database + "." + t.name, "");
+      tx.Commit();
+      report_.tables.push_back(
+          {t.database + "." + t.name, "updated",
+           "its folder is gone: no files; partitions -" + std::to_string(deleted)});
+    }
+  }
+
+ private:
+  db::Connection& DuckDb() {
+    if (!conn_) {
+      db_ =
+          std::make_unique<db::Database>(":memory:", std::map<std::string, std::string>{}, "crawl");
+      conn_ = std::make_unique<db::Connection>(*db_);
+    }
+    return *conn_;
+  }
+
+  // DuckDB reads local files: the lake's own, or copies in the cache for a remote lake.
+  std::string Local(const std::string& key) { return cache_.ReadablePath(key); }
+
+  // The columns of the files to read: all for a new table or a full recrawl, else those no
+  // snapshot lists; a few of them when there are many.
+  std::vector<Column> SampleColumns(const TableCrawl& t) {
+    std::set<std::string> known;
+    if (t.current) {
+      for (const auto& f : t.current->files) known.insert(f.key);
+    }
+    bool complete = !t.existing || options_.recrawl_all;
+    std::vector<std::string> sample;
+    for (const auto& f : t.group.files) {
+      if (complete || !known.count(f.key)) sample.push_back(Local(f.key));
+    }
+    // Sampling: a few files spread over the folder say what the others hold.
+    constexpr size_t kSampleFiles = 8;
+    if (sample.size() > kSampleFiles) {
+      std::vector<std::string> spread;
+      for (size_t i = 0; i < kSampleFiles; ++i)
+        spread.push_back(sample[i * (sample.size() - 1) / (kSampleFiles - 1)]);
+      sample = spread;
+    }
+    std::vector<Column> seen =
+        sample.empty() ? std::vector<Column>{} : InferColumns(DuckDb(), sample, t.group.format);
+    report_.files_read += static_cast<int>(sample.size());
+    return seen;
+  }
+
+  // The new snapshot's files, with their rows (from the Parquet footers; CSV row counts are
+  // not known without reading) and checksums, and the partitions they make.
+  void ListFiles(TableCrawl& t) {
+    Group& g = t.group;
+    std::map<std::string, uint64_t> rows_of;
+    if (g.format == "parquet") {
+      std::vector<std::string> paths;
+      for (const auto& f : g.files) paths.push_back(Local(f.key));
+      report_.files_read += static_cast<int>(g.files.size());
+      rows_of = ParquetRowsPerFile(DuckDb(), paths);
+    }
+    std::map<std::string, Partition> partitions;
+    for (const auto& f : g.files) {
+      uint64_t rows = rows_of[Local(f.key)];
+      const std::string& spec = g.partition_of[f.key];
+      t.files.push_back({f.key, spec, rows, f.size});
+      Partition& p = partitions[spec];
+      p.spec = spec;
+      p.location = g.partition_location[spec];
+      ++p.files;
+      p.rows += rows;
+      p.bytes += f.size;
+    }
+    for (auto& [spec, p] : partitions) {
+      if (!spec.empty()) t.partitions.push_back(p);
+    }
+    AddChecksums(t.files, t.current, [&](const std::string& key) { return Local(key); });
+  }
+
+  // Registers the table, commits a snapshot when its files changed (with their statistics),
+  // syncs its partitions and records the fingerprint, in one transaction; then reports it.
+  void Commit(TableCrawl& t) {
+    db::SqliteTransaction tx(catalog_.db());
+    Table stored = catalog_.RegisterTable(t.table, t.change);
+    if (t.existing && stored.version != t.existing->version) t.action = "updated";
+    const auto& current = t.current;
+    bool files_changed = !current || current->files.size() != t.files.size() ||
+                         !std::equal(t.files.begin(), t.files.end(), current->files.begin(),
+                                     [](const SnapshotFile& a, const SnapshotFile& b) {
+                                       return a.key == b.key && a.bytes == b.bytes;
+                                     });
+    if (files_changed) {
+      int64_t snapshot = catalog_.CommitSnapshot(stored.id, run_id_, "crawl", t.files);
+      if (t.group.format == "parquet") {
+        std::vector<std::string> paths;
+        for (const auto& f : t.files) paths.push_back(Local(f.key));
+        catalog_.RecordStats(snapshot, ParquetStats(paths, stored.columns));
+      }
+    }
+    auto [added, deleted] = catalog_.SyncPartitions(stored.id, t.partitions, options_.mark_deleted);
+    report_.partitions_added += added;
+    report_.partitions_deleted += deleted;
+    catalog_.SetCrawlFingerprint(t.id, t.fingerprint);
+    tx.Commit();
+    if (t.existing && t.change.empty() && !files_changed && added == 0 && deleted == 0)
+      t.action = "unchanged";
+    if (added || deleted)
+      t.detail += fmt::format("{}partitions +{} -{}", t.detail.empty() ? "" : "; ", added, deleted);
+    report_.tables.push_back({t.id, t.action, t.detail});
+  }
+
+  Catalog& catalog_;
+  const CrawlOptions& options_;
+  CrawlReport& report_;
+  const std::string run_id_ = "crawl-" + NewRunId();
+  std::unique_ptr<db::Database> db_;
+  std::unique_ptr<db::Connection> conn_;
+  lake::LocalCache cache_;
+};
+
+// Groups the files under `prefixes` into tables by folder (Place).
+std::map<std::string, Group> GroupFiles(lake::Store& lake,
+                                        const std::vector<std::string>& prefixes) {
+  std::map<std::string, Group> groups;
+  for (const auto& prefix : prefixes) {
+    for (const auto& object : lake.List(prefix)) Place(object, groups);
+  }
+  return groups;
+}
+
 }  // namespace
 
 Crawler::Crawler(lake::Store& lake, Catalog& catalog) : lake_(lake), catalog_(catalog) {}
@@ -296,188 +551,10 @@ CrawlReport Crawler::Run(const CrawlOptions& options) {
   auto lock = lake_.Acquire("catalog-crawl", options.lock_wait);
   std::vector<std::string> prefixes = options.paths;
   if (prefixes.empty()) prefixes = {"processed/", "raw/", "rejects/"};
-
-  std::map<std::string, Group> groups;
-  for (const auto& prefix : prefixes) {
-    for (const auto& object : lake_.List(prefix)) Place(object, groups);
-  }
-  std::string run_id = "crawl-" + NewRunId();
-  std::unique_ptr<db::Database> db;
-  std::unique_ptr<db::Connection> conn;
-  auto duckdb = [&]() -> db::Connection& {
-    if (!conn) {
-      db =
-          std::make_unique<db::Database>(":memory:", std::map<std::string, std::string>{}, "crawl");
-      conn = std::make_unique<db::Connection>(*db);
-    }
-    return *conn;
-  };
-  // DuckDB reads local files: the lake's own, or copies in the cache for a remote lake.
-  lake::LocalCache cache(lake_);
-  auto local = [&](const std::string& key) { return cache.ReadablePath(key); };
-
-  for (auto& [id, g] : groups) {
-    std::string fingerprint = Fingerprint(g);
-    auto existing = catalog_.FindTable(g.database, g.name);
-    if (existing && existing->owner != "crawler") {
-      report.tables.push_back(
-          {id, "skipped", "owned by " + existing->owner + ", which keeps it up to date"});
-      continue;
-    }
-    if (!options.recrawl_all && catalog_.CrawlFingerprint(id) == fingerprint) {
-      report.tables.push_back({id, "unchanged", ""});
-      continue;
-    }
-    // Files to read: all for a new table or a full recrawl, else those no snapshot lists.
-    std::set<std::string> known;
-    std::optional<Snapshot> current;
-    if (existing) current = catalog_.CurrentSnapshot(existing->id);
-    if (current) {
-      for (const auto& f : current->files) known.insert(f.key);
-    }
-    bool complete = !existing || options.recrawl_all;
-    std::vector<std::string> sample;
-    for (const auto& f : g.files) {
-      if (complete || !known.count(f.key)) sample.push_back(local(f.key));
-    }
-    // Sampling: a few files spread over the folder say what the others hold.
-    constexpr size_t kSampleFiles = 8;
-    if (sample.size() > kSampleFiles) {
-      std::vector<std::string> spread;
-      for (size_t i = 0; i < kSampleFiles; ++i)
-        spread.push_back(sample[i * (sample.size() - 1) / (kSampleFiles - 1)]);
-      sample = spread;
-      complete = false;
-    }
-    std::vector<Column> seen =
-        sample.empty() ? std::vector<Column>{} : InferColumns(duckdb(), sample, g.format);
-    report.files_read += static_cast<int>(sample.size());
-
-    Table table;
-    table.database = g.database;
-    table.name = g.name;
-    table.location = g.location;
-    table.format = g.format;
-    table.owner = "crawler";
-    for (size_t k = 0; k < g.partition_keys.size(); ++k) {
-      std::vector<std::string> values;
-      for (const auto& [spec, loc] : g.partition_location) {
-        auto parts = Split(spec);
-        if (k < parts.size()) values.push_back(parts[k].substr(parts[k].find('=') + 1));
-      }
-      table.partition_keys.push_back({g.partition_keys[k], PartitionType(values), false});
-    }
-    std::string action = existing ? "updated" : "created";
-    std::string detail;
-    std::string change;
-    if (!existing) {
-      table.columns = seen;
-      detail = fmt::format("{} columns, {} partitions, {} files", seen.size(),
-                           g.partition_location.size(), g.files.size());
-    } else {
-      std::vector<Column> merged;
-      SchemaDiff diff = Diff(existing->columns, seen, merged);
-      if (!diff.compatible() && !options.update_incompatible) {
-        std::string message = "incompatible schema change (" + diff.Text() +
-                              "): table left at version " + std::to_string(existing->version) +
-                              "; --update-incompatible applies it";
-        spdlog::warn("{}: {}", id, message);
-        report.tables.push_back({id, "incompatible", message});
-        continue;
-      }
-      if (!diff.compatible()) {
-        // Applied on request: the files' columns as read, removed ones dropped.
-        merged.erase(std::remove_if(merged.begin(), merged.end(),
-                                    [&](const Column& c) {
-                                      return std::none_of(
-                                          seen.begin(), seen.end(),
-                                          [&](const Column& s) { return s.name == c.name; });
-                                    }),
-                     merged.end());
-        for (auto& m : merged) {
-          for (const auto& s : seen) {
-            if (s.name == m.name) m.type = s.type;
-          }
-        }
-      }
-      table.columns = merged;
-      if (!diff.empty()) change = diff.Json();
-      detail = diff.empty() ? fmt::format("{} files", g.files.size()) : diff.Text();
-    }
-
-    // Rows per Parquet file from the footers; CSV row counts are not known without reading.
-    std::map<std::string, uint64_t> rows_of;
-    if (g.format == "parquet") {
-      std::vector<std::string> paths;
-      for (const auto& f : g.files) paths.push_back(local(f.key));
-      report.files_read += static_cast<int>(g.files.size());
-      rows_of = ParquetRowsPerFile(duckdb(), paths);
-    }
-    std::vector<SnapshotFile> files;
-    std::map<std::string, Partition> partitions;
-    for (const auto& f : g.files) {
-      uint64_t rows = rows_of[local(f.key)];
-      const std::string& spec = g.partition_of[f.key];
-      files.push_back({f.key, spec, rows, f.size});
-      Partition& p = partitions[spec];
-      p.spec = spec;
-      p.location = g.partition_location[spec];
-      ++p.files;
-      p.rows += rows;
-      p.bytes += f.size;
-    }
-    std::vector<Partition> present;
-    for (auto& [spec, p] : partitions) {
-      if (!spec.empty()) present.push_back(p);
-    }
-
-    AddChecksums(files, current, local);
-    db::SqliteTransaction tx(catalog_.db());
-    Table stored = catalog_.RegisterTable(table, change);
-    if (existing && stored.version != existing->version) action = "updated";
-    bool files_changed = !current || current->files.size() != files.size() ||
-                         !std::equal(files.begin(), files.end(), current->files.begin(),
-                                     [](const SnapshotFile& a, const SnapshotFile& b) {
-                                       return a.key == b.key && a.bytes == b.bytes;
-                                     });
-    if (files_changed) {
-      int64_t snapshot = catalog_.CommitSnapshot(stored.id, run_id, "crawl", files);
-      if (g.format == "parquet") {
-        std::vector<std::string> paths;
-        for (const auto& f : files) paths.push_back(local(f.key));
-        catalog_.RecordStats(snapshot, ParquetStats(paths, stored.columns));
-      }
-    }
-    auto [added, deleted] = catalog_.SyncPartitions(stored.id, present, options.mark_deleted);
-    report.partitions_added += added;
-    report.partitions_deleted += deleted;
-    catalog_.SetCrawlFingerprint(id, fingerprint);
-    tx.Commit();
-    if (existing && change.empty() && !files_changed && added == 0 && deleted == 0)
-      action = "unchanged";
-    if (added || deleted)
-      detail += fmt::format("{}partitions +{} -{}", detail.empty() ? "" : "; ", added, deleted);
-    report.tables.push_back({id, action, detail});
-  }
-
-  // Crawler tables under the crawled prefixes whose folders are gone: every partition deleted.
-  for (const auto& t : catalog_.Tables()) {
-    if (t.owner != "crawler" || groups.count(t.database + "." + t.name)) continue;
-    bool crawled = std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& p) {
-      return t.location.rfind(p, 0) == 0 || p.rfind(t.location, 0) == 0;
-    });
-    if (!crawled) continue;
-    db::SqliteTransaction tx(catalog_.db());
-    auto current = catalog_.CurrentSnapshot(t.id);
-    if (current && !current->files.empty()) catalog_.CommitSnapshot(t.id, run_id, "crawl", {});
-    auto [added, deleted] = catalog_.SyncPartitions(t.id, {}, options.mark_deleted);
-    report.partitions_deleted += deleted;
-    catalog_.SetCrawlFingerprint(t.database + "." + t.name, "");
-    tx.Commit();
-    report.tables.push_back(
-        {t.database + "." + t.name, "updated",
-         "its folder is gone: no files; partitions -" + std::to_string(deleted)});
-  }
+  std::map<std::string, Group> groups = GroupFiles(lake_, prefixes);
+  CrawlRun run(lake_, catalog_, options, report);
+  for (auto& [id, g] : groups) run.CrawlTable(id, g);
+  run.CrawlVanished(groups, prefixes);
   report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return report;

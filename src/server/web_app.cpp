@@ -22,6 +22,7 @@
 #include "query/engine.h"
 #include "report/report.h"
 #include "server/state_graph.h"
+#include "transform/records.h"
 #include "workflow/history.h"
 
 namespace shoplake::server {
@@ -143,18 +144,6 @@ struct RunRecordMetric {
 };
 
 constexpr RunRecordMetric kRunRecordMetrics[] = {
-    {"transform_runs", "shoplake_transform_rows_written_total", "counter",
-     "Rows the transform wrote, by dataset.", "dataset",
-     "SELECT dataset, sum(rows_written) FROM transform_runs GROUP BY 1 ORDER BY 1"},
-    {"transform_runs", "shoplake_transform_rows_rejected_total", "counter",
-     "Rows the transform refused (in rejects/), by dataset.", "dataset",
-     "SELECT dataset, sum(rows_rejected) FROM transform_runs GROUP BY 1 ORDER BY 1"},
-    {"transform_runs", "shoplake_transform_runs_total", "counter", "Transform runs, by outcome.",
-     "status", "SELECT status, count(*) FROM transform_runs GROUP BY 1 ORDER BY 1"},
-    {"transform_runs", "shoplake_transform_duration_seconds_total", "counter",
-     "Time spent in transform runs, by dataset.", "dataset",
-     "SELECT dataset, sum((julianday(finished_at) - julianday(started_at)) * 86400)"
-     " FROM transform_runs GROUP BY 1 ORDER BY 1"},
     {"ingest_ledger", "shoplake_ingest_bytes_total", "counter",
      "Bytes ingested into the raw zone, by source.", "source",
      "SELECT source, sum(size) FROM ingest_ledger GROUP BY 1 ORDER BY 1"},
@@ -635,6 +624,23 @@ struct WebApp::Impl {
     gauge("shoplake_catalog_snapshots", "Table snapshots committed, over all tables.",
           "SELECT count(*) FROM catalog_snapshots");
     gauge("shoplake_catalog_views", "Views in the catalog.", "SELECT count(*) FROM catalog_views");
+    // The transform's, from its records (transform/records.h).
+    auto transform_totals = transform::TransformRecords::TotalsByDataset(db);
+    auto per_dataset = [&](const char* name, const char* help, auto value) {
+      m.Family(name, "counter", help);
+      for (const auto& t : transform_totals) m.Sample(name, {{"dataset", t.dataset}}, value(t));
+    };
+    per_dataset("shoplake_transform_rows_written_total", "Rows the transform wrote, by dataset.",
+                [](const auto& t) { return static_cast<double>(t.rows_written); });
+    per_dataset("shoplake_transform_rows_rejected_total",
+                "Rows the transform refused (in rejects/), by dataset.",
+                [](const auto& t) { return static_cast<double>(t.rows_rejected); });
+    m.Family("shoplake_transform_runs_total", "counter", "Transform runs, by outcome.");
+    for (const auto& [status, runs] : transform::TransformRecords::RunsByStatus(db))
+      m.Sample("shoplake_transform_runs_total", {{"status", status}}, static_cast<double>(runs));
+    per_dataset("shoplake_transform_duration_seconds_total",
+                "Time spent in transform runs, by dataset.",
+                [](const auto& t) { return t.seconds; });
     for (const auto& family : kRunRecordMetrics) {
       m.Family(family.name, family.type, family.help);
       // A stage's tables exist once it has run.

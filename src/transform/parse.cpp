@@ -422,7 +422,9 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
                rejected.size() + file_violations.size()};
 
     LineMap lines(mapping_.csv.header, rejected, {});
-    auto wanted_lines = [&] {  // the refused records' lines, and the header
+    // The refused records' lines, and the header. first_rid is captured by copy: clang 14
+    // (which clang-tidy runs on) cannot capture a structured binding.
+    auto wanted_lines = [&, first_rid = first_rid] {
       std::set<uint64_t> wanted;
       if (mapping_.csv.header) wanted.insert(1);
       for (const auto& [rid, v] : file_violations) {

@@ -1,3 +1,6 @@
+// The transform (transform.h): Transformer::Run at the end reads as its steps, each a function
+// above it: the sweep of a crashed run's leftovers, input selection, headers, references, the
+// parse (parse.h), the row plan, counts and rejects, the Parquet write and the commit.
 #include "transform/transform.h"
 
 #include <fmt/format.h>
@@ -21,6 +24,7 @@
 #include "ingest/ledger.h"
 #include "lake/local_cache.h"
 #include "transform/parse.h"
+#include "transform/records.h"
 #include "transform/rules.h"
 
 namespace shoplake::transform {
@@ -29,39 +33,6 @@ namespace {
 namespace fs = std::filesystem;
 using db::QuoteIdentifier;
 using db::QuoteLiteral;
-
-// The transform's own records, in the catalog file beside the catalog's tables.
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS transform_bookmarks (
-  dataset TEXT NOT NULL,
-  raw_key TEXT NOT NULL,
-  run_id  TEXT NOT NULL,
-  PRIMARY KEY (dataset, raw_key)
-);
-CREATE TABLE IF NOT EXISTS transform_runs (
-  run_id             TEXT PRIMARY KEY,
-  dataset            TEXT NOT NULL,
-  status             TEXT NOT NULL,      -- committed, failed, nothing_new
-  started_at         TEXT NOT NULL,
-  finished_at        TEXT NOT NULL,
-  full_refresh       INTEGER NOT NULL,
-  snapshot_id        INTEGER NOT NULL,
-  rows_read          INTEGER NOT NULL,
-  rows_written       INTEGER NOT NULL,
-  rows_rejected      INTEGER NOT NULL,
-  duplicates_dropped INTEGER NOT NULL,
-  message            TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS transform_file_counts (
-  run_id             TEXT NOT NULL,
-  raw_key            TEXT NOT NULL,
-  rows_read          INTEGER NOT NULL,
-  rows_written       INTEGER NOT NULL,
-  rows_rejected      INTEGER NOT NULL,
-  duplicates_dropped INTEGER NOT NULL,
-  PRIMARY KEY (run_id, raw_key)
-);
-)sql";
 
 // The object name of a raw key: what follows raw/<source>/ingest_date=YYYY-MM-DD/.
 std::string ObjectName(const std::string& raw_key) {
@@ -136,6 +107,17 @@ bool IsPlainFolderValue(const std::string& value) {
   });
 }
 
+// Removes the folder `path` (once set) and everything in it when it goes out of scope, however
+// the scope ends.
+struct RemovedOnExit {
+  fs::path path;
+  ~RemovedOnExit() {
+    if (path.empty()) return;
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
 // The first line of a raw file (its header) as bytes, line break included, read through the
 // store. UTF-16 (little-endian, as DuckDB reads it) ends a line with the code unit 0x000A.
 std::string FirstLineBytes(lake::Store& lake, const std::string& key, bool utf16) {
@@ -199,13 +181,7 @@ void CheckHeaders(lake::Store& lake, const std::vector<InputFile>& files, const 
   // A scratch folder of the run's own outside the lake: a dry run checks headers too.
   fs::path scratch = fs::temp_directory_path() / ("shoplake-headers-" + run_id);
   CreateFolders(scratch);
-  struct RemoveScratch {
-    fs::path path;
-    ~RemoveScratch() {
-      std::error_code ec;
-      fs::remove_all(path, ec);
-    }
-  } remove_scratch{scratch};
+  RemovedOnExit remove_scratch{scratch};
   db::Database db(":memory:", {}, "transform");
   db::Connection conn(db);
   for (size_t i = 0; i < files.size(); ++i) {
@@ -232,7 +208,7 @@ void CheckHeaders(lake::Store& lake, const std::vector<InputFile>& files, const 
 // does not list, and the rejects of runs that recorded no outcome (killed before they
 // committed or failed: the run that does the work refuses those rows again, and rejects/
 // would hold them twice).
-void RemoveLeftovers(lake::Store& lake, db::SqliteDatabase& db, const std::string& work_parent,
+void RemoveLeftovers(lake::Store& lake, TransformRecords& records, const std::string& work_parent,
                      const std::string& location, const std::string& table,
                      const std::optional<catalog::Snapshot>& current) {
   std::set<std::string> listed;
@@ -249,9 +225,7 @@ void RemoveLeftovers(lake::Store& lake, db::SqliteDatabase& db, const std::strin
       lake.Delete(object.key);
     }
   }
-  std::set<std::string> recorded;
-  auto runs = db.Prepare("SELECT run_id FROM transform_runs");
-  while (runs.Step()) recorded.insert(runs.Text(0));
+  std::set<std::string> recorded = records.RecordedRuns();
   const std::string runs_prefix = "rejects/" + table + "/run_id=";
   for (const auto& object : lake.List("rejects/" + table + "/")) {
     if (object.key.rfind(runs_prefix, 0) != 0) continue;
@@ -266,8 +240,8 @@ void RemoveLeftovers(lake::Store& lake, db::SqliteDatabase& db, const std::strin
 // version the ledger holds for the dataset's source whose name matches its pattern, less
 // those the bookmark has seen (none with `full_refresh`) and those quarantined in the ledger,
 // which go to `quarantined` with a warning each.
-std::map<std::string, int64_t> ChooseFiles(db::SqliteDatabase& db, const DatasetSpec& dataset,
-                                           bool full_refresh,
+std::map<std::string, int64_t> ChooseFiles(db::SqliteDatabase& db, TransformRecords& records,
+                                           const DatasetSpec& dataset, bool full_refresh,
                                            std::vector<std::string>& quarantined) {
   ingest::IngestLedger ledger(db.path());
   std::map<std::string, int64_t> priority;
@@ -291,9 +265,7 @@ std::map<std::string, int64_t> ChooseFiles(db::SqliteDatabase& db, const Dataset
         dataset.name, n, dataset.source, dataset.pattern, unmatched, dataset.name);
   }
   if (!full_refresh) {
-    auto rows = db.Prepare("SELECT raw_key FROM transform_bookmarks WHERE dataset = ?");
-    rows.Bind(1, dataset.name);
-    while (rows.Step()) priority.erase(rows.Text(0));
+    for (const auto& key : records.Bookmarked(dataset.name)) priority.erase(key);
   }
   for (const auto& q : ledger.Quarantined()) {
     if (!priority.erase(q.raw_key)) continue;
@@ -378,94 +350,107 @@ void WriteNewFiles(db::Connection& conn, const Mapping& mapping, const std::stri
   }
 }
 
-}  // namespace
-
-Transformer::Transformer(lake::Store& lake, catalog::Catalog& catalog)
-    : lake_(lake), catalog_(catalog) {
-  db::ApplySchema(catalog_.db(), "transform", 1, kSchema, "the transform's records");
-}
-
-catalog::Table MappedTable(const Mapping& mapping) {
-  catalog::Table table;
-  table.database = mapping.database;
-  table.name = mapping.table;
-  table.location = "processed/" + mapping.database + "/" + mapping.table + "/";
-  table.owner = "transform";
-  for (const auto& c : mapping.columns) {
-    if (!IsPartitionKey(mapping, c)) table.columns.push_back({c.name, SqlType(c), c.nullable});
+// One run as its steps share it: what it was asked, where it works, and what the steps have
+// found so far.
+struct RunState {
+  RunState(lake::Store& lake, const DatasetSpec& dataset, const Mapping& mapping,
+           const TransformOptions& options)
+      : dataset(dataset),
+        mapping(mapping),
+        options(options),
+        location(MappedTable(mapping).location),
+        cache(lake),
+        work_parent(cache.WorkFolder(location.substr(0, location.size() - 1))) {
+    result.run_id = options.run_id.empty() ? NewRunId() : options.run_id;
+    result.dataset = dataset.name;
+    result.table = mapping.database + "." + mapping.table;
+    work = work_parent + "/.tmp-" + result.run_id;
   }
-  for (const auto& p : mapping.partition_by) {
-    const ColumnSpec* from = mapping.Column(p.from);
-    std::string type = p.part == PartitionSpec::Part::kValue && from ? SqlType(*from) : "INTEGER";
-    table.partition_keys.push_back({p.name, type, false});
-  }
-  return table;
-}
 
-TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapping,
-                                 const TransformOptions& options) {
-  auto started = std::chrono::steady_clock::now();
-  std::string started_at = UtcNowIso();
-  TransformResult result;
-  result.run_id = options.run_id.empty() ? NewRunId() : options.run_id;
-  result.dataset = dataset.name;
-  result.table = mapping.database + "." + mapping.table;
-  const std::string location = MappedTable(mapping).location;
-  // DuckDB reads and writes local files: the lake's own for a local lake, copies in the cache
-  // for a remote one (lake/local_cache.h). A dry run fetches nothing.
-  lake::LocalCache cache(lake_);
-  auto local = [&](const std::vector<std::string>& keys) {
+  // Where `keys` are read from: fetched into the cache, or for a dry run (which fetches
+  // nothing) where they would be.
+  std::vector<std::string> LocalPaths(const std::vector<std::string>& keys) {
     if (!options.dry_run) return cache.ReadablePaths(keys);
     std::vector<std::string> paths;
     for (const auto& key : keys) paths.push_back(cache.PathOf(key));
     return paths;
-  };
-  // Where the run's work folder goes: inside the table's folder for a local lake (so its files
-  // are renamed into place), in the cache for a remote one.
-  const std::string work_parent = cache.WorkFolder(location.substr(0, location.size() - 1));
-  auto lock = options.dry_run
-                  ? nullptr
-                  : lake_.Acquire("transform-" + result.table, std::chrono::minutes(10));
-
-  auto table = catalog_.FindTable(mapping.database, mapping.table);
-  std::optional<catalog::Snapshot> current;
-  if (table) current = catalog_.CurrentSnapshot(table->id);
-
-  if (!options.dry_run) {
-    RemoveLeftovers(lake_, catalog_.db(), work_parent, location, mapping.table, current);
   }
 
-  std::vector<InputFile> files;
-  {
-    auto priority = ChooseFiles(catalog_.db(), dataset, options.full_refresh, result.quarantined);
-    std::vector<std::string> keys;
-    for (const auto& [key, p] : priority) keys.push_back(key);
-    std::vector<std::string> paths = local(keys);
-    for (size_t i = 0; i < keys.size(); ++i)
-      files.push_back({keys[i], paths[i], priority[keys[i]]});
-    std::sort(files.begin(), files.end(),
-              [](const InputFile& a, const InputFile& b) { return a.priority < b.priority; });
-  }
-  if (files.empty()) {
-    result.snapshot_id = current ? current->id : 0;
-    result.table_rows = current ? current->rows : 0;
-    result.plan.push_back("nothing new for " + dataset.name + " (every raw file is bookmarked)");
+  // The result, with the time the run took.
+  TransformResult Finish() {
     result.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    return result;
+    return std::move(result);
   }
-  CheckHeaders(lake_, files, mapping, result.run_id);
 
-  // References: the referenced table's keys, from its current snapshot.
-  std::map<std::string, std::string> reference_tables;
-  std::vector<std::string> sql;  // the plan, in order
-  int reference_count = 0;
+  const DatasetSpec& dataset;
+  const Mapping& mapping;
+  const TransformOptions& options;
+  const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  const std::string started_at = UtcNowIso();
+  TransformResult result;
+  const std::string location;  // processed/<database>/<table>/
+  // DuckDB reads and writes local files: the lake's own for a local lake, copies in the cache
+  // for a remote one (lake/local_cache.h).
+  lake::LocalCache cache;
+  // Where the run's work folder goes: inside the table's folder for a local lake (so its files
+  // are renamed into place), in the cache for a remote one.
+  const std::string work_parent;
+  std::string work;                          // the run's work folder, in work_parent
+  std::optional<catalog::Snapshot> current;  // the table's snapshot before the run
+  std::vector<InputFile> files;              // what the run reads, in ingest order
+};
+
+// The table's current snapshot; none before its first run.
+std::optional<catalog::Snapshot> CurrentSnapshot(catalog::Catalog& catalog,
+                                                 const Mapping& mapping) {
+  auto table = catalog.FindTable(mapping.database, mapping.table);
+  if (!table) return std::nullopt;
+  return catalog.CurrentSnapshot(table->id);
+}
+
+// Input selection: the raw files the run reads (ChooseFiles) with their local paths, in ingest
+// order.
+std::vector<InputFile> SelectInputs(db::SqliteDatabase& db, TransformRecords& records,
+                                    RunState& run) {
+  auto priority =
+      ChooseFiles(db, records, run.dataset, run.options.full_refresh, run.result.quarantined);
+  std::vector<std::string> keys;
+  for (const auto& [key, p] : priority) keys.push_back(key);
+  std::vector<std::string> paths = run.LocalPaths(keys);
+  std::vector<InputFile> files;
+  for (size_t i = 0; i < keys.size(); ++i) files.push_back({keys[i], paths[i], priority[keys[i]]});
+  std::sort(files.begin(), files.end(),
+            [](const InputFile& a, const InputFile& b) { return a.priority < b.priority; });
+  return files;
+}
+
+// A run with no file to read: the table as it is.
+TransformResult NothingNew(RunState& run) {
+  run.result.snapshot_id = run.current ? run.current->id : 0;
+  run.result.table_rows = run.current ? run.current->rows : 0;
+  run.result.plan.push_back("nothing new for " + run.dataset.name +
+                            " (every raw file is bookmarked)");
+  return run.Finish();
+}
+
+// The references of the mapping's columns: per column with `references`, a temp table of the
+// keys the referenced table's current snapshot holds.
+struct References {
+  std::map<std::string, std::string> tables;  // column -> its temp table
+  std::vector<std::string> sql;               // the statements that make them, in order
+};
+
+// Plans the references step. Throws Error(kUsage) when a referenced table has no data yet.
+References PlanReferences(catalog::Catalog& catalog, RunState& run) {
+  const Mapping& mapping = run.mapping;
+  References references;
   for (const auto& c : mapping.columns) {
     if (!c.references) continue;
     // A dataset's mapping names its table; the convention here: the referenced dataset's
     // table lives in the same database under the dataset's name.
-    auto ref_table = catalog_.FindTable(mapping.database, c.references->dataset);
-    auto ref_snapshot = ref_table ? catalog_.CurrentSnapshot(ref_table->id) : std::nullopt;
+    auto ref_table = catalog.FindTable(mapping.database, c.references->dataset);
+    auto ref_snapshot = ref_table ? catalog.CurrentSnapshot(ref_table->id) : std::nullopt;
     if (!ref_snapshot || ref_snapshot->files.empty()) {
       throw Error(ErrorCode::kUsage,
                   fmt::format("column '{}' references {}.{}, which has no data yet", c.name,
@@ -475,93 +460,97 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
     }
     std::vector<std::string> keys, paths;
     for (const auto& f : ref_snapshot->files) keys.push_back(f.key);
-    for (const auto& path : local(keys)) paths.push_back(QuoteLiteral(path));
-    std::string name = "ref_" + std::to_string(++reference_count);
-    reference_tables[c.name] = name;
-    sql.push_back("CREATE TEMP TABLE " + name + " AS SELECT DISTINCT " +
-                  QuoteIdentifier(c.references->column) + " AS k FROM read_parquet([" +
-                  Join(paths, ", ") + "], hive_partitioning = true)");
+    for (const auto& path : run.LocalPaths(keys)) paths.push_back(QuoteLiteral(path));
+    std::string name = "ref_" + std::to_string(references.sql.size() + 1);
+    references.tables[c.name] = name;
+    references.sql.push_back("CREATE TEMP TABLE " + name + " AS SELECT DISTINCT " +
+                             QuoteIdentifier(c.references->column) + " AS k FROM read_parquet([" +
+                             Join(paths, ", ") + "], hive_partitioning = true)");
   }
+  return references;
+}
 
-  // The parse (transform/parse.h): every file read by DuckDB's CSV reader in one parallel
-  // statement, each row checked against the rules, into a work file in the files' order;
-  // then the line of every refused row, confirmed against its file.
-  const std::string work = work_parent + "/.tmp-" + result.run_id;
-  Parse parse(mapping, files, reference_tables, work, options.csv_buffer_size);
+// A dry run's result: the files it would read and the SQL it would run, in order.
+TransformResult DryRunPlan(RunState& run, const References& references, const Parse& parse) {
+  for (const auto& f : run.files) run.result.plan.push_back("read " + f.raw_key);
+  std::vector<std::string> plan = references.sql;
+  for (const auto& s : parse.Plan()) plan.push_back(s);
+  for (const auto& s : plan) run.result.plan.push_back(s + ";");
+  run.result.plan.push_back(
+      "then: the lines of the refused rows, read back from the raw files; "
+      "drop duplicates on (" +
+      Join(run.mapping.primary_key, ", ") + "), write zstd Parquet under " + run.location +
+      ", commit a snapshot");
+  return run.Finish();
+}
 
-  if (options.dry_run) {
-    for (const auto& f : files) result.plan.push_back("read " + f.raw_key);
-    std::vector<std::string> plan = sql;
-    for (const auto& s : parse.Plan()) plan.push_back(s);
-    for (const auto& s : plan) result.plan.push_back(s + ";");
-    result.plan.push_back(
-        "then: the lines of the refused rows, read back from the raw files; "
-        "drop duplicates on (" +
-        Join(mapping.primary_key, ", ") + "), write zstd Parquet under " + location +
-        ", commit a snapshot");
-    result.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    return result;
-  }
-
-  db::Database db(":memory:", {}, "transform");
-  db::Connection conn(db);
-  int threads = options.threads > 0
-                    ? options.threads
-                    : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  conn.Execute("SET threads = " + std::to_string(threads));
-  // The work folder holds the parsed rows (DuckDB spills to its own folder, below the
-  // project's duckdb.temp_directory: db/duckdb.h); it is made now so that
-  // DuckDB never has to create its parents, and removed however the run ends (a crashed
-  // run's is removed by the next run).
-  fs::create_directories(work);
-  struct RemoveWork {
-    std::string path;
-    ~RemoveWork() {
-      std::error_code ec;
-      fs::remove_all(path, ec);
+// The run's DuckDB session: an in-memory database, the work folder, the references' tables
+// and `files`, the run's files by their place in the list the parse reads (parsed rows'
+// __file_index). It also times the run's steps for -v.
+class WorkSession {
+ public:
+  WorkSession(const RunState& run, const References& references)
+      : dataset_(run.dataset.name), conn_(db_) {
+    threads_ = run.options.threads > 0
+                   ? run.options.threads
+                   : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    conn_.Execute("SET threads = " + std::to_string(threads_));
+    // The work folder holds the parsed rows (DuckDB spills to its own folder, below the
+    // project's duckdb.temp_directory: db/duckdb.h); it is made now so that DuckDB never
+    // has to create its parents, and removed however the run ends (a crashed run's is removed
+    // by the next run).
+    fs::create_directories(run.work);
+    remove_work_.path = run.work;
+    for (const auto& s : references.sql) conn_.Execute(s);
+    conn_.Execute("CREATE TEMP TABLE files (__file_index BIGINT, priority BIGINT)");
+    auto insert = conn_.Prepare("INSERT INTO files VALUES ($1, $2)");
+    for (size_t i = 0; i < run.files.size(); ++i) {
+      insert.Execute({static_cast<int64_t>(i), run.files[i].priority});
     }
-  } remove_work{work};
-  for (const auto& s : sql) conn.Execute(s);
-  // The run's files, by their place in the list the parse reads (parsed rows' __file_index).
-  conn.Execute("CREATE TEMP TABLE files (__file_index BIGINT, priority BIGINT)");
-  {
-    auto insert = conn.Prepare("INSERT INTO files VALUES ($1, $2)");
-    for (size_t i = 0; i < files.size(); ++i) {
-      insert.Execute({static_cast<int64_t>(i), files[i].priority});
-    }
+    step_start_ = std::chrono::steady_clock::now();
+    step_cpu_ = ProcessCpuSeconds();
   }
 
-  // Each step's time and the CPU time the process spent in it (every thread's), for -v:
-  // where a slow run spends it.
-  auto step_start = std::chrono::steady_clock::now();
-  double step_cpu = ProcessCpuSeconds();
-  auto step = [&](const char* name) {
+  db::Connection& conn() { return conn_; }
+  int threads() const { return threads_; }
+
+  // Logs (with -v) the time of the step `name` that just ended, and the CPU time the process
+  // spent in it (every thread's): where a slow run spends it.
+  void Step(const char* name) {
     auto now = std::chrono::steady_clock::now();
     double cpu = ProcessCpuSeconds();
-    spdlog::debug("transform {}: {} in {:.2f}s ({:.2f}s CPU)", dataset.name, name,
-                  std::chrono::duration<double>(now - step_start).count(), cpu - step_cpu);
-    step_start = now;
-    step_cpu = cpu;
-  };
-  std::map<std::string, ParsedFile> parsed = parse.Run(conn, threads, result.rejects, step);
-  result.lines_confirmed = parse.lines_confirmed();
-
-  // The rows to write, never materialized: the parsed rows no rule refused, less the losers
-  // among duplicate keys (the latest ingested file wins; within a file, the first line),
-  // and the old rows of the partitions the new rows touch less the keys that come again.
-  std::vector<std::string> data_columns, partition_columns;
-  for (const auto& c : mapping.columns) data_columns.push_back(QuoteIdentifier(c.name));
-  for (const auto& p : mapping.partition_by) {
-    if (!IsColumnPartition(p))
-      partition_columns.push_back(PartitionExpr(p) + " AS " + QuoteIdentifier(p.name));
+    spdlog::debug("transform {}: {} in {:.2f}s ({:.2f}s CPU)", dataset_, name,
+                  std::chrono::duration<double>(now - step_start_).count(), cpu - step_cpu_);
+    step_start_ = now;
+    step_cpu_ = cpu;
   }
-  std::string partition_select =
-      partition_columns.empty() ? "" : ", " + Join(partition_columns, ", ");
-  std::string partition_path = PartitionPathExpr(mapping);
-  bool dedup = !mapping.primary_key.empty();
-  std::vector<std::string> pk;
-  for (const auto& k : mapping.primary_key) pk.push_back(QuoteIdentifier(k));
+
+ private:
+  std::string dataset_;
+  db::Database db_{":memory:", {}, "transform"};
+  db::Connection conn_;
+  int threads_ = 1;
+  RemovedOnExit remove_work_;  // declared after DuckDB: removed before it closes
+  std::chrono::steady_clock::time_point step_start_;
+  double step_cpu_ = 0;
+};
+
+// The row plan: the rows to write, never materialized.
+struct RowPlan {
+  std::vector<std::string> data_columns;  // the mapping's columns, quoted
+  bool dedup = false;                     // the mapping has a primary key
+  // The parsed rows no rule refused, less the losers among duplicate keys, and the old rows
+  // of the partitions the new rows touch less the keys that come again.
+  std::string final_rows;
+  std::vector<catalog::SnapshotFile> kept_files;  // current files the new snapshot keeps
+  std::vector<catalog::SnapshotFile> replaced;    // current files whose partitions it rewrites
+};
+
+// The rows of `parsed` the run keeps, as a predicate on it: the rows no rule refused less the
+// losers among duplicate keys on `pk` (the latest ingested file wins; within a file, the first
+// line). Leaves the temp tables losers (with `pk`) and dropped on `conn`.
+std::string KeptRows(db::Connection& conn, const std::vector<std::string>& pk) {
+  bool dedup = !pk.empty();
   if (dedup) {
     // Keys found more than once (a hash aggregate over the keys alone); only their rows are
     // ranked, among the rows nothing refused.
@@ -583,56 +572,83 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
   conn.Execute(std::string("CREATE TEMP TABLE dropped AS SELECT __rid FROM refused") +
                (dedup ? " UNION ALL SELECT __rid FROM losers" : ""));
   bool any_dropped = ToU64(conn.QueryScalar("SELECT count(*) FROM dropped")) > 0;
-  std::string kept = any_dropped ? "__ok AND __rid NOT IN (SELECT __rid FROM dropped)" : "__ok";
+  return any_dropped ? "__ok AND __rid NOT IN (SELECT __rid FROM dropped)" : "__ok";
+}
+
+// Which of the current snapshot's files the run rewrites (into plan.replaced) and which it
+// keeps: the partitions of `new_rows` (the rows `kept` keeps), and the partitions of old rows
+// whose keys come again (a key may move between partitions). Only a merge into the current
+// snapshot asks; a full refresh keeps nothing.
+void SortCurrentFiles(db::Connection& conn, RunState& run, const std::string& new_rows,
+                      const std::string& kept, const std::vector<std::string>& pk, RowPlan& plan) {
+  const auto& current = run.current;
+  if (!current || run.options.full_refresh) return;
+  if (!plan.dedup || current->files.empty()) {
+    plan.kept_files = current->files;
+    return;
+  }
+  std::set<std::string> touched;
+  for (const auto& r :
+       conn.Query("SELECT DISTINCT " + PartitionPathExpr(run.mapping) + " FROM (" + new_rows + ")")
+           .Rows()) {
+    touched.insert(r[0].value_or(""));
+  }
+  std::vector<std::string> keys, old_paths;
+  for (const auto& f : current->files) keys.push_back(f.key);
+  std::vector<std::string> local_paths = run.cache.ReadablePaths(keys);
+  std::map<std::string, std::string> partition_of;  // local path -> partition
+  for (size_t i = 0; i < local_paths.size(); ++i) {
+    old_paths.push_back(QuoteLiteral(local_paths[i]));
+    partition_of[local_paths[i]] = current->files[i].partition;
+  }
+  for (const auto& r :
+       conn.Query("SELECT DISTINCT o.filename FROM read_parquet([" + Join(old_paths, ", ") +
+                  "], filename = true, hive_partitioning = true) o SEMI JOIN (SELECT " +
+                  Join(pk, ", ") + " FROM parsed WHERE " + kept + ") n USING (" + Join(pk, ", ") +
+                  ")")
+           .Rows()) {
+    touched.insert(partition_of[r[0].value_or("")]);
+  }
+  for (const auto& f : current->files) {
+    (touched.count(f.partition) ? plan.replaced : plan.kept_files).push_back(f);
+  }
+}
+
+// The row plan (see RowPlan), on `conn` after the parse.
+RowPlan PlanRows(db::Connection& conn, RunState& run) {
+  const Mapping& mapping = run.mapping;
+  RowPlan plan;
+  std::vector<std::string> partition_columns, pk;
+  for (const auto& c : mapping.columns) plan.data_columns.push_back(QuoteIdentifier(c.name));
+  for (const auto& p : mapping.partition_by) {
+    if (!IsColumnPartition(p))
+      partition_columns.push_back(PartitionExpr(p) + " AS " + QuoteIdentifier(p.name));
+  }
+  std::string partition_select =
+      partition_columns.empty() ? "" : ", " + Join(partition_columns, ", ");
+  for (const auto& k : mapping.primary_key) pk.push_back(QuoteIdentifier(k));
+  plan.dedup = !pk.empty();
+  std::string kept = KeptRows(conn, pk);
   std::string new_rows =
-      "SELECT " + Join(data_columns, ", ") + partition_select + " FROM parsed WHERE " + kept;
-
-  // Which existing files the new rows touch: their partitions, and the partitions of old
-  // rows whose keys come again (a key may move between partitions). Only a merge into the
-  // current snapshot asks.
-  std::vector<catalog::SnapshotFile> kept_files, replaced;
-  if (current && !options.full_refresh && dedup && !current->files.empty()) {
-    std::set<std::string> touched;
-    for (const auto& r :
-         conn.Query("SELECT DISTINCT " + partition_path + " FROM (" + new_rows + ")").Rows()) {
-      touched.insert(r[0].value_or(""));
-    }
+      "SELECT " + Join(plan.data_columns, ", ") + partition_select + " FROM parsed WHERE " + kept;
+  SortCurrentFiles(conn, run, new_rows, kept, pk, plan);
+  plan.final_rows = new_rows;
+  if (!plan.replaced.empty()) {
     std::vector<std::string> keys, old_paths;
-    for (const auto& f : current->files) keys.push_back(f.key);
-    std::vector<std::string> local_paths = cache.ReadablePaths(keys);
-    std::map<std::string, std::string> partition_of;  // local path -> partition
-    for (size_t i = 0; i < local_paths.size(); ++i) {
-      old_paths.push_back(QuoteLiteral(local_paths[i]));
-      partition_of[local_paths[i]] = current->files[i].partition;
-    }
-    for (const auto& r :
-         conn.Query("SELECT DISTINCT o.filename FROM read_parquet([" + Join(old_paths, ", ") +
-                    "], filename = true, hive_partitioning = true) o SEMI JOIN (SELECT " +
-                    Join(pk, ", ") + " FROM parsed WHERE " + kept + ") n USING (" + Join(pk, ", ") +
-                    ")")
-             .Rows()) {
-      touched.insert(partition_of[r[0].value_or("")]);
-    }
-    for (const auto& f : current->files) {
-      (touched.count(f.partition) ? replaced : kept_files).push_back(f);
-    }
-  } else if (current && !options.full_refresh) {
-    kept_files = current->files;
+    for (const auto& f : plan.replaced) keys.push_back(f.key);
+    for (const auto& path : run.cache.ReadablePaths(keys)) old_paths.push_back(QuoteLiteral(path));
+    plan.final_rows += " UNION ALL SELECT " + Join(plan.data_columns, ", ") + partition_select +
+                       " FROM read_parquet([" + Join(old_paths, ", ") +
+                       "], hive_partitioning = true) o ANTI JOIN (SELECT " + Join(pk, ", ") +
+                       " FROM parsed WHERE " + kept + ") n USING (" + Join(pk, ", ") + ")";
   }
-  std::string final_rows = new_rows;
-  if (!replaced.empty()) {
-    std::vector<std::string> keys, old_paths;
-    for (const auto& f : replaced) keys.push_back(f.key);
-    for (const auto& path : cache.ReadablePaths(keys)) old_paths.push_back(QuoteLiteral(path));
-    final_rows += " UNION ALL SELECT " + Join(data_columns, ", ") + partition_select +
-                  " FROM read_parquet([" + Join(old_paths, ", ") +
-                  "], hive_partitioning = true) o ANTI JOIN (SELECT " + Join(pk, ", ") +
-                  " FROM parsed WHERE " + kept + ") n USING (" + Join(pk, ", ") + ")";
-  }
+  return plan;
+}
 
-  step("duplicates and touched partitions");
-  // Counts per file: the rows the reader took, less those a rule or a reference refused and
-  // the duplicates dropped, were written.
+// Counts per file: the rows the reader took, less those a rule or a reference refused and the
+// duplicates dropped, were written. Fills result.files and result.totals.
+void CountRows(db::Connection& conn, const std::vector<InputFile>& files,
+               std::map<std::string, ParsedFile>& parsed, bool dedup, TransformResult& result) {
   std::map<std::string, uint64_t> losers_per_file;
   if (dedup) {
     for (const auto& r :
@@ -654,123 +670,144 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
     result.totals.duplicates_dropped += fc.duplicates_dropped;
     result.files.push_back(fc);
   }
+}
 
-  // Rejects go out whatever happens next: they are how a user finds out what was wrong.
-  if (!result.rejects.empty()) {
-    conn.Execute(
-        "CREATE TABLE rejects (source_file VARCHAR, line BIGINT, end_line BIGINT, \"column\" "
-        "VARCHAR,"
-        " rule VARCHAR, message VARCHAR, value VARCHAR, raw_line VARCHAR)");
-    std::vector<db::Parameter> values;
-    for (const auto& r : result.rejects) {
-      values.insert(values.end(),
-                    {r.raw_key, static_cast<int64_t>(r.line), static_cast<int64_t>(r.end_line),
-                     r.column, r.rule, r.message, r.value, r.raw_line});
-    }
-    InsertRows(conn, "rejects", 8, values);
-    result.rejects_prefix = "rejects/" + mapping.table + "/run_id=" + result.run_id + "/";
-    std::string rejects_file = work + "/rejects.parquet";
-    conn.Execute("COPY (SELECT * FROM rejects ORDER BY source_file, line, \"column\") TO " +
-                 QuoteLiteral(rejects_file) + " (FORMAT parquet, COMPRESSION zstd)");
-    cache.Publish(rejects_file, result.rejects_prefix + "part-0.parquet");
+// The rejects step: the refused rows to rejects/<table>/run_id=<id>/part-0.parquet. They go
+// out whatever happens next: they are how a user finds out what was wrong.
+void WriteRejects(db::Connection& conn, RunState& run) {
+  TransformResult& result = run.result;
+  if (result.rejects.empty()) return;
+  conn.Execute(
+      "CREATE TABLE rejects (source_file VARCHAR, line BIGINT, end_line BIGINT, \"column\" "
+      "VARCHAR,"
+      " rule VARCHAR, message VARCHAR, value VARCHAR, raw_line VARCHAR)");
+  std::vector<db::Parameter> values;
+  for (const auto& r : result.rejects) {
+    values.insert(values.end(),
+                  {r.raw_key, static_cast<int64_t>(r.line), static_cast<int64_t>(r.end_line),
+                   r.column, r.rule, r.message, r.value, r.raw_line});
   }
+  InsertRows(conn, "rejects", 8, values);
+  result.rejects_prefix = "rejects/" + run.mapping.table + "/run_id=" + result.run_id + "/";
+  std::string rejects_file = run.work + "/rejects.parquet";
+  conn.Execute("COPY (SELECT * FROM rejects ORDER BY source_file, line, \"column\") TO " +
+               QuoteLiteral(rejects_file) + " (FORMAT parquet, COMPRESSION zstd)");
+  run.cache.Publish(rejects_file, result.rejects_prefix + "part-0.parquet");
+}
 
+// Records the run's outcome and its counts per file (in the caller's transaction).
+void RecordRun(TransformRecords& records, const RunState& run, const std::string& status,
+               int64_t snapshot_id, const std::string& message) {
+  records.RecordRun({.run_id = run.result.run_id,
+                     .dataset = run.dataset.name,
+                     .status = status,
+                     .started_at = run.started_at,
+                     .finished_at = UtcNowIso(),
+                     .full_refresh = run.options.full_refresh,
+                     .snapshot_id = snapshot_id,
+                     .totals = run.result.totals,
+                     .message = message},
+                    run.result.files);
+}
+
+// Fails the run when it refused more than max_reject_rate of the rows it read: records it as
+// failed and throws TooManyRejects; nothing is published.
+void FailOnTooManyRejects(db::SqliteDatabase& db, TransformRecords& records, const RunState& run) {
+  const TransformResult& result = run.result;
   double reject_rate = result.totals.rows_read == 0
                            ? 0
                            : static_cast<double>(result.totals.rows_rejected) /
                                  static_cast<double>(result.totals.rows_read);
-  auto record_run = [&](const std::string& status, int64_t snapshot_id,
-                        const std::string& message) {
-    catalog_.db()
-        .Prepare(
-            "INSERT OR REPLACE INTO transform_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        .Bind(1, result.run_id)
-        .Bind(2, dataset.name)
-        .Bind(3, status)
-        .Bind(4, started_at)
-        .Bind(5, UtcNowIso())
-        .Bind(6, int64_t{options.full_refresh})
-        .Bind(7, snapshot_id)
-        .Bind(8, static_cast<int64_t>(result.totals.rows_read))
-        .Bind(9, static_cast<int64_t>(result.totals.rows_written))
-        .Bind(10, static_cast<int64_t>(result.totals.rows_rejected))
-        .Bind(11, static_cast<int64_t>(result.totals.duplicates_dropped))
-        .Bind(12, message)
-        .Run();
-    auto insert = catalog_.db().Prepare(
-        "INSERT OR REPLACE INTO transform_file_counts VALUES (?, ?, ?, ?, ?, ?)");
-    for (const auto& fc : result.files) {
-      insert.Bind(1, result.run_id)
-          .Bind(2, fc.raw_key)
-          .Bind(3, static_cast<int64_t>(fc.rows_read))
-          .Bind(4, static_cast<int64_t>(fc.rows_written))
-          .Bind(5, static_cast<int64_t>(fc.rows_rejected))
-          .Bind(6, static_cast<int64_t>(fc.duplicates_dropped));
-      insert.Run();
-    }
-  };
-  if (reject_rate > options.max_reject_rate) {
-    std::string message =
-        fmt::format("{} of {} rows refused ({:.2f}%), more than --max-reject-rate {:.2f}%",
-                    result.totals.rows_rejected, result.totals.rows_read, reject_rate * 100,
-                    options.max_reject_rate * 100);
-    db::SqliteTransaction tx(catalog_.db());
-    record_run("failed", current ? current->id : 0, message);
-    tx.Commit();
-    throw TooManyRejects(ErrorCode::kData, message + "; nothing was published", result.table,
-                         "see the rejects in " + result.rejects_prefix +
-                             " (shoplake query will read them); fix the source or raise "
-                             "--max-reject-rate");
-  }
+  if (reject_rate <= run.options.max_reject_rate) return;
+  std::string message =
+      fmt::format("{} of {} rows refused ({:.2f}%), more than --max-reject-rate {:.2f}%",
+                  result.totals.rows_rejected, result.totals.rows_read, reject_rate * 100,
+                  run.options.max_reject_rate * 100);
+  db::SqliteTransaction tx(db);
+  RecordRun(records, run, "failed", run.current ? run.current->id : 0, message);
+  tx.Commit();
+  throw TooManyRejects(ErrorCode::kData, message + "; nothing was published", result.table,
+                       "see the rejects in " + result.rejects_prefix +
+                           " (shoplake query will read them); fix the source or raise "
+                           "--max-reject-rate");
+}
 
-  step("counts and rejects");
-  CrashPoint("transform.before_write");
-  // Write the Parquet files of the partitions this run rewrites or adds, then move them
-  // into the table's folder under names no snapshot uses yet.
-  std::string data_dir = work + "/data";
-  // A quiet day (no new row, no partition to rewrite) writes no file; its snapshot lists the
-  // files the table had (none on a first day).
-  if (result.totals.rows_written > 0 || !replaced.empty()) {
-    WriteNewFiles(conn, mapping, final_rows, data_columns, data_dir, result.run_id);
+// Moves the Parquet files written under `data_dir` into the table's folder (a local lake: an
+// atomic rename, the work folder being inside the table's folder; a remote one: an upload,
+// completed before the commit that lists the file), each with its rows (from its footer) and
+// the checksum `shoplake verify` checks, of the bytes published.
+std::vector<catalog::SnapshotFile> PublishFiles(db::Connection& conn, RunState& run,
+                                                const std::string& data_dir) {
+  std::vector<std::string> local_files;
+  CreateFolders(data_dir);  // none written on a quiet day
+  for (const auto& entry : fs::recursive_directory_iterator(data_dir)) {
+    if (entry.is_regular_file()) local_files.push_back(entry.path().string());
   }
-  step("write Parquet");
+  std::sort(local_files.begin(), local_files.end());
+  std::map<std::string, uint64_t> rows_of;
+  if (!local_files.empty()) {
+    std::vector<std::string> quoted;
+    for (const auto& p : local_files) quoted.push_back(QuoteLiteral(p));
+    for (const auto& r :
+         conn.Query("SELECT file_name, sum(row_group_num_rows) FROM (SELECT DISTINCT file_name,"
+                    " row_group_id, row_group_num_rows FROM parquet_metadata([" +
+                    Join(quoted, ", ") + "])) GROUP BY file_name")
+             .Rows()) {
+      rows_of[r[0].value_or("")] = ToU64(r[1]);
+    }
+  }
   std::vector<catalog::SnapshotFile> written;
-  {
-    std::vector<std::string> local_files;
-    CreateFolders(data_dir);  // none written on a quiet day
-    for (const auto& entry : fs::recursive_directory_iterator(data_dir)) {
-      if (entry.is_regular_file()) local_files.push_back(entry.path().string());
-    }
-    std::sort(local_files.begin(), local_files.end());
-    std::map<std::string, uint64_t> rows_of;
-    if (!local_files.empty()) {
-      std::vector<std::string> quoted;
-      for (const auto& p : local_files) quoted.push_back(QuoteLiteral(p));
-      for (const auto& r :
-           conn.Query("SELECT file_name, sum(row_group_num_rows) FROM (SELECT DISTINCT file_name,"
-                      " row_group_id, row_group_num_rows FROM parquet_metadata([" +
-                      Join(quoted, ", ") + "])) GROUP BY file_name")
-               .Rows()) {
-        rows_of[r[0].value_or("")] = ToU64(r[1]);
-      }
-    }
-    for (const auto& p : local_files) {
-      std::string relative = fs::relative(p, data_dir).generic_string();
-      std::string partition =
-          relative.find('/') == std::string::npos ? "" : relative.substr(0, relative.rfind('/'));
-      std::string key = location + relative;
-      // A local lake: an atomic rename (the work folder is inside the table's folder); a
-      // remote one: an upload, completed before the commit that lists the file.
-      // The checksum the catalog records for `shoplake verify`, of the bytes published.
-      std::string sha256 = FileSha256(p);
-      uint64_t bytes = cache.Publish(p, key);
-      written.push_back({key, partition, rows_of[p], bytes, sha256});
-    }
+  for (const auto& p : local_files) {
+    std::string relative = fs::relative(p, data_dir).generic_string();
+    std::string partition =
+        relative.find('/') == std::string::npos ? "" : relative.substr(0, relative.rfind('/'));
+    std::string key = run.location + relative;
+    std::string sha256 = FileSha256(p);
+    uint64_t bytes = run.cache.Publish(p, key);
+    written.push_back({key, partition, rows_of[p], bytes, sha256});
   }
+  return written;
+}
 
-  step("move files into place");
-  CrashPoint("transform.before_commit");
-  std::vector<catalog::SnapshotFile> snapshot_files = kept_files;
+// The Parquet write: the files of the partitions this run rewrites or adds, written in the
+// work folder and moved into the table's folder under names no snapshot uses yet. A quiet day
+// (no new row, no partition to rewrite) writes no file; its snapshot lists the files the table
+// had (none on a first day).
+std::vector<catalog::SnapshotFile> WriteParquet(WorkSession& session, RunState& run,
+                                                const RowPlan& plan) {
+  std::string data_dir = run.work + "/data";
+  if (run.result.totals.rows_written > 0 || !plan.replaced.empty()) {
+    WriteNewFiles(session.conn(), run.mapping, plan.final_rows, plan.data_columns, data_dir,
+                  run.result.run_id);
+  }
+  session.Step("write Parquet");
+  return PublishFiles(session.conn(), run, data_dir);
+}
+
+// The catalog partitions of `files` (a table's snapshot), under the table's `location`.
+std::vector<catalog::Partition> PartitionsOf(const std::vector<catalog::SnapshotFile>& files,
+                                             const std::string& location) {
+  std::map<std::string, catalog::Partition> partitions;
+  for (const auto& f : files) {
+    if (f.partition.empty()) continue;
+    catalog::Partition& p = partitions[f.partition];
+    p.spec = f.partition;
+    p.location = location + f.partition + "/";
+    ++p.files;
+    p.rows += f.rows;
+    p.bytes += f.bytes;
+  }
+  std::vector<catalog::Partition> present;
+  for (auto& [spec, p] : partitions) present.push_back(p);
+  return present;
+}
+
+// The commit: the table's new snapshot (the files it keeps and those written), its partitions
+// and statistics, the bookmarks and the run's counts, in one catalog transaction (for a remote
+// lake, the catalog is uploaded before the commit returns: lake/catalog_file.h).
+void Commit(catalog::Catalog& catalog, TransformRecords& records, RunState& run,
+            const RowPlan& plan, const std::vector<catalog::SnapshotFile>& written) {
+  std::vector<catalog::SnapshotFile> snapshot_files = plan.kept_files;
   snapshot_files.insert(snapshot_files.end(), written.begin(), written.end());
   std::sort(snapshot_files.begin(), snapshot_files.end(),
             [](const auto& a, const auto& b) { return a.key < b.key; });
@@ -778,62 +815,101 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
   // may have to be fetched, which should not hold the catalog's write lock.
   std::vector<std::string> keys;
   for (const auto& f : snapshot_files) keys.push_back(f.key);
-  std::vector<std::string> paths = cache.ReadablePaths(keys);
-  // Commit: the snapshot, the bookmark and the counts, in one transaction (for a remote lake,
-  // the catalog is uploaded before the commit returns: lake/catalog_file.h).
-  {
-    db::SqliteTransaction tx(catalog_.db());
-    catalog::Table stored = catalog_.RegisterTable(MappedTable(mapping));
-    std::string operation = options.full_refresh ? "overwrite"
-                            : replaced.empty()   ? "append"
-                                                 : "merge";
-    result.snapshot_id =
-        catalog_.CommitSnapshot(stored.id, result.run_id, operation, snapshot_files);
-    std::map<std::string, catalog::Partition> partitions;
-    for (const auto& f : snapshot_files) {
-      if (f.partition.empty()) continue;
-      catalog::Partition& p = partitions[f.partition];
-      p.spec = f.partition;
-      p.location = location + f.partition + "/";
-      ++p.files;
-      p.rows += f.rows;
-      p.bytes += f.bytes;
-    }
-    std::vector<catalog::Partition> present;
-    for (auto& [spec, p] : partitions) present.push_back(p);
-    catalog_.SyncPartitions(stored.id, present, true);
-    catalog_.RecordStats(result.snapshot_id, catalog::ParquetStats(paths, stored.columns));
-    for (const auto& f : snapshot_files) result.table_rows += f.rows;
-    if (options.full_refresh) {
-      catalog_.db()
-          .Prepare("DELETE FROM transform_bookmarks WHERE dataset = ?")
-          .Bind(1, dataset.name)
-          .Run();
-    }
-    auto bookmark =
-        catalog_.db().Prepare("INSERT OR REPLACE INTO transform_bookmarks VALUES (?, ?, ?)");
-    for (const auto& f : files) {
-      bookmark.Bind(1, dataset.name).Bind(2, f.raw_key).Bind(3, result.run_id);
-      bookmark.Run();
-    }
-    record_run("committed", result.snapshot_id, "");
-    tx.Commit();
-    result.committed = true;
+  std::vector<std::string> paths = run.cache.ReadablePaths(keys);
+  TransformResult& result = run.result;
+  db::SqliteTransaction tx(catalog.db());
+  catalog::Table stored = catalog.RegisterTable(MappedTable(run.mapping));
+  std::string operation = run.options.full_refresh ? "overwrite"
+                          : plan.replaced.empty()  ? "append"
+                                                   : "merge";
+  result.snapshot_id = catalog.CommitSnapshot(stored.id, result.run_id, operation, snapshot_files);
+  catalog.SyncPartitions(stored.id, PartitionsOf(snapshot_files, run.location), true);
+  catalog.RecordStats(result.snapshot_id, catalog::ParquetStats(paths, stored.columns));
+  for (const auto& f : snapshot_files) result.table_rows += f.rows;
+  std::vector<std::string> raw_keys;
+  for (const auto& f : run.files) raw_keys.push_back(f.raw_key);
+  records.Bookmark(run.dataset.name, raw_keys, result.run_id, run.options.full_refresh);
+  RecordRun(records, run, "committed", result.snapshot_id, "");
+  tx.Commit();
+  result.committed = true;
+}
+
+// Deletes the files the new snapshot no longer lists (older snapshots still do, for history;
+// readers of folders must see only the current ones).
+void DeleteSuperseded(lake::Store& lake, const RunState& run, const RowPlan& plan,
+                      const std::vector<catalog::SnapshotFile>& written) {
+  if (!run.current) return;
+  std::set<std::string> now;
+  for (const auto& f : written) now.insert(f.key);
+  for (const auto& f : plan.kept_files) now.insert(f.key);
+  for (const auto& f : run.current->files) {
+    if (!now.count(f.key)) lake.Delete(f.key);
   }
+}
+
+}  // namespace
+
+Transformer::Transformer(lake::Store& lake, catalog::Catalog& catalog)
+    : lake_(lake), catalog_(catalog), records_(catalog.db()) {}
+
+catalog::Table MappedTable(const Mapping& mapping) {
+  catalog::Table table;
+  table.database = mapping.database;
+  table.name = mapping.table;
+  table.location = "processed/" + mapping.database + "/" + mapping.table + "/";
+  table.owner = "transform";
+  for (const auto& c : mapping.columns) {
+    if (!IsPartitionKey(mapping, c)) table.columns.push_back({c.name, SqlType(c), c.nullable});
+  }
+  for (const auto& p : mapping.partition_by) {
+    const ColumnSpec* from = mapping.Column(p.from);
+    std::string type = p.part == PartitionSpec::Part::kValue && from ? SqlType(*from) : "INTEGER";
+    table.partition_keys.push_back({p.name, type, false});
+  }
+  return table;
+}
+
+TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapping,
+                                 const TransformOptions& options) {
+  RunState run(lake_, dataset, mapping, options);
+  auto lock = options.dry_run
+                  ? nullptr
+                  : lake_.Acquire("transform-" + run.result.table, std::chrono::minutes(10));
+  run.current = CurrentSnapshot(catalog_, mapping);
+  if (!options.dry_run) {
+    RemoveLeftovers(lake_, records_, run.work_parent, run.location, mapping.table, run.current);
+  }
+  run.files = SelectInputs(catalog_.db(), records_, run);
+  if (run.files.empty()) return NothingNew(run);
+  CheckHeaders(lake_, run.files, mapping, run.result.run_id);
+  References references = PlanReferences(catalog_, run);
+
+  // The parse (transform/parse.h): every file read by DuckDB's CSV reader in one parallel
+  // statement, each row checked against the rules, into a work file in the files' order;
+  // then the line of every refused row, confirmed against its file.
+  Parse parse(mapping, run.files, references.tables, run.work, options.csv_buffer_size);
+  if (options.dry_run) return DryRunPlan(run, references, parse);
+  WorkSession session(run, references);
+  std::map<std::string, ParsedFile> parsed =
+      parse.Run(session.conn(), session.threads(), run.result.rejects,
+                [&](const char* name) { session.Step(name); });
+  run.result.lines_confirmed = parse.lines_confirmed();
+
+  RowPlan rows = PlanRows(session.conn(), run);
+  session.Step("duplicates and touched partitions");
+  CountRows(session.conn(), run.files, parsed, rows.dedup, run.result);
+  WriteRejects(session.conn(), run);
+  FailOnTooManyRejects(catalog_.db(), records_, run);
+  session.Step("counts and rejects");
+
+  CrashPoint("transform.before_write");
+  std::vector<catalog::SnapshotFile> written = WriteParquet(session, run, rows);
+  session.Step("move files into place");
+  CrashPoint("transform.before_commit");
+  Commit(catalog_, records_, run, rows, written);
   CrashPoint("transform.after_commit");
-  // The files the new snapshot no longer lists (older snapshots still do, for history;
-  // readers of folders must see only the current ones).
-  if (current) {
-    std::set<std::string> now;
-    for (const auto& f : written) now.insert(f.key);
-    for (const auto& f : kept_files) now.insert(f.key);
-    for (const auto& f : current->files) {
-      if (!now.count(f.key)) lake_.Delete(f.key);
-    }
-  }
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  return result;
+  DeleteSuperseded(lake_, run, rows, written);
+  return run.Finish();
 }
 
 }  // namespace shoplake::transform

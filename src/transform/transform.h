@@ -17,7 +17,8 @@
 // the ingest ledger is skipped, and the result says so. A crash at any point leaves the
 // table at its last snapshot; the next run removes what the crashed one left (its work
 // folder, unlisted files, and the rejects of runs that recorded no outcome) and does the
-// work again.
+// work again. What a run records (bookmarks, outcome, counts per file) is kept by
+// TransformRecords (transform/records.h).
 #pragma once
 
 #include <cstdint>
@@ -29,6 +30,7 @@
 #include "common/project.h"
 #include "lake/store.h"
 #include "transform/mapping.h"
+#include "transform/records.h"
 
 namespace shoplake::transform {
 
@@ -41,15 +43,6 @@ struct TransformOptions {
   //! read_csv's buffer_size in bytes; 0: DuckDB's default. Smaller buffers cut a file into
   //! more pieces parsed side by side (tests use them to check lines across the pieces).
   int64_t csv_buffer_size = 0;
-};
-
-//! What one raw file gave.
-struct FileCounts {
-  std::string raw_key;
-  uint64_t rows_read = 0;  //!< records parsed (a record may span lines: a broken quote)
-  uint64_t rows_written = 0;
-  uint64_t rows_rejected = 0;
-  uint64_t duplicates_dropped = 0;
 };
 
 //! One refused row (or record), as written to rejects/.
@@ -117,6 +110,7 @@ class Transformer {
  private:
   lake::Store& lake_;
   catalog::Catalog& catalog_;
+  TransformRecords records_;  //!< in the catalog's file
 };
 
 }  // namespace shoplake::transform
