@@ -129,8 +129,4 @@ class S3Client {
   HttpClient http_;
 };
 
-//! "2026-11-27T09:21:46.000Z" (S3's LastModified and Initiated) as Unix milliseconds;
-//! 0 when it is not that.
-int64_t ParseS3Time(std::string_view text);
-
 }  // namespace shoplake::lake

@@ -336,10 +336,8 @@ std::unique_ptr<Lock> S3Store::Acquire(std::string_view name, std::chrono::milli
       holder = current->first;
       const auto& expires = holder.expires_unix_ms;
       if (expires && UnixMsNow() > *expires + lease_ms / 2) {
-        spdlog::warn(
-            "{}: the lease of {} ran out at {} unrenewed; taking the lock over",
-            client_.Uri(object_key), holder.holder,
-            ToIso(std::chrono::system_clock::time_point(std::chrono::milliseconds(*expires))));
+        spdlog::warn("{}: the lease of {} ran out at {} unrenewed; taking the lock over",
+                     client_.Uri(object_key), holder.holder, ToIso(FromUnixMs(*expires)));
         etag = client_.PutIfMatch(object_key, mine.Text(), current->second);
         wrote = true;
       }
