@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "common/csv.h"
 #include "common/error.h"
 
 namespace shoplake::simulate {
@@ -199,17 +200,6 @@ double DayWeight(sys_days day) {
 }
 
 }  // namespace
-
-std::string CsvField(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
 
 Shop Shop::Build(const ShopOptions& options) {
   if (options.days < 1 || options.days > 3660) {
