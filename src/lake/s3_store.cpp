@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/names.h"
+#include "common/numbers.h"
 
 namespace shoplake::lake {
 namespace {
@@ -157,11 +158,8 @@ struct LockNote {
       } else if (line.starts_with("token ")) {
         note.token = line.substr(6);
       } else if (line.starts_with("expires ")) {
-        try {
-          note.expires_unix_ms = std::stoll(std::string(line.substr(8)));
-        } catch (const std::exception&) {
-          // Not a number: a note we did not write; it does not run out.
-        }
+        // Not a number: a note we did not write; it does not run out.
+        note.expires_unix_ms = ParseSigned(line.substr(8));
       }
     }
     return note;
