@@ -193,10 +193,9 @@ HttpResponse S3Client::Send(const Call& call) {
       }
       ThrowFor(response, call);
     } catch (const Error& e) {
-      if (e.code() != ErrorCode::kNetwork || (delivered > 0 && !call.restart) ||
-          attempt >= options_.retry.max_attempts) {
-        throw;
-      }
+      // Bytes delivered are progress: the caller resumes, and no budget of ours is spent.
+      if (!IsTransient(e) || (delivered > 0 && !call.restart)) throw;
+      if (attempt >= options_.retry.max_attempts) GiveUp(e, attempt);
       if (delivered > 0) call.restart();
       delivered = 0;
       auto delay = options_.retry.DelayBefore(attempt + 1, jitter);
