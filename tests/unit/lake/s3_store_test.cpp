@@ -34,7 +34,7 @@ std::string Pattern(size_t size, unsigned seed = 7) {
 class S3StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (auto reason = testing::S3rverProcess::SkipReason()) GTEST_SKIP() << *reason;
+    SHOPLAKE_NEED_S3RVER();
     static int counter = 0;
     prefix_ = "s3test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
     store_ = Open(prefix_);
