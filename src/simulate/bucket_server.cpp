@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -291,6 +292,10 @@ struct BucketServer::Impl {
   std::map<std::string, int> failures_by_object;  //!< 503s already sent per object name
 
   std::atomic<bool> stop_requested{false};
+  //! Wakes requests held back by the latency fault when the server stops, so a stop (and a
+  //! test's end) never waits out the latency.
+  std::mutex stop_mutex;
+  std::condition_variable stop_wake;
   std::atomic<bool> serving{false};
   std::thread thread;
 
@@ -605,7 +610,10 @@ struct BucketServer::Impl {
     // ranges ourselves (to control cut-offs), so drop its copy. The Request object itself
     // is not const; httplib only hands it to handlers as const.
     const_cast<httplib::Request&>(req).ranges.clear();
-    if (options.faults.latency.count() > 0) std::this_thread::sleep_for(options.faults.latency);
+    if (options.faults.latency.count() > 0) {
+      std::unique_lock lock(stop_mutex);
+      stop_wake.wait_for(lock, options.faults.latency, [this] { return stop_requested.load(); });
+    }
     try {
       RouteOrThrow(req, res);
     } catch (const Error& e) {
@@ -749,7 +757,11 @@ void BucketServer::Run() { impl_->Serve(); }
 
 void BucketServer::Stop() {
   Impl& impl = *impl_;
-  impl.stop_requested = true;
+  {
+    std::lock_guard lock(impl.stop_mutex);
+    impl.stop_requested = true;
+  }
+  impl.stop_wake.notify_all();
   impl.server.StopListening(impl.serving);
   if (impl.thread.joinable() && impl.thread.get_id() != std::this_thread::get_id()) {
     impl.thread.join();
