@@ -255,7 +255,7 @@ TEST_F(S3StoreTest, ALockWhoseLeaseRanOutIsTakenOver) {
 
   // No lease: never taken over; the hint says how to remove it.
   store->client().Put(key, dead);
-  Error legacy = ExpectError([&] { store->Acquire("transform-shop.orders", 300ms); });
+  Error legacy = ExpectError([&] { store->Acquire("transform-shop.orders", 50ms); });
   EXPECT_EQ(legacy.code(), ErrorCode::kConflict);
   EXPECT_NE(legacy.hint().find("aws s3 rm s3://shoplake-test/" + key), std::string::npos)
       << legacy.hint();
