@@ -185,7 +185,14 @@ std::optional<chr::system_clock::time_point> ParseHttpDate(std::string_view text
 
 std::string UtcNowIso() { return ToIso(chr::system_clock::now()); }
 
-std::string UtcToday() { return UtcNowIso().substr(0, 10); }
+std::string UtcToday() { return ToIsoDate(chr::floor<chr::days>(chr::system_clock::now())); }
+
+std::string ToIsoDate(chr::sys_days day) { return ToIso(day).substr(0, 10); }
+
+std::optional<chr::sys_days> ParseIsoDate(std::string_view text) {
+  if (text.size() != 10) return std::nullopt;
+  return IsoDay(text);
+}
 
 std::string NewRunId() {
   static thread_local std::mt19937_64 random{std::random_device{}()};
@@ -194,6 +201,6 @@ std::string NewRunId() {
   return ToAmzDate(chr::system_clock::now()) + "-" + suffix;
 }
 
-bool IsIsoDate(std::string_view text) { return text.size() == 10 && IsoDay(text).has_value(); }
+bool IsIsoDate(std::string_view text) { return ParseIsoDate(text).has_value(); }
 
 }  // namespace shoplake

@@ -50,10 +50,16 @@ std::optional<std::chrono::system_clock::time_point> ParseIso(std::string_view t
 //! when `text` is not exactly one.
 std::optional<std::chrono::system_clock::time_point> ParseHttpDate(std::string_view text);
 
+//! `day` as "2026-11-25".
+std::string ToIsoDate(std::chrono::sys_days day);
+//! The day `text` names when it is a real calendar date written YYYY-MM-DD (digits where
+//! digits belong, nothing around it); nullopt otherwise.
+std::optional<std::chrono::sys_days> ParseIsoDate(std::string_view text);
+
 //! A run id that sorts by time and is unique enough across processes:
 //! "20261125T004107Z-3f9a1c".
 std::string NewRunId();
-//! True when `text` is a real calendar date written YYYY-MM-DD.
+//! True when `text` is a real calendar date written YYYY-MM-DD (ParseIsoDate would read it).
 bool IsIsoDate(std::string_view text);
 
 }  // namespace shoplake

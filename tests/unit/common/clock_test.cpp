@@ -113,6 +113,22 @@ TEST(Clock, EveryFormatReadsBackToTheTimeItWrote) {
   }
 }
 
+TEST(Clock, ADayIsWrittenAndReadAsYyyyMmDd) {
+  using std::chrono::sys_days;
+  using namespace std::chrono_literals;
+  EXPECT_EQ(ToIsoDate(sys_days{2024y / 2 / 29}), "2024-02-29");
+  EXPECT_EQ(ToIsoDate(sys_days{1969y / 12 / 31}), "1969-12-31");
+  EXPECT_EQ(ParseIsoDate("2024-02-29"), sys_days{2024y / 2 / 29});
+  EXPECT_EQ(ParseIsoDate("0001-01-01"), sys_days{1y / 1 / 1});
+  for (const char* bad : {"2026-02-29", "2026-02-28T00:00:00Z", "+202-01-01", "2026-1-1"}) {
+    EXPECT_EQ(ParseIsoDate(bad), std::nullopt) << bad;
+  }
+  for (int n = -800; n < 80'000; n += 7) {
+    sys_days day{std::chrono::days{n}};
+    ASSERT_EQ(ParseIsoDate(ToIsoDate(day)), day) << ToIsoDate(day);
+  }
+}
+
 TEST(Clock, RunIdsStartWithTheAmzStamp) {
   std::string id = NewRunId();
   EXPECT_TRUE(std::regex_match(id, std::regex("[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}"))) << id;
