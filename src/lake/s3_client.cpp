@@ -39,7 +39,7 @@ uint64_t ParseSize(std::string_view text, const std::string& where) {
 }
 
 //! An S3 time (RFC 3339 in LastModified and Initiated, an HTTP date in the Last-Modified
-//! header) as Unix milliseconds; 0 when the server wrote none.
+//! header) as Unix milliseconds; 0 when the server wrote none we can read.
 int64_t UnixMsOf(std::optional<std::chrono::system_clock::time_point> time) {
   return time ? ToUnixMs(*time) : 0;
 }
