@@ -15,6 +15,7 @@
 #include "catalog/catalog.h"
 #include "cli/context.h"
 #include "common/clock.h"
+#include "common/csv.h"
 #include "common/error.h"
 #include "common/files.h"
 #include "common/numbers.h"
@@ -51,14 +52,9 @@ catalog::AsOf ParseAsOf(const std::string& text) {
 
 using Row = std::vector<std::optional<std::string>>;
 
-// One CSV field (RFC 4180): quoted when it holds a separator, quote or line break; NULL is
-// an empty field.
+// A NULL is an empty field.
 std::string CsvField(const std::optional<std::string>& value) {
-  if (!value) return "";
-  if (value->find_first_of(",\"\r\n") == std::string::npos) return *value;
-  std::string out = "\"";
-  for (char c : *value) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
+  return value ? shoplake::CsvField(*value) : std::string();
 }
 
 std::string CsvLine(const Row& row) {

@@ -5,23 +5,17 @@
 #include <openssl/hmac.h>
 
 #include <algorithm>
-#include <cctype>
-#include <ctime>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/hash.h"
+#include "common/names.h"
 #include "common/uri.h"
 
 namespace shoplake::aws {
 namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 //! A header value as SigV4 signs it: trimmed, each run of spaces folded into one.
 std::string CanonicalValue(std::string_view value) {
@@ -95,15 +89,6 @@ std::string EncodedQuery(const std::vector<std::pair<std::string, std::string>>&
   return out;
 }
 
-std::string AmzDate(std::chrono::system_clock::time_point when) {
-  std::time_t seconds = std::chrono::system_clock::to_time_t(when);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &utc);
-  return text;
-}
-
 std::string SignedHeaderNames(const SigningRequest& request, std::string_view session_token) {
   std::string names;
   for (const auto& [name, value] : HeadersToSign(request, "", session_token)) {
@@ -167,7 +152,7 @@ std::string Authorization(const SigningRequest& request, const Credentials& cred
 std::vector<std::string> SignRequest(const SigningRequest& request, const Credentials& credentials,
                                      std::string_view region, std::string_view service,
                                      std::chrono::system_clock::time_point when) {
-  const std::string amz_date = AmzDate(when);
+  const std::string amz_date = ToAmzDate(when);
   std::vector<std::string> lines;
   lines.push_back("x-amz-date: " + amz_date);
   if (request.sign_content_sha256) {

@@ -58,9 +58,6 @@ std::string EncodedPath(std::string_view path);
 //! joined by '&' ("uploads=" for a bare name).
 std::string EncodedQuery(const std::vector<std::pair<std::string, std::string>>& query);
 
-//! "20130524T000000Z" for `when`.
-std::string AmzDate(std::chrono::system_clock::time_point when);
-
 //! The canonical request for `request` sent at `amz_date` with `session_token` (empty: none).
 std::string CanonicalRequest(const SigningRequest& request, std::string_view amz_date,
                              std::string_view session_token = {});

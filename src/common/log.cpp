@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/error.h"
 
 namespace shoplake {
@@ -17,16 +18,8 @@ namespace {
 class JsonLineFormatter : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    auto since_epoch = msg.time.time_since_epoch();
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count();
-    std::time_t seconds = ms / 1000;
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char stamp[40];
-    size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
-    std::snprintf(stamp + n, sizeof stamp - n, ".%03dZ", static_cast<int>(ms % 1000));
     nlohmann::json line = {
-        {"time", stamp},
+        {"time", ToIso(msg.time)},
         {"level", std::string(spdlog::level::to_string_view(msg.level).data(),
                               spdlog::level::to_string_view(msg.level).size())},
         {"message", std::string(msg.payload.data(), msg.payload.size())},

@@ -6,8 +6,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "common/error.h"
-
 namespace shoplake {
 
 std::chrono::milliseconds RetryPolicy::DelayBefore(int attempt, std::mt19937_64& random) const {
@@ -21,9 +19,20 @@ std::chrono::milliseconds RetryPolicy::DelayBefore(int attempt, std::mt19937_64&
   return std::chrono::milliseconds(uniform(random));
 }
 
+RetriesSpent::RetriesSpent(const Error& last, int attempts)
+    : Error(last.code(), last.message(), last.input(), last.hint()), attempts_(attempts) {}
+
 bool IsTransient(const std::exception& error) {
   const auto* shoplake_error = dynamic_cast<const Error*>(&error);
-  return shoplake_error != nullptr && shoplake_error->code() == ErrorCode::kNetwork;
+  return shoplake_error != nullptr && shoplake_error->code() == ErrorCode::kNetwork &&
+         dynamic_cast<const RetriesSpent*>(&error) == nullptr;
+}
+
+void GiveUp(const std::exception& error, int attempts) {
+  if (attempts > 1 && IsTransient(error)) {
+    throw RetriesSpent(dynamic_cast<const Error&>(error), attempts);
+  }
+  throw;
 }
 
 }  // namespace shoplake

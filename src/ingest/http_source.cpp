@@ -4,10 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 
 #include "common/error.h"
 #include "common/http_client.h"
+#include "common/numbers.h"
 #include "common/uri.h"
 #include "ingest/source.h"
 
@@ -66,17 +66,12 @@ class HttpSource final : public Source {
     object.uri = url_;
     object.name = name_;
     auto length = response.Header("Content-Length");
-    uint64_t size = 0;
-    bool valid = false;
-    if (length && !length->empty()) {
-      auto [end, error] = std::from_chars(length->data(), length->data() + length->size(), size);
-      valid = error == std::errc() && end == length->data() + length->size();
-    }
-    if (!valid) {
+    std::optional<uint64_t> size = length ? ParseUnsigned(*length) : std::nullopt;
+    if (!size) {
       throw Error(ErrorCode::kData, "the server states no valid Content-Length for it", url_,
                   "ingest needs the size to verify the copy; serve the file with its length");
     }
-    object.size = size;
+    object.size = *size;
     if (auto version = VersionOf(response)) {
       object.version = *version;
     } else {
@@ -85,7 +80,7 @@ class HttpSource final : public Source {
           "{}: the server states neither ETag nor Last-Modified; a change that keeps "
           "the size will not be noticed",
           url_);
-      object.version = "size-" + std::to_string(size);
+      object.version = "size-" + std::to_string(*size);
     }
     for (const std::string& value : response.Headers("Content-MD5")) {
       object.md5 = DecodeBase64Md5(value);

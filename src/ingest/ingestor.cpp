@@ -144,7 +144,8 @@ IngestedObject Ingestor::Copy(Source& source, const SourceObject& object, const 
       const uint64_t now = writer->bytes_written();
       const bool progressed = now > before && now < object.size;
       if (!progressed) ++stalled;
-      if (!IsTransient(e) || stalled >= options_.retry.max_attempts) throw;
+      if (!IsTransient(e)) throw;  // a layer below may have spent the retries (common/retry.h)
+      if (stalled >= options_.retry.max_attempts) GiveUp(e, result.attempts);
       // The back-off grows with the stalls only; after progress the next try comes soon.
       auto delay = options_.retry.DelayBefore(stalled + 1, jitter);
       spdlog::warn("{}; retrying from byte {} in {} ms ({} of {} attempts without progress)",

@@ -33,7 +33,9 @@ struct IngestOptions {
   std::string ingest_date;  //!< YYYY-MM-DD; empty means today (UTC)
   int parallel = 4;         //!< objects copied at once
   //! retry.max_attempts bounds the transfers of an object that bring no new byte: a resumed
-  //! transfer that made progress before breaking off is not counted against it.
+  //! transfer that made progress before breaking off is not counted against it. A failure a
+  //! source's own client already retried (RetriesSpent) is not retried here: the budget is
+  //! one layer's, never this one's times the source's (common/retry.h).
   RetryPolicy retry;
   bool progress = true;  //!< live progress on stderr
   uint64_t seed = 0;     //!< jitter seed; 0 picks a random one

@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <ctime>
 #include <functional>
 #include <pugixml.hpp>
 #include <random>
@@ -13,6 +12,7 @@
 #include <thread>
 
 #include "common/aws_sigv4.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/numbers.h"
@@ -38,12 +38,10 @@ uint64_t ParseSize(std::string_view text, const std::string& where) {
   return *value;
 }
 
-//! An HTTP date ("Fri, 27 Nov 2026 09:21:46 GMT") as Unix milliseconds; 0 when it is not.
-int64_t ParseHttpDate(const std::string& text) {
-  std::tm tm{};
-  const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (end == nullptr) return 0;
-  return static_cast<int64_t>(timegm(&tm)) * 1000;
+//! An S3 time (RFC 3339 in LastModified and Initiated, an HTTP date in the Last-Modified
+//! header) as Unix milliseconds; 0 when the server wrote none we can read.
+int64_t UnixMsOf(std::optional<std::chrono::system_clock::time_point> time) {
+  return time ? ToUnixMs(*time) : 0;
 }
 
 pugi::xml_document ParseXml(const std::string& body, const std::string& where) {
@@ -195,10 +193,9 @@ HttpResponse S3Client::Send(const Call& call) {
       }
       ThrowFor(response, call);
     } catch (const Error& e) {
-      if (e.code() != ErrorCode::kNetwork || (delivered > 0 && !call.restart) ||
-          attempt >= options_.retry.max_attempts) {
-        throw;
-      }
+      // Bytes delivered are progress: the caller resumes, and no budget of ours is spent.
+      if (!IsTransient(e) || (delivered > 0 && !call.restart)) throw;
+      if (attempt >= options_.retry.max_attempts) GiveUp(e, attempt);
       if (delivered > 0) call.restart();
       delivered = 0;
       auto delay = options_.retry.DelayBefore(attempt + 1, jitter);
@@ -313,7 +310,7 @@ std::vector<S3Object> S3Client::List(std::string_view prefix) {
       object.key = item.child_value("Key");
       object.size = ParseSize(item.child_value("Size"), Uri(object.key));
       object.etag = Unquoted(item.child_value("ETag"));
-      object.modified_unix_ms = ParseS3Time(item.child_value("LastModified"));
+      object.modified_unix_ms = UnixMsOf(ParseIso(item.child_value("LastModified")));
       objects.push_back(std::move(object));
     }
     bool truncated = std::string_view(result.child_value("IsTruncated")) == "true";
@@ -345,7 +342,7 @@ std::optional<S3Object> S3Client::Head(std::string_view key) {
   object.key = key;
   object.size = ParseSize(response.Header("Content-Length").value_or(""), Uri(key));
   object.etag = Unquoted(response.Header("ETag").value_or(""));
-  object.modified_unix_ms = ParseHttpDate(response.Header("Last-Modified").value_or(""));
+  object.modified_unix_ms = UnixMsOf(ParseHttpDate(response.Header("Last-Modified").value_or("")));
   return object;
 }
 
@@ -516,7 +513,7 @@ std::optional<std::vector<S3Upload>> S3Client::ListMultipartUploads(std::string_
     pugi::xml_node result = document.child("ListMultipartUploadsResult");
     for (pugi::xml_node item : result.children("Upload")) {
       uploads.push_back({item.child_value("Key"), item.child_value("UploadId"),
-                         ParseS3Time(item.child_value("Initiated"))});
+                         UnixMsOf(ParseIso(item.child_value("Initiated")))});
     }
     if (std::string_view(result.child_value("IsTruncated")) != "true") break;
     std::string next_key = result.child_value("NextKeyMarker");
@@ -526,23 +523,6 @@ std::optional<std::vector<S3Upload>> S3Client::ListMultipartUploads(std::string_
     upload_marker = next_upload;
   }
   return uploads;
-}
-
-int64_t ParseS3Time(std::string_view text) {
-  std::tm tm{};
-  std::string copy(text);
-  const char* end = strptime(copy.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (end == nullptr) return 0;
-  int64_t ms = static_cast<int64_t>(timegm(&tm)) * 1000;
-  if (*end == '.') {
-    int digits = 0, fraction = 0;
-    for (++end; *end >= '0' && *end <= '9'; ++end) {
-      if (digits < 3) fraction = fraction * 10 + (*end - '0'), ++digits;
-    }
-    while (digits++ < 3) fraction *= 10;
-    ms += fraction;
-  }
-  return ms;
 }
 
 }  // namespace shoplake::lake

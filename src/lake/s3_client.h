@@ -11,7 +11,9 @@
 // failures (connection errors, timeouts, 408, 429, 5xx, S3's SlowDown and InternalError) are
 // retried with backoff up to the policy's attempts, re-signed each time; a streamed GET is
 // retried only until its first byte reaches the sink (the caller resumes from there), a
-// buffered one (GetRange) at any point.
+// buffered one (GetRange) at any point. A failure retried until the attempts ran out is
+// thrown as RetriesSpent, so a caller that retries too (ingest) does not try it again
+// (common/retry.h).
 // Errors name s3://bucket/key, the HTTP status and S3's <Code>: <Message>, and say what to do.
 //
 // Thread safety: every method may be called from several threads at once.
@@ -128,9 +130,5 @@ class S3Client {
   std::string path_base_;  //!< "/bucket" for path-style, "" for virtual-hosted
   HttpClient http_;
 };
-
-//! "2026-11-27T09:21:46.000Z" (S3's LastModified and Initiated) as Unix milliseconds;
-//! 0 when it is not that.
-int64_t ParseS3Time(std::string_view text);
 
 }  // namespace shoplake::lake

@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/names.h"
+#include "common/numbers.h"
 
 namespace shoplake::lake {
 namespace {
@@ -157,11 +158,8 @@ struct LockNote {
       } else if (line.starts_with("token ")) {
         note.token = line.substr(6);
       } else if (line.starts_with("expires ")) {
-        try {
-          note.expires_unix_ms = std::stoll(std::string(line.substr(8)));
-        } catch (const std::exception&) {
-          // Not a number: a note we did not write; it does not run out.
-        }
+        // Not a number: a note we did not write; it does not run out.
+        note.expires_unix_ms = ParseSigned(line.substr(8));
       }
     }
     return note;
@@ -336,10 +334,8 @@ std::unique_ptr<Lock> S3Store::Acquire(std::string_view name, std::chrono::milli
       holder = current->first;
       const auto& expires = holder.expires_unix_ms;
       if (expires && UnixMsNow() > *expires + lease_ms / 2) {
-        spdlog::warn(
-            "{}: the lease of {} ran out at {} unrenewed; taking the lock over",
-            client_.Uri(object_key), holder.holder,
-            ToIso(std::chrono::system_clock::time_point(std::chrono::milliseconds(*expires))));
+        spdlog::warn("{}: the lease of {} ran out at {} unrenewed; taking the lock over",
+                     client_.Uri(object_key), holder.holder, ToIso(FromUnixMs(*expires)));
         etag = client_.PutIfMatch(object_key, mine.Text(), current->second);
         wrote = true;
       }

@@ -4,9 +4,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <ctime>
+#include <chrono>
 
 #include "common/aws_config.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/files.h"
 #include "common/uri.h"
@@ -72,11 +73,7 @@ std::string LockHolderNote() {
   }
   char host[256] = "?";
   ::gethostname(host, sizeof host - 1);
-  std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char since[32];
-  std::strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  std::string since = ToIsoSeconds(std::chrono::system_clock::now());
   return "pid " + std::to_string(::getpid()) + " on " + host + " (" + command + ") since " + since;
 }
 

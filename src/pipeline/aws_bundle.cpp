@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/names.h"
+#include "common/numbers.h"
 #include "common/yaml_reader.h"
 #include "pipeline/stages.h"
 #include "query/views.h"
@@ -57,11 +58,10 @@ ordered_json PlainScalar(const std::string& text) {
   if (text == "true" || text == "True" || text == "TRUE") return true;
   if (text == "false" || text == "False" || text == "FALSE") return false;
   if (FullMatch(text, "[-+]?[0-9]+")) {
-    try {
-      return std::stoll(text);
-    } catch (const std::out_of_range&) {
-      return text;
-    }
+    // Past 64 bits it stays text rather than wrapping; ParseSigned takes no '+'.
+    auto whole = ParseSigned(std::string_view(text).substr(text[0] == '+' ? 1 : 0));
+    if (whole) return *whole;
+    return text;
   }
   if (FullMatch(text, "[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?")) {
     return std::stod(text);

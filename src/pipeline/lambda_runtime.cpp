@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "common/numbers.h"
 #include "pipeline/tasks.h"
 #include "workflow/clock.h"
 
@@ -40,12 +41,8 @@ HttpClientOptions RuntimeClientOptions() {
 }
 
 int64_t ParseDeadline(const std::optional<std::string>& header) {
-  if (!header) return 0;
-  try {
-    return std::stoll(*header);
-  } catch (const std::exception&) {
-    return 0;  // a malformed deadline only costs us the log line
-  }
+  // A malformed deadline only costs us the log line.
+  return header ? ParseSigned(*header).value_or(0) : 0;
 }
 
 // Sets _X_AMZN_TRACE_ID while an invocation runs, as AWS's own runtimes do, so that a

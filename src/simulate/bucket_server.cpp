@@ -13,9 +13,9 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -26,7 +26,9 @@
 #include <utility>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/error.h"
+#include "common/files.h"
 #include "common/hash.h"
 #include "common/http_server.h"
 #include "common/uri.h"
@@ -43,40 +45,25 @@ constexpr size_t kChunkBytes = 256 * 1024;
 //! GCS caps a list page at 1000 entries; so do we.
 constexpr int kMaxListResults = 1000;
 
-//! One open file, closed on destruction.
-class FileHandle {
- public:
-  explicit FileHandle(int fd) : fd_(fd) {}
-  ~FileHandle() {
-    if (fd_ >= 0) ::close(fd_);
+//! Reads up to `length` bytes of `fd` at `offset` (fewer only at the end of the file).
+//! Returns the count, or -1 with errno set.
+ssize_t ReadAt(const UniqueFd& fd, char* buffer, size_t length, uint64_t offset) {
+  size_t done = 0;
+  while (done < length) {
+    ssize_t n = ::pread(fd.get(), buffer + done, length - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
   }
-  FileHandle(const FileHandle&) = delete;
-  FileHandle& operator=(const FileHandle&) = delete;
-  int fd() const { return fd_; }
-
-  //! Reads up to `length` bytes at `offset` (fewer only at the end of the file).
-  //! Returns the count, or -1 with errno set.
-  ssize_t ReadAt(char* buffer, size_t length, uint64_t offset) const {
-    size_t done = 0;
-    while (done < length) {
-      ssize_t n = ::pread(fd_, buffer + done, length - done, static_cast<off_t>(offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return -1;
-      if (n == 0) break;
-      done += static_cast<size_t>(n);
-    }
-    return static_cast<ssize_t>(done);
-  }
-
- private:
-  int fd_;
-};
+  return static_cast<ssize_t>(done);
+}
 
 //! An object resolved to an open regular file under the root. Holding the descriptor pins
 //! the bytes this version describes, even if the file is replaced while we stream it.
 struct ObjectFile {
   std::string name;
-  std::shared_ptr<FileHandle> file;
+  std::shared_ptr<const UniqueFd> file;
   uint64_t size = 0;
   int64_t mtime_us = 0;  //!< also the object's generation
 };
@@ -108,7 +95,7 @@ class ChecksumCache {
     std::vector<char> buffer(kChunkBytes);
     for (uint64_t offset = 0; offset < object.size;) {
       size_t want = static_cast<size_t>(std::min<uint64_t>(kChunkBytes, object.size - offset));
-      ssize_t n = object.file->ReadAt(buffer.data(), want, offset);
+      ssize_t n = ReadAt(*object.file, buffer.data(), want, offset);
       if (n <= 0) {
         throw Error(ErrorCode::kIo,
                     std::string("cannot read for checksums: ") +
@@ -151,31 +138,9 @@ thread_local RequestTrace g_trace;
 
 // --- Names and text -------------------------------------------------------------------
 
-//! "2026-01-02T03:04:05.678Z" from microseconds since the epoch, as GCS writes `updated`.
-std::string Rfc3339(int64_t micros) {
-  std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
-  int millis = static_cast<int>((micros % 1'000'000) / 1000);
-  if (micros < 0 && micros % 1'000'000 != 0) {  // floor for times before 1970
-    seconds -= 1;
-    millis = static_cast<int>((1'000'000 + micros % 1'000'000) / 1000);
-  }
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[40];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[48];
-  std::snprintf(out, sizeof out, "%s.%03dZ", text, millis);
-  return out;
-}
-
-//! "Fri, 02 Jan 2026 03:04:05 GMT" for Last-Modified.
-std::string HttpDate(int64_t micros) {
-  std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[40];
-  std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return text;
+//! An object's mtime (microseconds since the epoch, as GCS counts) as a time.
+std::chrono::system_clock::time_point MtimeOf(int64_t micros) {
+  return std::chrono::system_clock::time_point(std::chrono::microseconds(micros));
 }
 
 std::string ContentTypeFor(std::string_view name) {
@@ -327,6 +292,10 @@ struct BucketServer::Impl {
   std::map<std::string, int> failures_by_object;  //!< 503s already sent per object name
 
   std::atomic<bool> stop_requested{false};
+  //! Wakes requests held back by the latency fault when the server stops, so a stop (and a
+  //! test's end) never waits out the latency.
+  std::mutex stop_mutex;
+  std::condition_variable stop_wake;
   std::atomic<bool> serving{false};
   std::thread thread;
 
@@ -361,10 +330,10 @@ struct BucketServer::Impl {
       return std::nullopt;
     }
     auto file =
-        std::make_shared<FileHandle>(::open(real.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (file->fd() < 0) return std::nullopt;
+        std::make_shared<const UniqueFd>(::open(real.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!file->valid()) return std::nullopt;
     struct stat info {};
-    if (::fstat(file->fd(), &info) != 0 || !S_ISREG(info.st_mode)) return std::nullopt;
+    if (::fstat(file->get(), &info) != 0 || !S_ISREG(info.st_mode)) return std::nullopt;
     ObjectFile object;
     object.name = name;
     object.file = std::move(file);
@@ -389,7 +358,7 @@ struct BucketServer::Impl {
     Checksums sums = StatedChecksums(object);
     std::string generation = std::to_string(object.mtime_us);
     std::string encoded = PercentEncode(object.name);
-    std::string time = Rfc3339(object.mtime_us);
+    std::string time = ToIso(MtimeOf(object.mtime_us));
     const std::string& bucket = options.bucket;
     return {
         {"kind", "storage#object"},
@@ -592,7 +561,7 @@ struct BucketServer::Impl {
     res.set_header("x-goog-stored-content-encoding", "identity");
     res.set_header("x-goog-storage-class", "STANDARD");
     res.set_header("ETag", "\"" + Etag(object.mtime_us) + "\"");
-    res.set_header("Last-Modified", HttpDate(object.mtime_us));
+    res.set_header("Last-Modified", ToHttpDate(MtimeOf(object.mtime_us)));
     res.set_header("Accept-Ranges", "bytes");
 
     uint64_t first = 0;
@@ -616,7 +585,7 @@ struct BucketServer::Impl {
     // makes httplib close the connection short of the promised Content-Length.
     uint64_t cut = options.faults.cut_after_bytes;
     uint64_t send = (cut > 0 && cut < length) ? cut : length;
-    std::shared_ptr<FileHandle> file = object.file;
+    std::shared_ptr<const UniqueFd> file = object.file;
     // One buffer per download, reused for every chunk (httplib copies the provider).
     auto buffer = std::make_shared<std::vector<char>>();
     res.set_content_provider(
@@ -624,7 +593,7 @@ struct BucketServer::Impl {
         [file, buffer, first, send](size_t offset, size_t /*remaining*/, httplib::DataSink& sink) {
           if (offset >= send) return false;  // the cut: stop here, connection closes
           buffer->resize(static_cast<size_t>(std::min<uint64_t>(kChunkBytes, send - offset)));
-          ssize_t n = file->ReadAt(buffer->data(), buffer->size(), first + offset);
+          ssize_t n = ReadAt(*file, buffer->data(), buffer->size(), first + offset);
           if (n <= 0) return false;  // file shrank or failed: end the connection short
           if (!sink.write(buffer->data(), static_cast<size_t>(n))) return false;
           g_trace.streamed_bytes += static_cast<uint64_t>(n);
@@ -641,7 +610,10 @@ struct BucketServer::Impl {
     // ranges ourselves (to control cut-offs), so drop its copy. The Request object itself
     // is not const; httplib only hands it to handlers as const.
     const_cast<httplib::Request&>(req).ranges.clear();
-    if (options.faults.latency.count() > 0) std::this_thread::sleep_for(options.faults.latency);
+    if (options.faults.latency.count() > 0) {
+      std::unique_lock lock(stop_mutex);
+      stop_wake.wait_for(lock, options.faults.latency, [this] { return stop_requested.load(); });
+    }
     try {
       RouteOrThrow(req, res);
     } catch (const Error& e) {
@@ -785,7 +757,11 @@ void BucketServer::Run() { impl_->Serve(); }
 
 void BucketServer::Stop() {
   Impl& impl = *impl_;
-  impl.stop_requested = true;
+  {
+    std::lock_guard lock(impl.stop_mutex);
+    impl.stop_requested = true;
+  }
+  impl.stop_wake.notify_all();
   impl.server.StopListening(impl.serving);
   if (impl.thread.joinable() && impl.thread.get_id() != std::this_thread::get_id()) {
     impl.thread.join();

@@ -18,6 +18,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/csv.h"
 #include "common/error.h"
 #include "common/files.h"
 #include "common/hash.h"

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cmath>
 
+#include "common/clock.h"
+#include "common/csv.h"
 #include "common/error.h"
 
 namespace shoplake::simulate {
@@ -155,26 +157,12 @@ const double kHourWeights[24] = {0.25, 0.12, 0.06, 0.04, 0.04, 0.08, 0.25, 0.55,
 const double kWeekdayWeights[7] = {0.95, 0.92, 0.96, 1.0, 1.1, 1.22, 0.98};
 
 sys_days ParseStart(const std::string& text) {
-  int y = 0;
-  unsigned m = 0, d = 0;
-  char dash1 = 0, dash2 = 0;
-  year_month_day ymd{};
-  if (text.size() == 10 &&
-      std::sscanf(text.c_str(), "%4d%c%2u%c%2u", &y, &dash1, &m, &dash2, &d) == 5 && dash1 == '-' &&
-      dash2 == '-') {
-    ymd = year_month_day{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
-  }
-  if (!ymd.ok()) {
+  auto day = ParseIsoDate(text);
+  if (!day) {
     throw Error(ErrorCode::kUsage, "not a date: '" + text + "'", "--start",
                 "give the first day as YYYY-MM-DD, e.g. 2026-01-01");
   }
-  return sys_days{ymd};
-}
-
-std::string IsoDate(sys_days day) {
-  year_month_day ymd{day};
-  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return *day;
 }
 
 // How busy a date is, before the day's own noise: weekday, season, Black Friday, December.
@@ -199,17 +187,6 @@ double DayWeight(sys_days day) {
 }
 
 }  // namespace
-
-std::string CsvField(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
 
 Shop Shop::Build(const ShopOptions& options) {
   if (options.days < 1 || options.days > 3660) {
@@ -252,7 +229,7 @@ Shop Shop::Build(const ShopOptions& options) {
   std::vector<double> day_weights;
   for (int d = 0; d < options.days; ++d) {
     sys_days day = start + days{d};
-    shop.dates_.push_back(IsoDate(day));
+    shop.dates_.push_back(ToIsoDate(day));
     day_weights.push_back(DayWeight(day) * (0.9 + 0.2 * calendar.Unit()));
   }
   shop.orders_per_day_ = Apportion(options.orders, day_weights);
@@ -377,7 +354,8 @@ Customer Shop::CustomerAt(int64_t id) const {
 }
 
 std::string Shop::DateOf(int day) const {
-  return day >= 0 && day < options_.days ? dates_[day] : IsoDate(sys_days{days{start_days_ + day}});
+  return day >= 0 && day < options_.days ? dates_[day]
+                                         : ToIsoDate(sys_days{days{start_days_ + day}});
 }
 
 }  // namespace shoplake::simulate

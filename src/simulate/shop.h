@@ -118,8 +118,4 @@ class Shop {
   std::vector<double> minute_weights_;
 };
 
-//! `text` as one CSV field: quoted, with quotes doubled, when it holds a comma, a quote or
-//! a line break (RFC 4180); as it is otherwise.
-std::string CsvField(const std::string& text);
-
 }  // namespace shoplake::simulate

@@ -6,12 +6,12 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string_view>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/files.h"
 #include "common/names.h"
@@ -62,12 +62,6 @@ std::vector<std::string> KnownTypes() {
   return names;
 }
 
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 std::string Trim(std::string_view text) {
   auto first = text.find_first_not_of(" \t");
   if (first == std::string_view::npos) return {};
@@ -113,22 +107,9 @@ bool ParseDigits(std::string_view text, int& value, size_t width) {
   return true;
 }
 
-// YYYY-MM-DD naming a day that exists.
-bool IsDate(std::string_view text) {
-  int year = 0, month = 0, day = 0;
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
-  if (!ParseDigits(text.substr(0, 4), year, 4) || !ParseDigits(text.substr(5, 2), month, 2) ||
-      !ParseDigits(text.substr(8, 2), day, 2))
-    return false;
-  return std::chrono::year_month_day(std::chrono::year(year),
-                                     std::chrono::month(static_cast<unsigned>(month)),
-                                     std::chrono::day(static_cast<unsigned>(day)))
-      .ok();
-}
-
 // YYYY-MM-DD, optionally followed by " HH:MM:SS" (or "T...") and up to six decimals.
 bool IsTimestamp(std::string_view text) {
-  if (!IsDate(text.substr(0, 10))) return false;
+  if (!IsIsoDate(text.substr(0, 10))) return false;
   if (text.size() == 10) return true;
   if (text.size() < 19 || (text[10] != ' ' && text[10] != 'T') || text[13] != ':' ||
       text[16] != ':')
@@ -187,7 +168,7 @@ bool IsLiteralOf(const ColumnSpec& column, std::string_view text) {
       return ec == std::errc() && end == text.data() + text.size() && std::isfinite(value);
     }
     case ColumnType::kDate:
-      return IsDate(text);
+      return IsIsoDate(text);
     case ColumnType::kTimestamp:
       return IsTimestamp(text);
     default:

@@ -6,7 +6,7 @@
 # uploads the lake's catalog once for its records rather than once per object.
 source "$(dirname "$0")/lib.sh"
 
-start_s3rver shop-exports lakebucket || { [[ $? == 77 ]] && exit 0; exit 1; }
+start_s3rver shop-exports lakebucket || exit $?  # 77: ctest reports a skip
 aws_s3() { /usr/bin/aws --endpoint-url "$S3_ENDPOINT" s3 "$@"; }
 
 mkdir -p exports/orders exports/products

@@ -7,7 +7,7 @@
 # on the s3:// lake shows a run committed while it serves.
 source "$(dirname "$0")/lib.sh"
 
-start_s3rver shop-exports lakebucket || { [[ $? == 77 ]] && exit 0; exit 1; }
+start_s3rver shop-exports lakebucket || exit $?  # 77: ctest reports a skip
 aws_s3() { /usr/bin/aws --endpoint-url "$S3_ENDPOINT" s3 "$@"; }
 
 # project DIR LAKE SOURCE: the demo's layout with its lake and source "shop" at LAKE, SOURCE.

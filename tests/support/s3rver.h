@@ -9,9 +9,14 @@
 // s3rver accepts the credentials S3RVER/S3RVER and checks only the access key id of a
 // SigV4 request, not its signature: signatures are checked against AWS's published examples
 // in tests/unit/common/aws_sigv4_test.cpp instead.
+//
+// A test that needs s3rver starts with SHOPLAKE_NEED_S3RVER(): without node or s3rver it
+// skips, saying why, except under CI (CI=true, set by .ci/run), where it fails: a CI run
+// whose S3 tests all skipped would pass while testing nothing of S3.
 #pragma once
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -19,6 +24,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -38,12 +44,27 @@ class S3rverProcess {
  public:
   static constexpr const char* kBucket = "shoplake-test";
 
-  //! Why the S3 tests cannot run here, or nullopt when they can: only a missing node.
+  //! Why the S3 tests cannot run here (no node, or no s3rver under tests/js/node_modules),
+  //! or nullopt when they can.
   static std::optional<std::string> SkipReason() {
+    if (!std::filesystem::exists(Script())) {
+      return "s3rver is not installed at " + Script() + " (scripts/bootstrap installs it)";
+    }
     for (const char* dir : {"/usr/bin", "/usr/local/bin", "/bin"}) {
       if (::access((std::string(dir) + "/node").c_str(), X_OK) == 0) return std::nullopt;
     }
     return "node is not installed, and the S3 tests need it to run s3rver";
+  }
+
+  //! True under CI (the environment variable CI is "true"): there the S3 tests must run.
+  static bool Required() {
+    const char* ci = std::getenv("CI");
+    return ci != nullptr && std::string(ci) == "true";
+  }
+
+  //! Where tests/js keeps s3rver's entry point.
+  static std::string Script() {
+    return std::string(SHOPLAKE_SOURCE_DIR) + "/tests/js/node_modules/s3rver/bin/s3rver.js";
   }
 
   //! One server for the whole test binary, started on first use.
@@ -60,8 +81,7 @@ class S3rverProcess {
         break;
       }
     }
-    const std::string script =
-        std::string(SHOPLAKE_SOURCE_DIR) + "/tests/js/node_modules/s3rver/bin/s3rver.js";
+    const std::string script = Script();
     // s3rver 3.7 makes its continuation tokens with DES, which Node 17+ (OpenSSL 3) keeps
     // in the legacy provider: without it every truncated listing is a 500.
     std::vector<std::string> args = {node,
@@ -147,3 +167,13 @@ class S3rverProcess {
 };
 
 }  // namespace shoplake::testing
+
+//! Skips the running test when s3rver cannot run here, saying why; under CI fails it instead.
+//! For a test body or SetUp (it returns from the enclosing function).
+#define SHOPLAKE_NEED_S3RVER()                                                         \
+  if (auto s3rver_missing = ::shoplake::testing::S3rverProcess::SkipReason()) {        \
+    if (::shoplake::testing::S3rverProcess::Required()) {                              \
+      FAIL() << *s3rver_missing << "; CI=true, so the S3 tests fail rather than skip"; \
+    }                                                                                  \
+    GTEST_SKIP() << *s3rver_missing;                                                   \
+  }

@@ -229,7 +229,7 @@ TEST_F(CrawlerTest, ASecondCrawlWaitsItsTurnAndThenSaysWhoHoldsTheLock) {
   WriteParquet("processed/web/visits/day=1/part-0.parquet", "SELECT 1 AS visit_id");
   auto held = store_->Acquire("catalog-crawl", std::chrono::seconds(1));
   CrawlOptions options;
-  options.lock_wait = std::chrono::milliseconds(200);
+  options.lock_wait = std::chrono::milliseconds(50);
   try {
     Crawl(options);
     FAIL() << "crawled while another crawl held the lock";

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -12,6 +13,8 @@
 #include "common/error.h"
 #include "common/hash.h"
 #include "lake/local_store.h"
+#include "lake/s3_client.h"
+#include "support/loopback_server.h"
 #include "support/temp_folder.h"
 
 namespace shoplake::ingest {
@@ -80,7 +83,8 @@ class IngestorTest : public ::testing::Test {
     source_.Put("orders/2026-01-02.csv", std::string(100000, 'x'), "g1");
   }
 
-  IngestSummary Ingest(int max_attempts = 5) {
+  IngestSummary Ingest(int max_attempts = 5) { return Ingest(source_, max_attempts); }
+  IngestSummary Ingest(Source& source, int max_attempts) {
     IngestOptions options;
     options.source_name = "shop";
     options.ingest_date = "2026-11-25";
@@ -89,7 +93,7 @@ class IngestorTest : public ::testing::Test {
     options.retry.max_attempts = max_attempts;
     options.retry.initial_delay = std::chrono::milliseconds(1);
     options.seed = 7;
-    return Ingestor(*lake_, *ledger_, options).Run(source_);
+    return Ingestor(*lake_, *ledger_, options).Run(source);
   }
 
   ::shoplake::testing::TempFolder scratch_{"shoplake-ingestor"};
@@ -183,6 +187,7 @@ TEST_F(IngestorTest, AttemptsWithoutProgressAreStillBounded) {
   source_.fail_first = 3;  // three transfers that bring nothing, before any byte arrives
   auto summary = Ingest(3);
   EXPECT_EQ(summary.objects_failed, 2);
+  EXPECT_EQ(source_.reads.size(), 6u) << "three attempts for each of the two objects";
   int transfers = 0;
   for (const auto& read : source_.reads) transfers += read.first == "orders/2026-01-02.csv";
   EXPECT_EQ(transfers, 3);
@@ -211,6 +216,58 @@ TEST_F(IngestorTest, GivingUpAfterMaxAttemptsPublishesNothing) {
   EXPECT_TRUE(lake_->List("raw/").empty());
   EXPECT_TRUE(ledger_->Entries().empty());
   EXPECT_NE(summary.objects[0].error.find("mem://shop/orders/2026-01-01.csv"), std::string::npos);
+}
+
+// A source whose reads go through a real S3Client, as the s3:// source's do: a second layer
+// that retries on its own, under the Ingestor's.
+class S3ClientSource : public Source {
+ public:
+  S3ClientSource(const aws::AwsConfig& config, const lake::S3ClientOptions& options)
+      : client_("bucket", config, options) {}
+  std::string uri() const override { return "s3://bucket"; }
+  std::vector<SourceObject> List() override {
+    SourceObject object;
+    object.uri = "s3://bucket/orders.csv";
+    object.name = "orders.csv";
+    object.size = 3;
+    object.version = "e1";
+    return {object};
+  }
+  void Read(const SourceObject& object, uint64_t offset, const ByteSink& sink) override {
+    client_.Get(object.name, offset, std::nullopt, sink);
+  }
+
+ private:
+  lake::S3Client client_;
+};
+
+TEST_F(IngestorTest, NestedRetriesSpendOneBudgetNotTheProductOfTwo) {
+  ::shoplake::testing::LoopbackServer server;
+  std::atomic<int> requests{0};
+  server.server().Get("/bucket/orders.csv", [&](const httplib::Request&, httplib::Response& res) {
+    ++requests;
+    res.status = 503;
+    res.set_content("<Error><Code>SlowDown</Code><Message>Reduce your rate.</Message></Error>",
+                    "application/xml");
+  });
+  aws::AwsConfig config;
+  config.credentials = {"AKIDEXAMPLE", "secret", ""};
+  config.region = "us-east-1";
+  config.endpoint = server.url("");
+  lake::S3ClientOptions client;
+  client.retry.max_attempts = 5;
+  client.retry.initial_delay = std::chrono::milliseconds(1);
+  client.retry.max_delay = std::chrono::milliseconds(1);
+  S3ClientSource source(config, client);
+
+  auto summary = Ingest(source, 5);
+  EXPECT_EQ(requests.load(), 5) << "25 would mean both layers retried";
+  ASSERT_EQ(summary.objects.size(), 1u);
+  EXPECT_EQ(summary.objects[0].outcome, IngestedObject::Outcome::kFailed);
+  EXPECT_EQ(summary.objects[0].error_code, ErrorCode::kNetwork);
+  EXPECT_NE(summary.objects[0].error.find("HTTP 503 SlowDown"), std::string::npos)
+      << summary.objects[0].error;
+  EXPECT_TRUE(lake_->List("raw/").empty());
 }
 
 TEST_F(IngestorTest, AChecksumMismatchPublishesNothingAndNamesTheObject) {

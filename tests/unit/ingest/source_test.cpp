@@ -345,7 +345,8 @@ TEST_F(GcsSourceTest, ACutDownloadIsTransientAndResumesToTheExactBytes) {
 
 TEST_F(GcsSourceTest, AStalledTransferIsAbandonedAsTransient) {
   // The server answers only after 6 s; a 1 s stall limit must give up first (were it
-  // ignored, the listing would succeed and the test fail).
+  // ignored, the listing would succeed and the test fail). 1 s is the shortest stall limit
+  // libcurl checks (whole seconds); the server's stop cuts the 6 s short.
   BucketFaults faults;
   faults.latency = std::chrono::milliseconds(6000);
   StartServer(faults);

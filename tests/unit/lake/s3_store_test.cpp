@@ -34,7 +34,7 @@ std::string Pattern(size_t size, unsigned seed = 7) {
 class S3StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (auto reason = testing::S3rverProcess::SkipReason()) GTEST_SKIP() << *reason;
+    SHOPLAKE_NEED_S3RVER();
     static int counter = 0;
     prefix_ = "s3test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
     store_ = Open(prefix_);
@@ -191,9 +191,10 @@ int64_t LeaseEnd(const std::string& note) {
 // A holder renews its lock's lease while it holds it: three leases later the lock is still
 // its own, and another store cannot take it until it is released.
 TEST_F(S3StoreTest, AHoldersLeaseIsRenewedWhileItHoldsTheLock) {
-  // Leases long enough that a loaded machine (the sanitizer build) renews well in time.
+  // Leases long enough that a loaded machine (the sanitizer build) renews well in time
+  // (every 50 ms), short enough that the test waits a third of a second, not three.
   S3StoreOptions options;
-  options.lock_lease = 1000ms;
+  options.lock_lease = 200ms;
   options.lock_poll = 20ms;
   auto store = Open(prefix_, options);
   auto other = Open(prefix_, options);
@@ -202,7 +203,11 @@ TEST_F(S3StoreTest, AHoldersLeaseIsRenewedWhileItHoldsTheLock) {
     auto lock = store->Acquire("catalog", 0ms);
     int64_t first_end = LeaseEnd(ReadObject(store->client(), key));
     EXPECT_GT(first_end, UnixMsNow());
-    std::this_thread::sleep_for(3000ms);  // three leases: still held only if renewed
+    // Past the first lease and the half lease after it, when an unrenewed lock may be taken
+    // over: still held only if renewed. Bounded: 10 s.
+    for (int i = 0; i < 1000 && UnixMsNow() <= first_end + 100; ++i) {
+      std::this_thread::sleep_for(10ms);
+    }
     std::string note = ReadObject(store->client(), key);
     EXPECT_GT(LeaseEnd(note), first_end) << note;
     EXPECT_GT(LeaseEnd(note), UnixMsNow()) << note;
@@ -250,7 +255,7 @@ TEST_F(S3StoreTest, ALockWhoseLeaseRanOutIsTakenOver) {
 
   // No lease: never taken over; the hint says how to remove it.
   store->client().Put(key, dead);
-  Error legacy = ExpectError([&] { store->Acquire("transform-shop.orders", 300ms); });
+  Error legacy = ExpectError([&] { store->Acquire("transform-shop.orders", 50ms); });
   EXPECT_EQ(legacy.code(), ErrorCode::kConflict);
   EXPECT_NE(legacy.hint().find("aws s3 rm s3://shoplake-test/" + key), std::string::npos)
       << legacy.hint();
@@ -569,7 +574,9 @@ TEST(S3ClientRequests, LockWritesAreConditionalAsS3JudgesThem) {
 
   {
     auto lock = store.Acquire("catalog", 0ms);
-    std::this_thread::sleep_for(300ms);  // renewed at least once
+    for (int i = 0; i < 1000 && held_puts().size() < 2; ++i) {  // renewed once; bounded: 10 s
+      std::this_thread::sleep_for(10ms);
+    }
   }
   auto first = held_puts();
   ASSERT_GE(first.size(), 2u);

@@ -80,7 +80,9 @@ class StoreContract : public ::testing::TestWithParam<std::pair<std::string, Fac
  protected:
   void SetUp() override {
     under_test_ = GetParam().second();
-    if (!under_test_.skip_reason.empty()) GTEST_SKIP() << under_test_.skip_reason;
+    if (!under_test_.skip_reason.empty()) {
+      SHOPLAKE_NEED_S3RVER();  // the one reason a store cannot run here
+    }
   }
   void TearDown() override {
     if (under_test_.has_files()) fs::remove_all(under_test_.folder);

@@ -322,7 +322,7 @@ TEST_F(LambdaBinary, EndsOnSigtermWhileWaiting) {
 // works: between invocations another writer takes the lock at once, and what that writer
 // committed is what the next invocation sees.
 TEST_F(LambdaBinary, HoldsAnS3LakesCatalogLockOnlyDuringAnInvocation) {
-  if (auto reason = testing::S3rverProcess::SkipReason()) GTEST_SKIP() << *reason;
+  SHOPLAKE_NEED_S3RVER();
   auto& s3 = testing::S3rverProcess::Shared();
   lake::S3Store lake(testing::S3rverProcess::kBucket, "warm-lake", s3.Config());
   lake.WriteAll("raw/shop/ingest_date=2026-11-27/orders/a.csv", "order_id,amount\n1,9.5\n");

@@ -68,13 +68,14 @@ class ServedOnLoopback : public ::testing::Test {
 };
 
 TEST_F(ServedOnLoopback, AHandlerSeesItsClientLeave) {
-  std::atomic<bool> found{false}, gone{false};
+  std::atomic<bool> found{false}, checked{false}, gone{false};
   server_.Get("/wait", [&](const httplib::Request& req, httplib::Response& res) {
     auto sock = HttpServer::ConnectionSocket(req);
     found = sock.has_value();
     if (!sock) return;
     EXPECT_FALSE(HttpServer::ClientGone(*sock));  // the client still waits
-    for (int i = 0; i < 200 && !gone; ++i) {      // bounded: 10 s
+    checked = true;
+    for (int i = 0; i < 200 && !gone; ++i) {  // bounded: 10 s
       gone = HttpServer::ClientGone(*sock);
       std::this_thread::sleep_for(50ms);
     }
@@ -85,7 +86,7 @@ TEST_F(ServedOnLoopback, AHandlerSeesItsClientLeave) {
   std::string request = "GET /wait HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
   ASSERT_EQ(::send(client, request.data(), request.size(), 0),
             static_cast<ssize_t>(request.size()));
-  std::this_thread::sleep_for(300ms);
+  for (int i = 0; i < 10000 && !checked; ++i) std::this_thread::sleep_for(1ms);  // bounded: 10 s
   ::close(client);
   for (int i = 0; i < 200 && !gone; ++i) std::this_thread::sleep_for(50ms);
   EXPECT_TRUE(found);
@@ -98,7 +99,10 @@ TEST_F(ServedOnLoopback, ShutdownConnectionsEndsAHalfSentRequest) {
   });
   Start();
   int slow = SlowClient();
-  std::this_thread::sleep_for(200ms);  // the server is reading it
+  // The server has accepted it (and reads it, or is about to). Bounded: 10 s.
+  for (int i = 0; i < 10000 && HttpServer::Connections(port_).empty(); ++i) {
+    std::this_thread::sleep_for(1ms);
+  }
   HttpServer::ShutdownConnections(port_);
   EXPECT_TRUE(ClosedByServerWithin(slow, 2)) << "the connection is still open";
 }
@@ -111,11 +115,11 @@ TEST_F(ServedOnLoopback, ASlowClientIsCutOffAtTheHeaderDeadlineOthersAreServed) 
   server_.set_logger(
       [this](const httplib::Request& req, const httplib::Response&) { deadline_->Answered(req); });
   server_.Get("/", [](const httplib::Request&, httplib::Response& res) {
-    std::this_thread::sleep_for(1500ms);  // longer than the deadline: handling is not timed
+    std::this_thread::sleep_for(100ms);  // longer than the deadline: handling is not timed
     res.set_content("ok", "text/plain");
   });
   Start();
-  deadline_ = std::make_unique<RequestHeaderDeadline>(port_, 500ms);
+  deadline_ = std::make_unique<RequestHeaderDeadline>(port_, 30ms);
   int slow = SlowClient();
   httplib::Client client("127.0.0.1", port_);
   auto answer = client.Get("/");
