@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/http_server.h"
+#include "common/uri.h"
 #include "lake/store.h"
 #include "query/engine.h"
 #include "query/query_watch.h"
@@ -292,7 +293,7 @@ struct WebApp::Impl {
   //! Queries stopped at their time limit, stopped early (client gone, server stopping), and
   //! answered 503 (too many running).
   std::atomic<uint64_t> queries_timed_out{0}, queries_cancelled{0}, queries_busy{0};
-  //! Set when listen_after_bind has returned: its workers are joined.
+  //! Set when Listen (httplib's listen_after_bind) has returned: its workers are joined.
   std::atomic<bool> listen_ended{false};
 
   std::mutex queries_mutex;
@@ -572,8 +573,7 @@ struct WebApp::Impl {
         Header({"execution", "state machine", "status", "started", "stopped", "error"}) + "<tbody>";
     if (auto history = History()) {
       for (const auto& e : history->List(kExecutionLimit)) {
-        body += "<tr><td><a href=\"/execution?arn=" +
-                EscapeHtml(httplib::detail::encode_query_param(e.arn)) + "\">" +
+        body += "<tr><td><a href=\"/execution?arn=" + EscapeHtml(PercentEncode(e.arn)) + "\">" +
                 EscapeHtml(e.name) + "</a></td>" + Cell(e.state_machine) + "<td class=\"status-" +
                 EscapeHtml(e.status) + "\">" + EscapeHtml(e.status) + "</td>" + Cell(e.start_date) +
                 Cell(e.stop_date) + Cell(e.error) + "</tr>";
@@ -774,7 +774,7 @@ std::string WebApp::url() const {
 void WebApp::Start() {
   if (impl_->thread.joinable()) return;
   impl_->thread = std::thread([this] {
-    impl_->server.listen_after_bind();
+    impl_->server.Listen();
     impl_->listen_ended = true;
   });
 }
