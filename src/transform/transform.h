@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -101,6 +102,18 @@ class TooManyRejects : public Error {
 //! year/month/day part is an INTEGER, a value keeps its column's type). The AWS bundle
 //! declares the same table in Glue (pipeline/aws_bundle.h).
 catalog::Table MappedTable(const Mapping& mapping);
+
+//! The transform's run records summed, for /metrics.
+struct TransformRunTotals {
+  //! By dataset: rows written, rows refused (in rejects/), seconds spent, started to finished.
+  std::map<std::string, double> rows_written, rows_rejected, seconds;
+  std::map<std::string, double> runs;  //!< by status (committed, failed, nothing_new)
+};
+
+//! The totals of the run records in `db` (the catalog file), read without creating the
+//! transform's tables: empty before the first transform. (transform/run_totals.cpp; it
+//! belongs with the other transform_runs records once they have their own file.)
+TransformRunTotals SumTransformRuns(SqliteDatabase& db);
 
 class Transformer {
  public:
