@@ -491,6 +491,14 @@ std::vector<View> Catalog::Views() {
   return out;
 }
 
+Catalog::Counts Catalog::Count() {
+  auto rows = db_.Prepare(
+      "SELECT (SELECT count(*) FROM catalog_tables), (SELECT count(*) FROM catalog_snapshots), "
+      "(SELECT count(*) FROM catalog_views)");
+  rows.Step();
+  return {rows.Int64(0), rows.Int64(1), rows.Int64(2)};
+}
+
 std::vector<ViewChange> Catalog::ReplaceViews(const std::vector<View>& views) {
   std::map<std::string, View> before;
   for (auto& v : Views()) before.emplace(v.database + "." + v.name, v);

@@ -189,6 +189,11 @@ class Catalog {
 
   //! Every view, in the order they must be created.
   std::vector<View> Views();
+  //! How many tables, snapshots (over all tables) and views the catalog holds: /metrics.
+  struct Counts {
+    int64_t tables = 0, snapshots = 0, views = 0;
+  };
+  Counts Count();
   //! Makes `views` (in creation order) the catalog's views, in one transaction: new ones
   //! created, changed ones given a new version, missing ones dropped. Returns what changed,
   //! in `views` order, then the dropped.

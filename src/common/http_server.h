@@ -1,7 +1,8 @@
 // HttpServer: cpp-httplib's Server as shoplake's servers (simulate/bucket_server, the web
 // app in server/) run it: bound when constructed, so clients may connect as soon as the
 // constructor returns and a busy port is an error then, not later on a thread; stopped
-// within a bound. Header-only: only the areas that link cpp-httplib include it.
+// within a bound. Through httplib's public API only (its internals change between
+// versions). Header-only: only the areas that link cpp-httplib include it.
 //
 // Thread safety: Bind from one thread before serving; Stop from any thread; the static
 // connection helpers from any thread. RequestHeaderDeadline: see there.
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -34,25 +36,38 @@ namespace shoplake {
 class HttpServer : public httplib::Server {
  public:
   //! Binds `host`:`port` (0 picks a free port) and returns the port. Throws Error(kUsage)
-  //! for a port out of range, Error(kIo) with a hint when it cannot bind.
+  //! for a port out of range, Error(kIo) with a hint when it cannot bind. The listening
+  //! socket gets httplib's default options.
   int Bind(const std::string& host, int port) {
     if (port < 0 || port > 65535) {
       throw Error(ErrorCode::kUsage, "port out of range", std::to_string(port),
                   "use 0 (any free port) up to 65535");
     }
-    if (port == 0) {
-      int bound = bind_to_any_port(host);
-      if (bound <= 0) {
+    // httplib hands the socket it creates to the socket options: the one it binds is the
+    // listening socket, which CloseListeningSocket closes if Listen never runs.
+    set_socket_options([this](socket_t sock) {
+      httplib::default_socket_options(sock);
+      listening_socket_ = sock;
+    });
+    int bound = port == 0 ? bind_to_any_port(host) : (bind_to_port(host, port) ? port : -1);
+    set_socket_options(httplib::default_socket_options);
+    if (bound <= 0) {
+      listening_socket_ = INVALID_SOCKET;  // httplib closed what it could not bind
+      if (port == 0) {
         throw Error(ErrorCode::kIo, "cannot bind a free port", host,
                     "check that the host is an address of this machine");
       }
-      return bound;
-    }
-    if (!bind_to_port(host, port)) {
       throw Error(ErrorCode::kIo, "cannot bind the port", host + ":" + std::to_string(port),
                   "is another server using it? pass --port 0 to pick a free one");
     }
-    return port;
+    return bound;
+  }
+
+  //! Serves on the calling thread until stopped (httplib's listen_after_bind). From here on
+  //! the listening socket is httplib's to close. REQUIRES: Bind succeeded.
+  bool Listen() {
+    listened_ = true;
+    return listen_after_bind();
   }
 
   //! Stops a listen loop that has begun or is about to (`starting`): httplib's stop() does
@@ -117,13 +132,18 @@ class HttpServer : public httplib::Server {
     for (const auto& c : Connections(port)) ::shutdown(c.sock, SHUT_RD);
   }
 
-  //! Closes the socket Bind opened when the server never listened (httplib leaves it open).
+  //! Closes the socket Bind opened when the server never listened (httplib closes it only
+  //! when a listen loop ends). Call after the serving thread, if any, has been joined.
   void CloseListeningSocket() {
-    socket_t sock = svr_sock_.exchange(INVALID_SOCKET);
+    if (listened_) return;
+    socket_t sock = std::exchange(listening_socket_, INVALID_SOCKET);
     if (sock != INVALID_SOCKET) ::close(sock);
   }
 
  private:
+  socket_t listening_socket_ = INVALID_SOCKET;  //!< Bind's, until Listen hands it to httplib
+  std::atomic<bool> listened_{false};
+
   static std::vector<socket_t> OpenSockets() {
     std::vector<socket_t> sockets;
     std::error_code ec;

@@ -338,6 +338,12 @@ SqliteStatement SqliteDatabase::Prepare(std::string_view sql) {
   return SqliteStatement(statement, db_);
 }
 
+bool SqliteDatabase::HasTable(std::string_view name) {
+  auto table = Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+  table.Bind(1, name);
+  return table.Step();
+}
+
 int SqliteDatabase::user_version() {
   auto statement = Prepare("PRAGMA user_version");
   statement.Step();
@@ -441,9 +447,7 @@ namespace {
 // The version of `component` that shoplake_schema records, or nullopt when none is (a new
 // file, or a component never opened in it). A plain read: no lock, no wait.
 std::optional<int64_t> RecordedVersion(SqliteDatabase& db, std::string_view component) {
-  auto table = db.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
-  table.Bind(1, "shoplake_schema");
-  if (!table.Step()) return std::nullopt;
+  if (!db.HasTable("shoplake_schema")) return std::nullopt;
   auto recorded = db.Prepare("SELECT version FROM shoplake_schema WHERE component = ?");
   recorded.Bind(1, component);
   if (!recorded.Step()) return std::nullopt;

@@ -40,6 +40,10 @@ class SqliteDatabase {
   //! fixed text, so it is a bug; a busy database throws Error(kConflict).
   SqliteStatement Prepare(std::string_view sql);
 
+  //! True when the database has a table `name`: a component's tables exist once it has
+  //! run, and a reader that must write nothing asks before reading them.
+  bool HasTable(std::string_view name);
+
   //! The schema version kept in PRAGMA user_version.
   int user_version();
   void set_user_version(int version);

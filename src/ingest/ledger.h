@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -52,6 +53,17 @@ struct IngestRunRecord {
   int objects_failed = 0;
   uint64_t bytes = 0;
 };
+
+//! The ingest's records summed per source, for /metrics.
+struct IngestTotals {
+  std::map<std::string, double> bytes;    //!< ingested into the raw zone
+  std::map<std::string, double> objects;  //!< ingested into the raw zone
+  std::map<std::string, double> seconds;  //!< spent in ingest runs, started to finished
+};
+
+//! The totals of the ledger and run records in `db` (the catalog file), read without
+//! creating the ledger's tables: empty before the first ingest.
+IngestTotals SumIngests(db::SqliteDatabase& db);
 
 class IngestLedger {
  public:

@@ -14,12 +14,12 @@
 //   README.md                      what is there and how to deploy it
 //
 // Deterministic: the same inputs give byte-identical files. One source definition: the
-// AWS variant is derived here, never kept beside pipeline/pipeline.asl.json.
+// AWS variant is derived here, never kept beside pipeline/pipeline.asl.json. The parts are
+// made in bundle_definition.cpp, bundle_template.cpp (with bundle_athena.cpp) and
+// bundle_readme.cpp; aws_bundle.cpp puts them together.
 //
 // Thread safety: pure functions of their inputs (and the files they read).
 #pragma once
-
-#include <yaml-cpp/yaml.h>
 
 #include <filesystem>
 #include <map>
@@ -47,15 +47,6 @@ inline constexpr const char* kFailureTopicVariable = "FailureTopicArn";
 //! Throws Error(kConfig) when the ingest Task has no "source.$" parameter to list by.
 ordered_json AwsDefinition(const ordered_json& definition,
                            const std::map<std::string, std::string>& bindings);
-
-//! A YAML document as JSON: mappings keep their order; a plain scalar becomes null, a
-//! boolean or a number when YAML 1.2's core schema reads it so, a quoted one stays a string.
-ordered_json YamlToJson(const YAML::Node& node);
-
-//! `value` as a block-style YAML document. Strings a YAML 1.1 reader (CloudFormation's)
-//! could take for another type ("true", "2012-10-17", "1") are double-quoted; multi-line
-//! strings are literal blocks. Deterministic.
-std::string EmitYaml(const ordered_json& value);
 
 //! The bundle's files: path relative to the bundle -> bytes, in path order. Reads
 //! `template_file`, the project's definition (paths.workflow), mappings, views and

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/names.h"
+#include "common/yaml_json.h"
 #include "common/yaml_reader.h"
 
 namespace shoplake::report {
@@ -24,30 +25,6 @@ const std::vector<std::string> kPanelKeys = {"id",       "type",  "title",  "des
 const std::vector<std::string> kPanelTypes = {"kpi", "bar", "line", "table"};
 const std::vector<std::string> kTileKeys = {"field", "label", "format"};
 const std::vector<std::string> kTileFormats = {"number", "integer", "currency", "percent"};
-
-// A Vega-Lite encoding is written in YAML but is JSON to Vega-Lite: plain scalars become
-// numbers, booleans or null when they read as one, quoted scalars stay strings.
-nlohmann::ordered_json ToJson(const YAML::Node& node) {
-  if (node.IsMap()) {
-    auto object = nlohmann::ordered_json::object();
-    for (const auto& entry : node) object[entry.first.as<std::string>()] = ToJson(entry.second);
-    return object;
-  }
-  if (node.IsSequence()) {
-    auto array = nlohmann::ordered_json::array();
-    for (const auto& item : node) array.push_back(ToJson(item));
-    return array;
-  }
-  if (!node.IsScalar()) return nullptr;
-  const std::string& text = node.Scalar();
-  if (node.Tag() != "!") {
-    if (text == "true" || text == "false") return text == "true";
-    if (text == "null" || text == "~") return nullptr;
-    auto number = nlohmann::ordered_json::parse(text, nullptr, false);
-    if (number.is_number()) return number;
-  }
-  return text;
-}
 
 // "<database>.<name>" of plain identifiers: what a view panel or filters.source may name.
 bool IsQualifiedName(const std::string& name) {
@@ -180,9 +157,9 @@ class DashboardParser {
                      "a Vega-Lite encoding, e.g. {x: {field: revenue, type: quantitative}, "
                      "y: {field: product_name, type: nominal}}");
       }
-      panel.encoding = ToJson(encoding);
+      panel.encoding = YamlToJson(encoding);
       panel.mark = node["mark"]
-                       ? ToJson(node["mark"])
+                       ? YamlToJson(node["mark"])
                        : nlohmann::ordered_json(
                              panel.type == "bar"
                                  ? nlohmann::ordered_json("bar")

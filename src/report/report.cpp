@@ -322,29 +322,29 @@ constexpr AssetFile kAssetFiles[] = {
     {"dashboard.css", &WebAssets::style},
 };
 
-std::string ReadAsset(const fs::path& dir, const char* relative) {
-  fs::path path = dir / relative;
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) {
-    throw Error(ErrorCode::kNotFound, "a dashboard asset is missing", path.string(),
-                "run scripts/bootstrap (it installs web/'s npm packages), or set "
-                "SHOPLAKE_WEB_DIR to a folder that has them");
-  }
-  return ReadFile(path);
-}
-
 }  // namespace
 
 WebAssets WebAssets::Load(const fs::path& dir) {
   WebAssets assets;
-  for (const auto& file : kAssetFiles) assets.*file.member = ReadAsset(dir, file.relative);
+  for (const auto& file : kAssetFiles) assets.*file.member = ReadWebFile(dir, file.relative);
   return assets;
 }
 
 std::map<std::string, std::string> WebAssets::Files(const fs::path& dir) {
   std::map<std::string, std::string> files;
-  for (const auto& file : kAssetFiles) files[file.relative] = ReadAsset(dir, file.relative);
+  for (const auto& file : kAssetFiles) files[file.relative] = ReadWebFile(dir, file.relative);
   return files;
+}
+
+std::string ReadWebFile(const fs::path& dir, const std::string& relative) {
+  fs::path path = dir / relative;
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    throw Error(ErrorCode::kNotFound, "a web page asset is missing", path.string(),
+                "run scripts/bootstrap (it installs web/'s npm packages), or set "
+                "SHOPLAKE_WEB_DIR to a folder that has them");
+  }
+  return ReadFile(path);
 }
 
 std::string EscapeHtml(std::string_view text) {

@@ -79,6 +79,10 @@ struct WebAssets {
 //! folder this binary was built from.
 std::filesystem::path WebDir();
 
+//! The page asset `relative` under `dir` (a WebDir()). Throws Error(kNotFound) naming the
+//! missing file, with the hint to run scripts/bootstrap or set SHOPLAKE_WEB_DIR.
+std::string ReadWebFile(const std::filesystem::path& dir, const std::string& relative);
+
 struct PageOptions {
   //! The URL the page fetches filtered data from ("/api/dashboard"); empty for a static
   //! report, which shows no filters.

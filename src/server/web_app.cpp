@@ -1,6 +1,8 @@
 // WebApp over cpp-httplib: each handler opens what it reads (a Catalog, a QueryEngine) for
 // its request, so the pages follow the lake as the pipeline changes it and handlers share
-// nothing but the lake store (thread-safe) and the page assets (read-only).
+// nothing but the lake store (thread-safe) and the page assets (read-only). Pages are laid
+// out by the templates under web/templates/ (server/page_templates.h); /metrics asks each
+// component for its totals (server/metrics.h).
 #include "server/web_app.h"
 
 #include <spdlog/spdlog.h>
@@ -17,19 +19,20 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/http_server.h"
-#include "db/query_watch.h"
+#include "common/uri.h"
 #include "lake/store.h"
 #include "query/engine.h"
+#include "db/query_watch.h"
 #include "report/report.h"
+#include "server/metrics.h"
+#include "server/page_templates.h"
 #include "server/state_graph.h"
-#include "transform/records.h"
 #include "workflow/history.h"
 
 namespace shoplake::server {
 namespace {
 
 using Json = nlohmann::ordered_json;
-using report::EscapeHtml;
 
 //! The SQL page's answers stop here: it is for looking, `shoplake query -o` is for export.
 constexpr size_t kQueryRowLimit = 1000;
@@ -45,120 +48,6 @@ constexpr std::chrono::seconds kRequestHeaderDeadline{10};
 //! What a 503 asks the client to wait before trying again, in seconds.
 constexpr const char* kRetryAfterSeconds = "2";
 
-constexpr const char* kNav =
-    "<a href=\"/\">Dashboard</a><a href=\"/tables\">Tables</a><a href=\"/sql\">SQL</a>"
-    "<a href=\"/executions\">Executions</a><a href=\"/metrics\">Metrics</a>";
-
-// The SQL page's script: posts the statement to /api/query and shows the rows or the
-// refusal. Kept beside the page it belongs to; dashboard.js is for dashboards only.
-constexpr const char* kSqlScript = R"js(
-(function () {
-  "use strict";
-  const form = document.getElementById("sql-form");
-  const out = document.getElementById("sql-result");
-  const error = document.getElementById("sql-error");
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    out.replaceChildren();
-    error.textContent = "";
-    const response = await fetch("/api/query", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sql: document.getElementById("sql").value }),
-    });
-    const body = await response.json();
-    if (!response.ok) {
-      error.textContent = body.error + (body.hint ? " (" + body.hint + ")" : "");
-      return;
-    }
-    const table = document.createElement("table");
-    const head = table.createTHead().insertRow();
-    for (const c of body.columns) head.insertCell().outerHTML = "<th></th>";
-    body.columns.forEach((c, i) => { head.cells[i].textContent = c.name; });
-    const rows = table.createTBody();
-    for (const row of body.rows) {
-      const tr = rows.insertRow();
-      for (const c of body.columns) {
-        const v = row[c.name];
-        tr.insertCell().textContent = v === null ? "NULL" : String(v);
-      }
-    }
-    out.append(table);
-    const note = document.createElement("p");
-    note.id = "sql-count";
-    note.textContent = body.rows.length + " rows" + (body.truncated ? " (truncated)" : "");
-    out.append(note);
-  });
-})();
-)js";
-
-//! Prometheus exposition: one metric family at a time, HELP and TYPE before its samples.
-class MetricsText {
- public:
-  void Family(const std::string& name, const std::string& type, const std::string& help) {
-    text_ += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
-  }
-  void Sample(const std::string& name, const std::map<std::string, std::string>& labels,
-              double value) {
-    text_ += name;
-    if (!labels.empty()) {
-      text_ += "{";
-      bool first = true;
-      for (const auto& [key, label] : labels) {
-        text_ += (first ? "" : ",") + key + "=\"" + Escaped(label) + "\"";
-        first = false;
-      }
-      text_ += "}";
-    }
-    char number[64];
-    std::snprintf(number, sizeof number, " %.17g\n", value);
-    text_ += number;
-  }
-  const std::string& text() const { return text_; }
-
- private:
-  static std::string Escaped(const std::string& value) {
-    std::string out;
-    for (char c : value) {
-      if (c == '\\' || c == '"') out += '\\';
-      if (c == '\n') {
-        out += "\\n";
-        continue;
-      }
-      out += c;
-    }
-    return out;
-  }
-  std::string text_;
-};
-
-//! The metrics read from the stages' run records in the catalog file: per label value (the
-//! first column of `sql`), a number (the second).
-struct RunRecordMetric {
-  const char* table;  //!< the SQLite table `sql` reads
-  const char* name;
-  const char* type;
-  const char* help;
-  const char* label;
-  const char* sql;
-};
-
-constexpr RunRecordMetric kRunRecordMetrics[] = {
-    {"ingest_ledger", "shoplake_ingest_bytes_total", "counter",
-     "Bytes ingested into the raw zone, by source.", "source",
-     "SELECT source, sum(size) FROM ingest_ledger GROUP BY 1 ORDER BY 1"},
-    {"ingest_ledger", "shoplake_ingest_objects_total", "counter",
-     "Objects ingested into the raw zone, by source.", "source",
-     "SELECT source, count(*) FROM ingest_ledger GROUP BY 1 ORDER BY 1"},
-    {"ingest_runs", "shoplake_ingest_duration_seconds_total", "counter",
-     "Time spent in ingest runs, by source.", "source",
-     "SELECT source, sum((julianday(finished_at) - julianday(started_at)) * 86400)"
-     " FROM ingest_runs GROUP BY 1 ORDER BY 1"},
-    {"workflow_executions", "shoplake_workflow_executions", "gauge",
-     "Workflow executions recorded, by status.", "status",
-     "SELECT status, count(*) FROM workflow_executions GROUP BY 1 ORDER BY 1"},
-};
-
 //! A request the server is too busy (or stopping) to take now: answered 503 with Retry-After.
 class ServerBusy : public Error {
  public:
@@ -167,12 +56,6 @@ class ServerBusy : public Error {
 
 bool IsLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1";
-}
-
-bool HasTable(db::SqliteDatabase& db, const std::string& name) {
-  auto statement = db.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
-  statement.Bind(1, name);
-  return statement.Step();
 }
 
 int HttpStatus(const Error& error) {
@@ -210,41 +93,27 @@ Json TooLargeJson(size_t limit) {
            "ingest"}};
 }
 
-std::string Cell(const std::string& text) { return "<td>" + EscapeHtml(text) + "</td>"; }
-
-std::string Row(const std::vector<std::string>& cells) {
-  std::string row = "<tr>";
-  for (const auto& c : cells) row += Cell(c);
-  return row + "</tr>";
-}
-
-std::string Header(const std::vector<std::string>& names) {
-  std::string row = "<thead><tr>";
-  for (const auto& n : names) row += "<th>" + EscapeHtml(n) + "</th>";
-  return row + "</tr></thead>";
-}
-
-// The last `shoplake verify` (catalog/verify.h): when, over what, and the files that failed.
-std::string VerificationHtml(catalog::Catalog& catalog) {
+// The last `shoplake verify` (catalog/verify.h): when, over what, and the files that failed;
+// null before the first.
+Json VerificationView(catalog::Catalog& catalog) {
   auto v = catalog.LastVerification();
-  if (!v)
-    return "<h2>Verification</h2><p id=\"verification\">Never verified: run shoplake verify.</p>";
-  std::string html = "<h2>Verification</h2><p id=\"verification\">Last verified " +
-                     EscapeHtml(v->finished_at) + " (" +
-                     EscapeHtml(v->scope.empty() ? "every table" : v->scope) +
-                     "): " + std::to_string(v->files_checked) + " files checked, " +
-                     std::to_string(v->files_failed) + " failed, " +
-                     std::to_string(v->files_unknown) + " unknown.</p>";
-  auto failures = Json::parse(v->failures, nullptr, false);
-  if (failures.is_array() && !failures.empty()) {
-    html += "<ul id=\"verification-failures\">";
-    for (const auto& f : failures) {
-      html += "<li>" + EscapeHtml(f.value("key", "")) + " (" + EscapeHtml(f.value("table", "")) +
-              "): " + EscapeHtml(f.value("problem", "")) + "</li>";
+  if (!v) return nullptr;
+  Json failures = Json::array();
+  auto recorded = Json::parse(v->failures, nullptr, false);
+  if (recorded.is_array()) {
+    for (const auto& f : recorded) {
+      failures.push_back({{"key", f.value("key", "")},
+                          {"table", f.value("table", "")},
+                          {"problem", f.value("problem", "")}});
     }
-    html += "</ul>";
   }
-  return html;
+  return {{"finished_at", v->finished_at},
+          {"scope", v->scope.empty() ? "every table" : v->scope},
+          {"files_checked", std::to_string(v->files_checked)},
+          {"files_failed", std::to_string(v->files_failed)},
+          {"files_unknown", std::to_string(v->files_unknown)},
+          {"has_failures", !failures.empty()},
+          {"failures", failures}};
 }
 
 std::string ColumnsText(const std::vector<catalog::Column>& columns) {
@@ -272,6 +141,8 @@ struct WebApp::Impl {
   WebAppOptions options;
   std::unique_ptr<lake::Store> lake;
   report::WebAssets assets;
+  PageTemplates pages;
+  std::string nav;  //!< the links above every page (web/templates/nav.html)
   HttpServer server;
   int port = 0;
   std::unique_ptr<RequestHeaderDeadline> header_deadline;  //!< set once the port is bound
@@ -281,12 +152,12 @@ struct WebApp::Impl {
   //! Queries stopped at their time limit, stopped early (client gone, server stopping), and
   //! answered 503 (too many running).
   std::atomic<uint64_t> queries_timed_out{0}, queries_cancelled{0}, queries_busy{0};
-  //! Set when listen_after_bind has returned: its workers are joined.
+  //! Set when Listen (httplib's listen_after_bind) has returned: its workers are joined.
   std::atomic<bool> listen_ended{false};
 
   std::mutex queries_mutex;
-  int queries_running = 0;            //!< requests holding a QuerySlot
-  bool stopping = false;              //!< Stop began: no query starts any more
+  int queries_running = 0;               //!< requests holding a QuerySlot
+  bool stopping = false;                 //!< Stop began: no query starts any more
   std::set<db::QueryWatch*> watches;  //!< of the queries running, to stop them all
 
   //! A place among the max_queries running at once, held by one request while it queries.
@@ -331,7 +202,7 @@ struct WebApp::Impl {
       client_gone = [sock = *sock] { return HttpServer::ClientGone(sock); };
     }
     db::QueryWatch watch([&engine] { engine.Interrupt(); }, options.query_timeout,
-                         std::move(client_gone));
+                            std::move(client_gone));
     {
       std::lock_guard lock(queries_mutex);
       if (stopping) watch.Cancel("the server is stopping");
@@ -388,11 +259,10 @@ struct WebApp::Impl {
     for (auto* watch : watches) watch->Cancel("the server is stopping");
   }
 
+  //! A page of the app: `body` (a rendered template) in the frame every page shares.
   std::string Page(const std::string& title, const std::string& body) const {
-    return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" +
-           EscapeHtml(title) + " - shoplake</title><style>" + assets.style +
-           "</style></head><body><nav class=\"site\">" + kNav + "</nav><h1>" + EscapeHtml(title) +
-           "</h1>" + body + "</body></html>\n";
+    return pages.Render("page",
+                        {{"title", title}, {"style", assets.style}, {"nav", nav}, {"body", body}});
   }
 
   static report::Filters FiltersOf(const httplib::Request& req) {
@@ -418,7 +288,7 @@ struct WebApp::Impl {
 
   void Dashboard(const httplib::Request& req, httplib::Response& res) {
     Json doc = DashboardDoc(req);
-    res.set_content(report::DashboardHtml(doc, assets, {.api = "/api/dashboard", .nav_html = kNav}),
+    res.set_content(report::DashboardHtml(doc, assets, {.api = "/api/dashboard", .nav_html = nav}),
                     "text/html; charset=utf-8");
   }
 
@@ -428,26 +298,26 @@ struct WebApp::Impl {
 
   void Tables(const httplib::Request&, httplib::Response& res) {
     catalog::Catalog catalog(options.catalog_path());
-    std::string body =
-        "<table id=\"tables\">" +
-        Header({"table", "format", "version", "snapshot", "rows", "bytes", "owner"}) + "<tbody>";
+    Json tables = Json::array();
     for (const auto& table : catalog.Tables()) {
       auto snapshot = catalog.CurrentSnapshot(table.id);
-      std::string name = table.database + "." + table.name;
-      body += "<tr><td><a href=\"/tables/" + EscapeHtml(name) + "\">" + EscapeHtml(name) +
-              "</a></td>" + Cell(table.format) + Cell(std::to_string(table.version)) +
-              Cell(snapshot ? std::to_string(snapshot->id) : "none") +
-              Cell(std::to_string(snapshot ? snapshot->rows : 0)) +
-              Cell(std::to_string(snapshot ? snapshot->bytes : 0)) + Cell(table.owner) + "</tr>";
+      tables.push_back({{"name", table.database + "." + table.name},
+                        {"format", table.format},
+                        {"version", std::to_string(table.version)},
+                        {"snapshot", snapshot ? std::to_string(snapshot->id) : "none"},
+                        {"rows", std::to_string(snapshot ? snapshot->rows : 0)},
+                        {"bytes", std::to_string(snapshot ? snapshot->bytes : 0)},
+                        {"owner", table.owner}});
     }
-    body += "</tbody></table><h2>Views</h2><table id=\"views\">" +
-            Header({"view", "version", "file", "updated"}) + "<tbody>";
+    Json views = Json::array();
     for (const auto& view : catalog.Views()) {
-      body += Row({view.database + "." + view.name, std::to_string(view.version), view.file,
-                   view.updated_at});
+      views.push_back({{"name", view.database + "." + view.name},
+                       {"version", std::to_string(view.version)},
+                       {"file", view.file},
+                       {"updated", view.updated_at}});
     }
-    body += "</tbody></table>";
-    res.set_content(Page("Tables", body + VerificationHtml(catalog)), "text/html; charset=utf-8");
+    Json page = {{"tables", tables}, {"views", views}, {"verification", VerificationView(catalog)}};
+    res.set_content(Page("Tables", pages.Render("tables", page)), "text/html; charset=utf-8");
   }
 
   void Table(const httplib::Request& req, httplib::Response& res) {
@@ -458,55 +328,64 @@ struct WebApp::Impl {
       throw Error(ErrorCode::kNotFound, "no table '" + database + "." + name + "' in the catalog",
                   req.path, "see /tables");
     }
-    std::string body = "<p>Location <code>" + EscapeHtml(table->location) + "</code>, format " +
-                       EscapeHtml(table->format) + ", written by " + EscapeHtml(table->owner) +
-                       ".</p><h2>Schema (version " + std::to_string(table->version) +
-                       ")</h2><table id=\"schema\">" + Header({"column", "type", "nullable"}) +
-                       "<tbody>";
-    for (const auto& c : table->columns) body += Row({c.name, c.type, c.nullable ? "yes" : "no"});
-    for (const auto& c : table->partition_keys) body += Row({c.name, c.type, "partition key"});
-    body += "</tbody></table><h2>Partitions</h2><table id=\"partitions\">" +
-            Header({"partition", "status", "files", "rows", "bytes", "last seen"}) + "<tbody>";
-    for (const auto& p : catalog.Partitions(table->id)) {
-      body += Row({p.spec, p.status, std::to_string(p.files), std::to_string(p.rows),
-                   std::to_string(p.bytes), p.last_seen});
+    Json columns = Json::array();
+    for (const auto& c : table->columns) {
+      columns.push_back(
+          {{"name", c.name}, {"type", c.type}, {"nullable", c.nullable ? "yes" : "no"}});
     }
-    body += "</tbody></table>";
-    auto snapshot = catalog.CurrentSnapshot(table->id);
-    body += "<h2>Statistics</h2><table id=\"stats\">" + Header({"column", "min", "max", "nulls"}) +
-            "<tbody>";
-    if (snapshot) {
+    for (const auto& c : table->partition_keys) {
+      columns.push_back({{"name", c.name}, {"type", c.type}, {"nullable", "partition key"}});
+    }
+    Json partitions = Json::array();
+    for (const auto& p : catalog.Partitions(table->id)) {
+      partitions.push_back({{"spec", p.spec},
+                            {"status", p.status},
+                            {"files", std::to_string(p.files)},
+                            {"rows", std::to_string(p.rows)},
+                            {"bytes", std::to_string(p.bytes)},
+                            {"last_seen", p.last_seen}});
+    }
+    Json stats = Json::array();
+    if (auto snapshot = catalog.CurrentSnapshot(table->id)) {
       for (const auto& s : catalog.Stats(snapshot->id)) {
-        body += Row({s.column, s.min, s.max, std::to_string(s.nulls)});
+        stats.push_back({{"column", s.column},
+                         {"min", s.min},
+                         {"max", s.max},
+                         {"nulls", std::to_string(s.nulls)}});
       }
     }
-    body += "</tbody></table><h2>Versions</h2><table id=\"versions\">" +
-            Header({"version", "created", "columns", "change"}) + "<tbody>";
+    Json versions = Json::array();
     for (const auto& v : catalog.Versions(table->id)) {
-      body += Row({std::to_string(v.version), v.created_at, ColumnsText(v.columns), v.change});
+      versions.push_back({{"version", std::to_string(v.version)},
+                          {"created", v.created_at},
+                          {"columns", ColumnsText(v.columns)},
+                          {"change", v.change}});
     }
-    body += "</tbody></table><h2>Snapshots</h2><table id=\"snapshots\">" +
-            Header({"snapshot", "committed", "operation", "run", "rows", "bytes"}) + "<tbody>";
+    Json snapshots = Json::array();
     for (const auto& s : catalog.Snapshots(table->id)) {
-      body += Row({std::to_string(s.id), s.committed_at, s.operation, s.run_id,
-                   std::to_string(s.rows), std::to_string(s.bytes)});
+      snapshots.push_back({{"id", std::to_string(s.id)},
+                           {"committed", s.committed_at},
+                           {"operation", s.operation},
+                           {"run", s.run_id},
+                           {"rows", std::to_string(s.rows)},
+                           {"bytes", std::to_string(s.bytes)}});
     }
-    res.set_content(Page(database + "." + name, body + "</tbody></table>"),
+    Json page = {{"location", table->location},
+                 {"format", table->format},
+                 {"owner", table->owner},
+                 {"version", std::to_string(table->version)},
+                 {"columns", columns},
+                 {"partitions", partitions},
+                 {"stats", stats},
+                 {"versions", versions},
+                 {"snapshots", snapshots}};
+    res.set_content(Page(database + "." + name, pages.Render("table", page)),
                     "text/html; charset=utf-8");
   }
 
   void SqlPage(const httplib::Request&, httplib::Response& res) {
-    std::string body =
-        "<p>One read-only statement (SELECT or EXPLAIN) over the catalog's tables and views; "
-        "the first " +
-        std::to_string(kQueryRowLimit) +
-        " rows are shown.</p>"
-        "<form id=\"sql-form\"><textarea id=\"sql\" rows=\"6\" cols=\"100\">"
-        "SELECT * FROM shop.top10_customers</textarea><br><button id=\"sql-run\" "
-        "type=\"submit\">Run</button></form><p id=\"sql-error\" class=\"error\"></p>"
-        "<div id=\"sql-result\"></div><script>" +
-        std::string(kSqlScript) + "</script>";
-    res.set_content(Page("SQL", body), "text/html; charset=utf-8");
+    Json page = {{"row_limit", std::to_string(kQueryRowLimit)}, {"script", pages.Script("sql.js")}};
+    res.set_content(Page("SQL", pages.Render("sql", page)), "text/html; charset=utf-8");
   }
 
   void QueryApi(const httplib::Request& req, httplib::Response& res) {
@@ -551,25 +430,41 @@ struct WebApp::Impl {
   //! would create its tables: the web app writes nothing).
   std::unique_ptr<workflow::ExecutionHistory> History() {
     catalog::Catalog catalog(options.catalog_path());
-    if (!HasTable(catalog.db(), "workflow_executions")) return nullptr;
+    if (!catalog.db().HasTable("workflow_executions")) return nullptr;
     return std::make_unique<workflow::ExecutionHistory>(options.catalog_path());
   }
 
   void Executions(const httplib::Request&, httplib::Response& res) {
-    std::string body =
-        "<table id=\"executions\">" +
-        Header({"execution", "state machine", "status", "started", "stopped", "error"}) + "<tbody>";
+    Json executions = Json::array();
     if (auto history = History()) {
       for (const auto& e : history->List(kExecutionLimit)) {
-        body += "<tr><td><a href=\"/execution?arn=" +
-                EscapeHtml(httplib::detail::encode_query_param(e.arn)) + "\">" +
-                EscapeHtml(e.name) + "</a></td>" + Cell(e.state_machine) + "<td class=\"status-" +
-                EscapeHtml(e.status) + "\">" + EscapeHtml(e.status) + "</td>" + Cell(e.start_date) +
-                Cell(e.stop_date) + Cell(e.error) + "</tr>";
+        executions.push_back({{"arn_query", PercentEncode(e.arn)},
+                              {"name", e.name},
+                              {"state_machine", e.state_machine},
+                              {"status", e.status},
+                              {"started", e.start_date},
+                              {"stopped", e.stop_date},
+                              {"error", e.error}});
       }
     }
-    res.set_content(Page("Workflow executions", body + "</tbody></table>"),
-                    "text/html; charset=utf-8");
+    res.set_content(
+        Page("Workflow executions", pages.Render("executions", {{"executions", executions}})),
+        "text/html; charset=utf-8");
+  }
+
+  //! The state machine's graph as `execution` ran, coloured by `outcomes`; null when its
+  //! definition cannot be read (a file changed since is drawn as it is now).
+  Json GraphView(const workflow::ExecutionRecord& execution,
+                 const std::map<std::string, std::string>& outcomes) const {
+    try {
+      auto definition = nlohmann::json::parse(ReadFile(execution.definition_path));
+      return {{"chart_runtime", report::ChartRuntimeHtml(assets)},
+              {"spec", report::ScriptJson(StateGraphSpec(definition, outcomes))},
+              {"script", pages.Script("state_graph.js")}};
+    } catch (const std::exception& e) {
+      spdlog::warn("execution {}: no graph: {}", execution.arn, e.what());
+      return nullptr;
+    }
   }
 
   void Execution(const httplib::Request& req, httplib::Response& res) {
@@ -581,90 +476,30 @@ struct WebApp::Impl {
       throw Error(ErrorCode::kNotFound, "no execution '" + arn + "'", req.path, "see /executions");
     }
     auto events = history->Events(arn);
-    auto outcomes = StateOutcomes(events, execution->status);
-    std::string rows;
+    Json rows = Json::array();
     for (const auto& event : events) {
-      rows += Row({std::to_string(event.id), event.timestamp, event.type, event.state,
-                   event.details.dump()});
+      rows.push_back({{"id", std::to_string(event.id)},
+                      {"time", event.timestamp},
+                      {"type", event.type},
+                      {"state", event.state},
+                      {"details", event.details.dump()}});
     }
-    // The graph needs the definition as it ran; a file changed since is drawn as it is now.
-    std::string graph = "<p>The definition " + EscapeHtml(execution->definition_path) +
-                        " cannot be read: no graph.</p>";
-    try {
-      auto definition = nlohmann::json::parse(ReadFile(execution->definition_path));
-      Json spec = StateGraphSpec(definition, outcomes);
-      graph = "<div id=\"graph\" class=\"chart\"></div>" + report::ChartRuntimeHtml(assets) +
-              "<script type=\"application/json\" id=\"graph-spec\">" + report::ScriptJson(spec) +
-              "</script><script>vegaEmbed('#graph', JSON.parse(document.getElementById("
-              "'graph-spec').textContent), {actions: false, renderer: 'svg'}).then(() => "
-              "document.body.setAttribute('data-rendered', String(Date.now())));</script>";
-    } catch (const std::exception& e) {
-      spdlog::warn("execution {}: no graph: {}", arn, e.what());
-    }
-    std::string body =
-        "<p>Status <strong id=\"status\">" + EscapeHtml(execution->status) + "</strong>, started " +
-        EscapeHtml(execution->start_date) + ", stopped " + EscapeHtml(execution->stop_date) + ". " +
-        EscapeHtml(execution->error) + " " + EscapeHtml(execution->cause) +
-        "</p><h2>State machine</h2>" + graph + "<h2>Events</h2><table id=\"events\">" +
-        Header({"id", "time", "type", "state", "details"}) + "<tbody>" + rows + "</tbody></table>";
-    res.set_content(Page(execution->name, body), "text/html; charset=utf-8");
+    Json page = {{"status", execution->status},
+                 {"started", execution->start_date},
+                 {"stopped", execution->stop_date},
+                 {"error", execution->error},
+                 {"cause", execution->cause},
+                 {"graph", GraphView(*execution, StateOutcomes(events, execution->status))},
+                 {"definition_path", execution->definition_path},
+                 {"events", rows}};
+    res.set_content(Page(execution->name, pages.Render("execution", page)),
+                    "text/html; charset=utf-8");
   }
 
   void Metrics(const httplib::Request&, httplib::Response& res) {
     catalog::Catalog catalog(options.catalog_path());
-    db::SqliteDatabase& db = catalog.db();
     MetricsText m;
-    auto gauge = [&](const std::string& name, const std::string& help, const std::string& sql) {
-      auto statement = db.Prepare(sql);
-      m.Family(name, "gauge", help);
-      m.Sample(name, {}, statement.Step() ? statement.Double(0) : 0);
-    };
-    gauge("shoplake_catalog_tables", "Tables in the catalog.",
-          "SELECT count(*) FROM catalog_tables");
-    gauge("shoplake_catalog_snapshots", "Table snapshots committed, over all tables.",
-          "SELECT count(*) FROM catalog_snapshots");
-    gauge("shoplake_catalog_views", "Views in the catalog.", "SELECT count(*) FROM catalog_views");
-    // The transform's, from its records (transform/records.h).
-    auto transform_totals = transform::TransformRecords::TotalsByDataset(db);
-    auto per_dataset = [&](const char* name, const char* help, auto value) {
-      m.Family(name, "counter", help);
-      for (const auto& t : transform_totals) m.Sample(name, {{"dataset", t.dataset}}, value(t));
-    };
-    per_dataset("shoplake_transform_rows_written_total", "Rows the transform wrote, by dataset.",
-                [](const auto& t) { return static_cast<double>(t.rows_written); });
-    per_dataset("shoplake_transform_rows_rejected_total",
-                "Rows the transform refused (in rejects/), by dataset.",
-                [](const auto& t) { return static_cast<double>(t.rows_rejected); });
-    m.Family("shoplake_transform_runs_total", "counter", "Transform runs, by outcome.");
-    for (const auto& [status, runs] : transform::TransformRecords::RunsByStatus(db))
-      m.Sample("shoplake_transform_runs_total", {{"status", status}}, static_cast<double>(runs));
-    per_dataset("shoplake_transform_duration_seconds_total",
-                "Time spent in transform runs, by dataset.",
-                [](const auto& t) { return t.seconds; });
-    for (const auto& family : kRunRecordMetrics) {
-      m.Family(family.name, family.type, family.help);
-      // A stage's tables exist once it has run.
-      if (!HasTable(db, family.table)) continue;
-      auto statement = db.Prepare(family.sql);
-      while (statement.Step()) {
-        m.Sample(family.name, {{family.label, statement.Text(0)}}, statement.Double(1));
-      }
-    }
-    // The workflow's stages: rate(seconds) / rate(runs) is a state's mean duration.
-    auto state_runs = workflow::StateRunTotals(db);
-    for (bool seconds : {true, false}) {
-      std::string name = seconds ? "shoplake_workflow_state_duration_seconds_total"
-                                 : "shoplake_workflow_state_runs_total";
-      m.Family(name, "counter",
-               seconds ? "Time spent in the workflow's top-level states, entered to exited "
-                         "(to the execution's end when failed), by state and outcome."
-                       : "Completed runs of the workflow's top-level states, by outcome.");
-      for (const auto& t : state_runs) {
-        m.Sample(name,
-                 {{"state_machine", t.state_machine}, {"state", t.state}, {"outcome", t.outcome}},
-                 seconds ? t.seconds : static_cast<double>(t.runs));
-      }
-    }
+    LakeMetrics(catalog, m);
     m.Family("shoplake_queries_total", "counter",
              "Queries this web app ran since it started, by outcome.");
     m.Sample("shoplake_queries_total", {{"outcome", "ok"}}, static_cast<double>(queries_ok));
@@ -698,11 +533,8 @@ struct WebApp::Impl {
         if (api) {
           res.set_content(ErrorJson(e).dump(), "application/json");
         } else {
-          res.set_content(
-              Page("Error", "<p class=\"error\" id=\"error\">" + EscapeHtml(e.message()) +
-                                "</p><p>" + EscapeHtml(e.input()) + "</p><p>" +
-                                EscapeHtml(e.hint()) + "</p>"),
-              "text/html; charset=utf-8");
+          Json page = {{"message", e.message()}, {"input", e.input()}, {"hint", e.hint()}};
+          res.set_content(Page("Error", pages.Render("error", page)), "text/html; charset=utf-8");
         }
       } catch (const std::exception& e) {
         res.status = 500;
@@ -716,7 +548,10 @@ WebApp::WebApp(WebAppOptions options) : impl_(std::make_unique<Impl>()) {
   Impl& impl = *impl_;
   impl.options = std::move(options);
   const WebAppOptions& o = impl.options;
-  impl.assets = report::WebAssets::Load(o.web_dir.empty() ? report::WebDir() : o.web_dir);
+  const auto web_dir = o.web_dir.empty() ? report::WebDir() : o.web_dir;
+  impl.assets = report::WebAssets::Load(web_dir);
+  impl.pages = PageTemplates::Load(web_dir);
+  impl.nav = impl.pages.Render("nav", Json::object());
   impl.lake = lake::OpenStore(o.lake_uri);
   auto& s = impl.server;
   impl.LimitConnections();
@@ -780,7 +615,7 @@ std::string WebApp::url() const {
 void WebApp::Start() {
   if (impl_->thread.joinable()) return;
   impl_->thread = std::thread([this] {
-    impl_->server.listen_after_bind();
+    impl_->server.Listen();
     impl_->listen_ended = true;
   });
 }

@@ -311,7 +311,7 @@ struct BucketServer::Impl {
 
   void Serve() {
     serving = true;
-    if (!stop_requested) server.listen_after_bind();
+    if (!stop_requested) server.Listen();
     serving = false;
   }
 

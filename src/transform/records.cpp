@@ -39,13 +39,6 @@ CREATE TABLE IF NOT EXISTS transform_file_counts (
 );
 )sql";
 
-// True once some transform has run against `db`: its tables exist.
-bool HasRunRecords(db::SqliteDatabase& db) {
-  auto table = db.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
-  table.Bind(1, "transform_runs");
-  return table.Step();
-}
-
 }  // namespace
 
 TransformRecords::TransformRecords(db::SqliteDatabase& db) : db_(db) {
@@ -127,7 +120,7 @@ std::vector<FileCounts> TransformRecords::Files(const std::string& run_id) {
 
 std::vector<DatasetTransformTotals> TransformRecords::TotalsByDataset(db::SqliteDatabase& db) {
   std::vector<DatasetTransformTotals> totals;
-  if (!HasRunRecords(db)) return totals;
+  if (!db.HasTable("transform_runs")) return totals;
   auto rows = db.Prepare(
       "SELECT dataset, sum(rows_written), sum(rows_rejected),"
       " sum((julianday(finished_at) - julianday(started_at)) * 86400)"
@@ -143,7 +136,7 @@ std::vector<DatasetTransformTotals> TransformRecords::TotalsByDataset(db::Sqlite
 
 std::map<std::string, int64_t> TransformRecords::RunsByStatus(db::SqliteDatabase& db) {
   std::map<std::string, int64_t> runs;
-  if (!HasRunRecords(db)) return runs;
+  if (!db.HasTable("transform_runs")) return runs;
   auto rows = db.Prepare("SELECT status, count(*) FROM transform_runs GROUP BY 1");
   while (rows.Step()) runs[rows.Text(0)] = rows.Int64(1);
   return runs;

@@ -506,9 +506,7 @@ RedrivePoint RedrivePointOf(const ExecutionRecord& execution,
 
 std::vector<StateRunTotal> StateRunTotals(db::SqliteDatabase& db) {
   std::vector<StateRunTotal> totals;
-  auto exists =
-      db.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'workflow_events'");
-  if (!exists.Step()) return totals;
+  if (!db.HasTable("workflow_events")) return totals;
   auto rows = db.Prepare(kStateRunsSql);
   while (rows.Step()) {
     // Summed in whole milliseconds: julianday's rounding would not add up exactly.
@@ -519,6 +517,14 @@ std::vector<StateRunTotal> StateRunTotals(db::SqliteDatabase& db) {
                       .seconds = static_cast<double>(rows.Int64(4)) / 1000});
   }
   return totals;
+}
+
+std::map<std::string, int64_t> ExecutionsByStatus(db::SqliteDatabase& db) {
+  std::map<std::string, int64_t> counts;
+  if (!db.HasTable("workflow_executions")) return counts;
+  auto rows = db.Prepare("SELECT status, count(*) FROM workflow_executions GROUP BY 1");
+  while (rows.Step()) counts[rows.Text(0)] = rows.Int64(1);
+  return counts;
 }
 
 }  // namespace shoplake::workflow

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -156,5 +157,9 @@ struct StateRunTotal {
 //! own. Runs not over (a RUNNING execution, or one whose process died) are left out. An
 //! empty list when the history's tables do not exist.
 std::vector<StateRunTotal> StateRunTotals(db::SqliteDatabase& db);
+
+//! The executions recorded in `db`'s workflow history, counted by status. Empty when no
+//! workflow ever ran there (its tables are not created).
+std::map<std::string, int64_t> ExecutionsByStatus(db::SqliteDatabase& db);
 
 }  // namespace shoplake::workflow

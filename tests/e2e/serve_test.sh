@@ -5,7 +5,8 @@
 # the catalog's run records, and the read-only query API: an INSERT, a COPY TO,
 # read_csv('/etc/passwd') and an ATTACH are each refused (HTTP 400) with the engine's
 # message, and the lake is the same after them. SIGTERM stops the server cleanly.
-# The executions pages draw a failed execution's state machine coloured by outcome.
+# The executions pages draw a failed execution's state machine coloured by outcome; the SQL
+# page runs a statement and shows a refusal in the browser.
 # Screenshots go to $SHOPLAKE_ARTIFACTS (ctest: <build>/Testing/artifacts/serve/).
 source "$(dirname "$0")/lib.sh"
 artifacts="${SHOPLAKE_ARTIFACTS:-$SCRATCH/artifacts}/serve"
@@ -158,6 +159,16 @@ assert_eq "$(jq -c '.states | to_entries | map("\(.key)=\(.value)") | sort' grap
   '["Broken=#c62828","Decide=#2e7d32","Done=#bdbdbd","Prepare=#2e7d32","Skip=#bdbdbd","Work=#ef6c00"]' \
   "succeeded green, caught orange, failed red, not reached grey"
 assert_eq "$(jq -r .arrows graph.json)" 5 "a line per transition (next, default, choice, catch)"
+
+# The SQL page (its script is web/sql.js): a result drawn as text, not markup; a refusal
+# shown with its reason (the browser logs the 400 itself, the only console error allowed).
+node "$SHOPLAKE_SOURCE/tests/js/sql_page.mjs" "${url}sql" "SELECT 42 AS answer, '<b>x</b>' AS html" \
+  "DELETE FROM shop.order_lines" >sql.json || fail "the browser run failed"
+assert_eq "$(jq -c '[.errors[] | select(test("status of 400") | not)]' sql.json)" "[]" \
+  "console errors on the SQL page"
+assert_eq "$(jq -c '.answers[0] | [.header, .cells, .bold, .count]' sql.json)" \
+  '[["answer","html"],["42","<b>x</b>"],0,"1 rows"]' "a SELECT's rows, as text"
+assert_contains "$(jq -r '.answers[1].error' sql.json)" "read-only" "a DELETE refused on the page"
 
 # SIGTERM: a clean stop, and the lake as it was.
 stop_serve

@@ -3,8 +3,9 @@
 import { chromium } from 'playwright-core';
 
 // Opens `url` in a fresh headless chromium and waits until the page has drawn (its body
-// carries data-rendered). Returns { browser, page, errors }; the caller closes the browser.
-export async function openPage(url) {
+// carries data-rendered; with { rendered: false }, a page that draws nothing by itself,
+// until it has loaded). Returns { browser, page, errors }; the caller closes the browser.
+export async function openPage(url, { rendered = true } = {}) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
@@ -28,7 +29,7 @@ export async function openPage(url) {
     return route.abort();
   });
   await page.goto(url, { waitUntil: 'load', timeout: 30000 });
-  await waitRendered(page, errors, null);
+  if (rendered) await waitRendered(page, errors, null);
   return { browser, page, errors };
 }
 

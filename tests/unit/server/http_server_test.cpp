@@ -1,15 +1,19 @@
 // HttpServer's connection helpers against a real server on loopback: a handler finds its
 // own connection's socket and sees its client leave; ShutdownConnections ends a slow
 // client's half-sent request so that the server can stop; RequestHeaderDeadline cuts a
-// slow client off while a request that is slow to handle is answered.
+// slow client off while a request that is slow to handle is answered; the listening socket
+// is closed once, by us when the server never listened, else by httplib.
 #include "common/http_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -19,11 +23,20 @@ namespace {
 
 using namespace std::chrono_literals;
 
+//! connect(2) of `fd` to 127.0.0.1:`port`: 0, or -1 with errno set.
+int ConnectToLoopback(int fd, int port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+}
+
 class ServedOnLoopback : public ::testing::Test {
  protected:
   void Start() {
     port_ = server_.Bind("127.0.0.1", 0);
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = std::thread([this] { server_.Listen(); });
   }
   void TearDown() override {
     server_.StopListening(thread_.joinable());
@@ -33,11 +46,7 @@ class ServedOnLoopback : public ::testing::Test {
   //! A raw client connected to the server (closed by the caller).
   int Connect() {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port_));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(ConnectToLoopback(fd, port_), 0);
     return fd;
   }
   //! A raw client that sent a request's first line and part of a header, never the rest.
@@ -126,6 +135,34 @@ TEST_F(ServedOnLoopback, ASlowClientIsCutOffAtTheHeaderDeadlineOthersAreServed) 
   ASSERT_TRUE(answer) << "a complete request slower than the deadline to handle";
   EXPECT_EQ(answer->body, "ok");
   EXPECT_TRUE(ClosedByServerWithin(slow, 3)) << "the slow client's connection is still open";
+}
+
+// The listening socket Bind opened: closed by CloseListeningSocket when the server never
+// listened (the port refuses connections then), left to httplib once it has.
+TEST(HttpServerSocket, ClosedWhenTheServerNeverListened) {
+  HttpServer server;
+  int port = server.Bind("127.0.0.1", 0);
+  server.CloseListeningSocket();
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  EXPECT_EQ(ConnectToLoopback(fd, port), -1);
+  EXPECT_EQ(errno, ECONNREFUSED);
+  ::close(fd);
+}
+
+TEST(HttpServerSocket, NotClosedAgainAfterHttplibClosedIt) {
+  HttpServer server;
+  server.Bind("127.0.0.1", 0);
+  std::thread thread([&server] { server.Listen(); });
+  server.StopListening(true);  // httplib closes the listening socket
+  thread.join();
+  // The file descriptor number is free again: the next file opened takes it.
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  server.CloseListeningSocket();
+  EXPECT_NE(::fcntl(fds[0], F_GETFD), -1) << "CloseListeningSocket closed a file not its own";
+  EXPECT_NE(::fcntl(fds[1], F_GETFD), -1) << "CloseListeningSocket closed a file not its own";
+  ::close(fds[0]);
+  ::close(fds[1]);
 }
 
 }  // namespace
