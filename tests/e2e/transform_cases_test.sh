@@ -15,6 +15,9 @@ CASES="${SHOPLAKE_TEST_DATA:-$SHOPLAKE_SOURCE/tests/data}/transform/cases"
 # database and table that way).
 mapping_key() { sed -n "s/^$2:[[:space:]]*\([a-z0-9_]*\).*/\1/p" "$1" | head -n1; }
 
+# in_project DIR CMD...: runs CMD in DIR (a project), as a user there would.
+in_project() { (cd "$1" && shift && "$@"); }
+
 # add_dataset PROJECT FOLDER: FOLDER's mapping.yaml and input*.csv become a dataset of the
 # project (named by the mapping), its files under exports/<dataset>/ and listed, one per
 # line, in PROJECT/.inputs-<dataset> in ingest order (input.csv, input.2.csv, ...).
@@ -40,12 +43,11 @@ ingest_and_transform() {
   shift 2
   while read -r file; do
     cp "$file" "$project/exports/$dataset/$(basename "$file")"
-    (cd "$project" && "$SHOPLAKE" -q ingest "$PWD/exports" --source-name shop \
-      --ingest-date "2026-11-$day" >/dev/null) || fail "ingest of $file failed"
+    in_project "$project" "$SHOPLAKE" -q ingest "$project/exports" --source-name shop \
+      --ingest-date "2026-11-$day" >/dev/null || fail "ingest of $file failed"
     day=$((day + 1))
   done <"$project/.inputs-$dataset"
-  run_status code bash -c 'cd "$1" && shift && "$@"' _ "$project" "$SHOPLAKE" -q transform \
-    "$dataset" "$@" --json
+  run_status code in_project "$project" "$SHOPLAKE" -q transform "$dataset" "$@" --json
 }
 
 # diff_csv WHAT EXPECTED_FILE ACTUAL_TEXT: prints nothing when equal, else the first
@@ -111,7 +113,9 @@ run_case() {
   local result="$OUT"
 
   expected_code=0
-  [[ -f "$dir/expected_exit_code" ]] && expected_code="$(tr -d '[:space:]' <"$dir/expected_exit_code")"
+  if [[ -f "$dir/expected_exit_code" ]]; then
+    expected_code="$(tr -d '[:space:]' <"$dir/expected_exit_code")"
+  fi
   if [[ "$code" != "$expected_code" ]]; then
     echo "  exit code $code, expected $expected_code; stderr: ${ERR:0:800}"
     return
@@ -126,24 +130,25 @@ run_case() {
 
   # Every row read is accounted for, and the counts are the case's when it states them.
   local totals
-  totals="$(jq -r '.[0].totals | "read=\(.rows_read) written=\(.rows_written) rejected=\(.rows_rejected) duplicates=\(.duplicates_dropped)"' <<<"$OUT")"
+  totals="$(jq -r '.[0].totals | "read=\(.rows_read) written=\(.rows_written)" +
+    " rejected=\(.rows_rejected) duplicates=\(.duplicates_dropped)"' <<<"$result")"
   jq -e '.[0].totals | .rows_read == .rows_written + .rows_rejected + .duplicates_dropped' \
-    <<<"$OUT" >/dev/null || echo "  counts do not add up: $totals"
+    <<<"$result" >/dev/null || echo "  counts do not add up: $totals"
   if [[ -f "$dir/expected_counts" && "$(cat "$dir/expected_counts")" != "$totals" ]]; then
     echo "  counts: expected [$(cat "$dir/expected_counts")], got [$totals]"
   fi
 
-  run_status code bash -c 'cd "$1" && shift && "$@"' _ "$project" "$SHOPLAKE" -q query \
-    --format csv "SELECT * FROM $database.$table ORDER BY ALL"
+  run_status code in_project "$project" "$SHOPLAKE" -q query --format csv \
+    "SELECT * FROM $database.$table ORDER BY ALL"
   [[ "$code" == 0 ]] || { echo "  reading $database.$table back: exit $code: $ERR"; return; }
   diff_csv "expected.csv" "$dir/expected.csv" "$OUT"
 
   local rejects='file,line,end_line,column,rule,value'
   if [[ "$(jq '.[0].rejects' <<<"$result")" != 0 ]]; then
-    (cd "$project" && "$SHOPLAKE" -q crawl rejects >/dev/null) || fail "$1: crawl of rejects/"
-    run_status code bash -c 'cd "$1" && shift && "$@"' _ "$project" "$SHOPLAKE" -q query \
-      --format csv "SELECT regexp_extract(source_file, '[^/]*\$') AS file, line, end_line,
-        \"column\", rule, value FROM rejects.$table ORDER BY file, line, \"column\", rule"
+    in_project "$project" "$SHOPLAKE" -q crawl rejects >/dev/null || fail "$1: crawl of rejects/"
+    run_status code in_project "$project" "$SHOPLAKE" -q query --format csv \
+      "SELECT regexp_extract(source_file, '[^/]*\$') AS file, line, end_line, \"column\", rule,
+         value FROM rejects.$table ORDER BY file, line, \"column\", rule"
     [[ "$code" == 0 ]] || { echo "  reading rejects.$table back: exit $code: $ERR"; return; }
     rejects="$OUT"
   fi
