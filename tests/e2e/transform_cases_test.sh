@@ -37,18 +37,24 @@ add_dataset() {
   echo "$dataset"
 }
 
-# ingest_and_transform PROJECT DATASET [FLAGS...]: ingests the dataset's inputs one ingest
-# (and ingest date) each, in order, then transforms it with FLAGS; sets code, OUT and ERR.
+# ingest_and_transform PROJECT DATASET EACH [FLAGS...]: ingests the dataset's inputs one
+# ingest (and ingest date) each, in order, then transforms it with FLAGS; with EACH=each, a
+# transform after each ingest (incremental runs). Sets code, OUT and ERR (of the last run).
 ingest_and_transform() {
-  local project="$1" dataset="$2" day=10 file
-  shift 2
+  local project="$1" dataset="$2" each="$3" day=10 file
+  shift 3
   while read -r file; do
     cp "$file" "$project/exports/$dataset/$(basename "$file")"
     in_project "$project" "$SHOPLAKE" -q ingest "$project/exports" --source-name shop \
       --ingest-date "2026-11-$day" >/dev/null || fail "ingest of $file failed"
     day=$((day + 1))
+    if [[ "$each" == each ]]; then
+      run_status code in_project "$project" "$SHOPLAKE" -q transform "$dataset" "$@" --json
+      [[ "$code" == 0 ]] || return 0
+    fi
   done <"$project/.inputs-$dataset"
-  run_status code in_project "$project" "$SHOPLAKE" -q transform "$dataset" "$@" --json
+  [[ "$each" == each ]] ||
+    run_status code in_project "$project" "$SHOPLAKE" -q transform "$dataset" "$@" --json
 }
 
 # diff_csv WHAT EXPECTED_FILE ACTUAL_TEXT: prints nothing when equal, else the first
@@ -102,7 +108,7 @@ run_case() {
     [[ -d "$ref" ]] || continue
     dataset="$(add_dataset "$project" "$ref")"
     [[ -s "$project/.inputs-$dataset" ]] || continue
-    ingest_and_transform "$project" "$dataset"
+    ingest_and_transform "$project" "$dataset" once
     [[ "$code" == 0 ]] || { echo "  referenced dataset $dataset: exit $code: $ERR"; return; }
   done
   dataset="$(add_dataset "$project" "$dir")"
@@ -110,7 +116,9 @@ run_case() {
   table="$(mapping_key "$dir/mapping.yaml" table)"
   local flags=(--max-reject-rate 1)
   [[ -f "$dir/flags" ]] && read -r -a flags <"$dir/flags"
-  ingest_and_transform "$project" "$dataset" "${flags[@]}"
+  local each=once
+  [[ -f "$dir/transform_each_file" ]] && each=each
+  ingest_and_transform "$project" "$dataset" "$each" "${flags[@]}"
   local result="$OUT"
 
   expected_code=0
