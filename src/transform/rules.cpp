@@ -112,6 +112,12 @@ std::string OkExpr(const std::vector<Check>& checks) {
 }
 
 std::string ViolationsExpr(const std::vector<Check>& checks) {
+  // No rule: an empty list, typed as the violations are, so that a query taking their fields
+  // apart binds (an untyped `[]` has no fields to take).
+  if (checks.empty()) {
+    return "CAST([] AS STRUCT(\"column\" VARCHAR, rule VARCHAR, message VARCHAR, value "
+           "VARCHAR)[])";
+  }
   std::vector<std::string> items;
   for (const auto& c : checks)
     items.push_back("CASE WHEN " + c.condition + " THEN " + c.violation + " END");
