@@ -190,6 +190,8 @@ bool IsLiteralOf(const ColumnSpec& column, std::string_view text) {
       return IsDate(text);
     case ColumnType::kTimestamp:
       return IsTimestamp(text);
+    case ColumnType::kBoolean:
+      return text == "true" || text == "false";
     default:
       return false;
   }
@@ -212,6 +214,8 @@ std::string LiteralKind(const ColumnSpec& column) {
       return "a date YYYY-MM-DD";
     case ColumnType::kTimestamp:
       return "a timestamp YYYY-MM-DD HH:MM:SS";
+    case ColumnType::kBoolean:
+      return "true or false";
     default:
       return "a literal of the column's type";
   }
@@ -411,8 +415,9 @@ class MappingParser {
         reader_.Fail(values_node, "'" + path + ".accepted_values' is empty",
                      "list the values, or remove the key to accept any value");
       }
-      // Numbers are compared as numbers, so each must be one.
-      if (IsNumberType(column.type)) {
+      // Values are compared as the column's type (numbers as numbers, dates as dates), so
+      // each must be one of it.
+      if (!is_varchar) {
         for (size_t i = 0; i < values_node.size(); ++i) {
           Literal(values_node[i], path + ".accepted_values[" + std::to_string(i) + "]", column);
         }
