@@ -119,6 +119,20 @@ bool RefuseUnclosedLastRecord(const InputFile& file, const CsvDialect& csv, cons
   return true;
 }
 
+// The mapping's column read from the CSV column `source`; null when none is.
+const ColumnSpec* ColumnOfSource(const Mapping& mapping, const std::string& source) {
+  for (const auto& c : mapping.columns) {
+    if (c.source == source) return &c;
+  }
+  return nullptr;
+}
+
+// The target column a reject of the reader's error `e` names (DuckDB names its source).
+std::string CsvErrorColumn(const Mapping& mapping, const CsvError& e) {
+  const ColumnSpec* c = ColumnOfSource(mapping, e.column);
+  return c ? c->name : e.column;
+}
+
 // One rule a parsed row breaks.
 struct RuleViolation {
   std::string column, rule, message, value;
@@ -491,8 +505,8 @@ bool Parse::RunOnce(query::Connection& conn, int threads, bool parallel,
       for (const auto& e : errors) {
         // A column-count, quoting or encoding error: the cast errors it causes say nothing.
         if (e.type == "CAST") continue;
-        rejects.push_back(
-            {f.raw_key, line, end_line, e.column, CsvRule(e.type), e.message, "", e.raw});
+        rejects.push_back({f.raw_key, line, end_line, CsvErrorColumn(mapping_, e), CsvRule(e.type),
+                           e.message, "", e.raw});
       }
     }
     // Rows a rule refused: read back to confirm their place and to take their values as text.
@@ -611,11 +625,8 @@ bool Parse::Reread(query::Connection& conn, std::vector<RereadRecord> records,
     std::vector<RuleViolation> found = r.violator ? r.violations : text_violations[i];
     // The reader's cast errors, where the text's own checks did not see them.
     for (const auto& e : r.cast_errors) {
-      const ColumnSpec* c = nullptr;
-      for (const auto& m : mapping_.columns) {
-        if (m.source == e.column) c = &m;
-      }
-      std::string column = c ? c->name : e.column;
+      const ColumnSpec* c = ColumnOfSource(mapping_, e.column);
+      std::string column = CsvErrorColumn(mapping_, e);
       bool seen = std::any_of(found.begin(), found.end(), [&](const RuleViolation& v) {
         return v.column == column && v.rule == "type";
       });
