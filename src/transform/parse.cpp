@@ -127,8 +127,11 @@ const ColumnSpec* ColumnOfSource(const Mapping& mapping, const std::string& sour
   return nullptr;
 }
 
-// The target column a reject of the reader's error `e` names (DuckDB names its source).
+// The target column a reject of the reader's error `e` names: an error in one value (a cast,
+// bytes that are not text) names its column; a structural one (too many or missing columns,
+// a broken quote, an overlong line) names none, wherever DuckDB noticed it.
 std::string CsvErrorColumn(const Mapping& mapping, const CsvError& e) {
+  if (e.type != "CAST" && e.type != "INVALID ENCODING") return "";
   const ColumnSpec* c = ColumnOfSource(mapping, e.column);
   return c ? c->name : e.column;
 }
