@@ -10,7 +10,6 @@
 
 #include "common/error.h"
 #include "common/files.h"
-#include "common/log.h"
 #include "transform/raw_lines.h"
 #include "transform/rules.h"
 
@@ -113,9 +112,8 @@ bool RefuseUnclosedLastRecord(const InputFile& file, const CsvDialect& csv, cons
   if (!end.whole) {
     message += fmt::format(" ({} bytes; the first {} are kept)", end.size, end.text.size());
   }
-  // Bytes that are not UTF-8 text (another encoding, a control character) are written \xNN.
   errors[last] = {CsvError{scan.last_record_offset, "", "UNQUOTED VALUE", message,
-                           TerminalSafe(end.text), end.line_breaks}};
+                           RawTextAsUtf8(end.text, csv.encoding), end.line_breaks}};
   return true;
 }
 
@@ -637,8 +635,8 @@ bool Parse::Reread(query::Connection& conn, std::vector<RereadRecord> records,
     }
     for (auto& v : found) {
       if (auto t = text_of(i, v.column)) v.value = *t;
-      rejects.push_back(
-          {r.file->raw_key, r.line, r.end_line, v.column, v.rule, v.message, v.value, r.text});
+      rejects.push_back({r.file->raw_key, r.line, r.end_line, v.column, v.rule, v.message, v.value,
+                         RawTextAsUtf8(r.text, mapping_.csv.encoding)});
     }
   }
   return placed;

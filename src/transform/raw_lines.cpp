@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "common/log.h"
 
 namespace shoplake::transform {
 
@@ -231,6 +232,22 @@ FileEnd ReadToEnd(const std::string& path, uint64_t offset, size_t most) {
     }
   }
   return end;
+}
+
+std::string RawTextAsUtf8(std::string_view raw, const std::string& encoding) {
+  if (encoding != "latin-1") return TerminalSafe(raw);
+  std::string text;
+  text.reserve(raw.size() + raw.size() / 8);
+  for (char ch : raw) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x80) {
+      text += ch;
+    } else {  // U+0080..U+00FF: two bytes
+      text += static_cast<char>(0xC0 | (c >> 6));
+      text += static_cast<char>(0x80 | (c & 0x3F));
+    }
+  }
+  return TerminalSafe(text);
 }
 
 uint64_t CountNewlines(const std::string& text) {

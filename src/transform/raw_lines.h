@@ -162,6 +162,11 @@ struct FileEnd {
 //! memory. Throws SystemError when the file cannot be read.
 FileEnd ReadToEnd(const std::string& path, uint64_t offset, size_t most);
 
+//! A record's raw bytes, in the file's `encoding`, as UTF-8 text for its reject's raw_line:
+//! Latin-1 decoded (every byte is a character); then what is not text (bytes that are not
+//! UTF-8, control characters but tab and line break) written \xNN, as docs/transform.md says.
+std::string RawTextAsUtf8(std::string_view raw, const std::string& encoding);
+
 //! The line breaks in `text`.
 uint64_t CountNewlines(const std::string& text);
 

@@ -185,5 +185,14 @@ TEST(CountNewlines, CountsLineBreaks) {
   EXPECT_EQ(CountNewlines(""), 0u);
 }
 
+TEST(RawTextAsUtf8, DecodesLatin1AndEscapesWhatIsNoText) {
+  // Latin-1: every byte is a character (0xFC is ü, 0xFF ÿ), so nothing is lost.
+  EXPECT_EQ(RawTextAsUtf8("x,M\xFCller\n\xFF", "latin-1"), "x,M\u00FCller\n\u00FF");
+  // UTF-8 text stays as it is; a byte that is not UTF-8, or a control character, is \xNN.
+  EXPECT_EQ(RawTextAsUtf8("1,Caf\u00E9\tok", "utf-8"), "1,Caf\u00E9\tok");
+  EXPECT_EQ(RawTextAsUtf8("1,Caf\xE9\x01", "utf-8"), "1,Caf\\xE9\\x01");
+  EXPECT_EQ(RawTextAsUtf8("\x01", "latin-1"), "\\x01");
+}
+
 }  // namespace
 }  // namespace shoplake::transform
