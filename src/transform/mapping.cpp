@@ -358,7 +358,24 @@ class MappingParser {
         reader_.Fail(node[i]["name"], "duplicate column '" + column.name + "'",
                      "it is already declared at line " + std::to_string(first->line));
       }
+      CheckSourceReadOnce(node[i], column, mapping);
       mapping.columns.push_back(std::move(column));
+    }
+  }
+
+  // Each CSV column is read by one mapping column (the header lists the sources in order),
+  // and DuckDB's reader tells names apart without their case: two columns cannot share one.
+  void CheckSourceReadOnce(const YAML::Node& node, const ColumnSpec& column,
+                           const Mapping& mapping) {
+    for (const auto& other : mapping.columns) {
+      if (Lower(other.source) != Lower(column.source)) continue;
+      std::string same = other.source == column.source ? "" : " (case does not count)";
+      reader_.Fail(node["source"] ? node["source"] : node["name"],
+                   "'columns." + column.name + "' reads the CSV column '" + column.source +
+                       "', which column '" + other.name + "' (line " + std::to_string(other.line) +
+                       ") already reads" + same,
+                   "each CSV column is read by one mapping column, in the header's order; give "
+                   "this column its own source, or derive the second value in a query");
     }
   }
 
