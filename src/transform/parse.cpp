@@ -474,10 +474,11 @@ bool Parse::RunOnce(query::Connection& conn, int threads, bool parallel,
       }
     }
     if (mapping_.csv.header && header_line.empty()) header_line = raw_lines[1].text;
+    const std::string line_break(LineBreak(mapping_.csv.encoding));
     auto record_text = [&](uint64_t line, uint64_t end_line) {
       std::string text;
       for (uint64_t l = line; l <= end_line; ++l)
-        text += (l == line ? "" : "\n") + raw_lines[l].text;
+        text += (l == line ? "" : line_break) + raw_lines[l].text;
       return text;
     };
 
@@ -541,8 +542,10 @@ bool Parse::Reread(query::Connection& conn, std::vector<RereadRecord> records,
   size_t violators = static_cast<size_t>(std::count_if(
       records.begin(), records.end(), [](const RereadRecord& r) { return r.violator; }));
   std::string path = work_folder_ + "/reread.csv";
-  std::string csv = mapping_.csv.header ? header_line + "\n" : "";
-  for (const auto& r : records) csv += r.text + "\n";
+  // In the file's encoding, as the raw lines are (a UTF-16 line break is two bytes).
+  const std::string line_break(LineBreak(mapping_.csv.encoding));
+  std::string csv = mapping_.csv.header ? header_line + line_break : "";
+  for (const auto& r : records) csv += r.text + line_break;
   WriteFileAtomically(path, csv);
 
   bool placed = true;

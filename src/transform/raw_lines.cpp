@@ -156,11 +156,30 @@ LineScan ScanLines(const std::string& path, const CsvDialect& csv, const std::se
   RecordCounter records(csv);
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) throw SystemError("cannot open", path, errno);
+  // UTF-16 (little-endian): a line ends at the code unit U+000A, not at any 0x0A byte.
+  const std::string_view line_break = LineBreak(csv.encoding);
+  const bool utf16 = line_break.size() == 2;
   std::vector<char> buffer(1 << 20);
   uint64_t line = 1, offset = 0, line_start = 0;
   bool any = false, line_open = false;
+  int odd_byte = -1;           // UTF-16: the first byte of a code unit the chunk cut
   auto next = wanted.begin();  // the next wanted line: lines come in order
   RawLine current;
+  auto keep = [&] { return next != wanted.end() && *next == line; };
+  // The line ends where its line break does; the next starts at `next_start`.
+  auto close_line = [&](uint64_t next_start) {
+    if (keep()) {
+      std::string_view cr = utf16 ? std::string_view("\r\0", 2) : std::string_view("\r");
+      if (current.text.ends_with(cr)) current.text.resize(current.text.size() - cr.size());
+      current.offset = line_start;
+      found[line] = std::move(current);
+      current = RawLine{};
+      ++next;
+    }
+    ++line;
+    line_open = false;
+    line_start = next_start;
+  };
   for (;;) {
     ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
     if (n < 0) {
@@ -172,30 +191,39 @@ LineScan ScanLines(const std::string& path, const CsvDialect& csv, const std::se
     records.Feed(buffer.data(), static_cast<size_t>(n));
     const char* p = buffer.data();
     const char* end = p + n;
-    while (p < end) {
+    auto offset_of = [&](const char* q) {
+      return offset + static_cast<uint64_t>(q - buffer.data());
+    };
+    if (utf16) {
+      for (; p < end; ++p) {
+        line_open = true;
+        if (odd_byte < 0) {
+          odd_byte = static_cast<unsigned char>(*p);
+          continue;
+        }
+        if (odd_byte == '\n' && *p == 0) {
+          close_line(offset_of(p) + 1);
+        } else if (keep()) {
+          current.text += static_cast<char>(odd_byte);
+          current.text += *p;
+        }
+        odd_byte = -1;
+      }
+    }
+    while (!utf16 && p < end) {
       const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
       const char* stop = nl ? nl : end;
-      bool keep = next != wanted.end() && *next == line;
-      if (keep) current.text.append(p, stop);
+      if (keep()) current.text.append(p, stop);
       line_open = true;
       if (!nl) break;
-      if (keep) {
-        if (!current.text.empty() && current.text.back() == '\r') current.text.pop_back();
-        current.offset = line_start;
-        found[line] = std::move(current);
-        current = RawLine{};
-        ++next;
-      }
-      ++line;
-      line_open = false;
-      line_start = offset + static_cast<uint64_t>(nl + 1 - buffer.data());
+      close_line(offset_of(nl) + 1);
       p = nl + 1;
     }
     offset += static_cast<uint64_t>(n);
   }
   records.Finish();
   if (!any) return {};
-  if (line_open && next != wanted.end() && *next == line) {
+  if (line_open && keep()) {
     current.offset = line_start;
     found[line] = std::move(current);
   }
@@ -234,7 +262,67 @@ FileEnd ReadToEnd(const std::string& path, uint64_t offset, size_t most) {
   return end;
 }
 
+std::string_view LineBreak(const std::string& encoding) {
+  return encoding == "utf-16" ? std::string_view("\n\0", 2) : std::string_view("\n");
+}
+
+namespace {
+
+// UTF-16 (little-endian) as UTF-8: a BOM dropped; the bytes of what is no character (half a
+// surrogate pair, a last odd byte) written \xNN.
+std::string Utf16AsUtf8(std::string_view raw) {
+  auto unit = [&](size_t i) {
+    return static_cast<uint32_t>(static_cast<unsigned char>(raw[i])) |
+           static_cast<uint32_t>(static_cast<unsigned char>(raw[i + 1])) << 8;
+  };
+  auto append = [](std::string& out, uint32_t cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  };
+  std::string out;
+  auto escape = [&](size_t at, size_t bytes) {
+    constexpr std::string_view kHex = "0123456789ABCDEF";
+    for (size_t k = at; k < at + bytes; ++k) {
+      auto c = static_cast<unsigned char>(raw[k]);
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    }
+  };
+  size_t i = raw.size() >= 2 && unit(0) == 0xFEFF ? 2 : 0;
+  for (; i + 1 < raw.size(); i += 2) {
+    uint32_t u = unit(i);
+    if (u >= 0xD800 && u <= 0xDBFF && i + 3 < raw.size() && unit(i + 2) >= 0xDC00 &&
+        unit(i + 2) <= 0xDFFF) {
+      append(out, 0x10000 + ((u - 0xD800) << 10) + (unit(i + 2) - 0xDC00));
+      i += 2;
+    } else if (u >= 0xD800 && u <= 0xDFFF) {
+      escape(i, 2);
+    } else {
+      append(out, u);
+    }
+  }
+  if (i < raw.size()) escape(i, 1);
+  return out;
+}
+
+}  // namespace
+
 std::string RawTextAsUtf8(std::string_view raw, const std::string& encoding) {
+  if (encoding == "utf-16") return TerminalSafe(Utf16AsUtf8(raw));
   if (encoding != "latin-1") return TerminalSafe(raw);
   std::string text;
   text.reserve(raw.size() + raw.size() / 8);
