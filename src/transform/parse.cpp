@@ -65,12 +65,17 @@ std::map<std::string, std::map<uint64_t, std::vector<CsvError>>> RefusedByReader
                   " CAST(e.error_type AS VARCHAR), e.error_message, e.csv_line FROM " +
                   table + " e JOIN " + table + "_scans s USING (scan_id, file_id)")
            .Rows()) {
-    uint64_t line = ToU64(r[1]);
+    uint64_t line = ToU64(r[1]), byte = ToU64(r[2]);
     std::string raw = r[6].value_or("");
+    // After a quoted line break in a CRLF file, DuckDB (1.4) starts the next record at the
+    // "\n" of its predecessor's "\r\n": a record starts with no line break, so it is not the
+    // record's.
+    size_t lead = std::min(raw.find_first_not_of("\r\n"), raw.size());
+    raw.erase(0, lead);
+    byte += lead;
     uint64_t breaks = CountNewlines(raw);
     errors[r[0].value_or("")][header ? line - 1 : line].push_back(
-        {ToU64(r[2]), r[3].value_or(""), r[4].value_or(""), r[5].value_or(""), std::move(raw),
-         breaks});
+        {byte, r[3].value_or(""), r[4].value_or(""), r[5].value_or(""), std::move(raw), breaks});
   }
   return errors;
 }
