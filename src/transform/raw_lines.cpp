@@ -2,11 +2,13 @@
 #include "transform/raw_lines.h"
 
 #include <fcntl.h>
+#include <iconv.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <string_view>
 
 #include "common/error.h"
@@ -268,74 +270,48 @@ std::string_view LineBreak(const std::string& encoding) {
 
 namespace {
 
-// UTF-16 (little-endian) as UTF-8: a BOM dropped; the bytes of what is no character (half a
-// surrogate pair, a last odd byte) written \xNN.
-std::string Utf16AsUtf8(std::string_view raw) {
-  auto unit = [&](size_t i) {
-    return static_cast<uint32_t>(static_cast<unsigned char>(raw[i])) |
-           static_cast<uint32_t>(static_cast<unsigned char>(raw[i + 1])) << 8;
-  };
-  auto append = [](std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  };
-  std::string out;
-  auto escape = [&](size_t at, size_t bytes) {
-    constexpr std::string_view kHex = "0123456789ABCDEF";
-    for (size_t k = at; k < at + bytes; ++k) {
-      auto c = static_cast<unsigned char>(raw[k]);
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    }
-  };
-  size_t i = raw.size() >= 2 && unit(0) == 0xFEFF ? 2 : 0;
-  for (; i + 1 < raw.size(); i += 2) {
-    uint32_t u = unit(i);
-    if (u >= 0xD800 && u <= 0xDBFF && i + 3 < raw.size() && unit(i + 2) >= 0xDC00 &&
-        unit(i + 2) <= 0xDFFF) {
-      append(out, 0x10000 + ((u - 0xD800) << 10) + (unit(i + 2) - 0xDC00));
-      i += 2;
-    } else if (u >= 0xD800 && u <= 0xDFFF) {
-      escape(i, 2);
-    } else {
-      append(out, u);
-    }
+// `raw` in `encoding` (an iconv name) as UTF-8, by iconv; what is no character there (half a
+// UTF-16 surrogate pair, a last odd byte) is written \xNN, byte by byte (`unit` bytes at a
+// time).
+std::string ToUtf8(std::string_view raw, const char* encoding, size_t unit) {
+  iconv_t handle = ::iconv_open("UTF-8", encoding);
+  if (handle == reinterpret_cast<iconv_t>(-1)) {
+    throw SystemError(std::string("cannot decode ") + encoding, "iconv", errno);
   }
-  if (i < raw.size()) escape(i, 1);
+  std::unique_ptr<void, int (*)(iconv_t)> close(handle, ::iconv_close);
+  std::string out;
+  char buffer[4096];
+  const char* in = raw.data();
+  size_t left = raw.size();
+  while (left > 0) {
+    char* to = buffer;
+    size_t room = sizeof buffer;
+    size_t done = ::iconv(handle, const_cast<char**>(&in), &left, &to, &room);
+    out.append(buffer, static_cast<size_t>(to - buffer));
+    if (done != static_cast<size_t>(-1) || errno == E2BIG) continue;
+    if (errno != EILSEQ && errno != EINVAL) {
+      throw SystemError(std::string("cannot decode ") + encoding, "iconv", errno);
+    }
+    // No character here (EINVAL: one the end cuts off): its bytes as \xNN.
+    size_t bytes = errno == EILSEQ ? std::min(unit, left) : left;
+    for (size_t k = 0; k < bytes; ++k) {
+      constexpr std::string_view kHex = "0123456789ABCDEF";
+      auto c = static_cast<unsigned char>(in[k]);
+      out += {'\\', 'x', kHex[c >> 4], kHex[c & 0xF]};
+    }
+    in += bytes;
+    left -= bytes;
+  }
   return out;
 }
 
 }  // namespace
 
 std::string RawTextAsUtf8(std::string_view raw, const std::string& encoding) {
-  if (encoding == "utf-16") return TerminalSafe(Utf16AsUtf8(raw));
-  if (encoding != "latin-1") return TerminalSafe(raw);
-  std::string text;
-  text.reserve(raw.size() + raw.size() / 8);
-  for (char ch : raw) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c < 0x80) {
-      text += ch;
-    } else {  // U+0080..U+00FF: two bytes
-      text += static_cast<char>(0xC0 | (c >> 6));
-      text += static_cast<char>(0x80 | (c & 0x3F));
-    }
-  }
-  return TerminalSafe(text);
+  if (encoding == "latin-1") return TerminalSafe(ToUtf8(raw, "LATIN1", 1));
+  if (encoding != "utf-16") return TerminalSafe(raw);
+  if (raw.starts_with("\xFF\xFE")) raw.remove_prefix(2);  // a BOM is no text
+  return TerminalSafe(ToUtf8(raw, "UTF-16LE", 2));
 }
 
 uint64_t CountNewlines(const std::string& text) {
