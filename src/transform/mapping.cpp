@@ -171,6 +171,8 @@ bool IsLiteralOf(const ColumnSpec& column, std::string_view text) {
       return IsIsoDate(text);
     case ColumnType::kTimestamp:
       return IsTimestamp(text);
+    case ColumnType::kBoolean:
+      return text == "true" || text == "false";
     default:
       return false;
   }
@@ -193,6 +195,8 @@ std::string LiteralKind(const ColumnSpec& column) {
       return "a date YYYY-MM-DD";
     case ColumnType::kTimestamp:
       return "a timestamp YYYY-MM-DD HH:MM:SS";
+    case ColumnType::kBoolean:
+      return "true or false";
     default:
       return "a literal of the column's type";
   }
@@ -335,7 +339,24 @@ class MappingParser {
         reader_.Fail(node[i]["name"], "duplicate column '" + column.name + "'",
                      "it is already declared at line " + std::to_string(first->line));
       }
+      CheckSourceReadOnce(node[i], column, mapping);
       mapping.columns.push_back(std::move(column));
+    }
+  }
+
+  // Each CSV column is read by one mapping column (the header lists the sources in order),
+  // and DuckDB's reader tells names apart without their case: two columns cannot share one.
+  void CheckSourceReadOnce(const YAML::Node& node, const ColumnSpec& column,
+                           const Mapping& mapping) {
+    for (const auto& other : mapping.columns) {
+      if (Lower(other.source) != Lower(column.source)) continue;
+      std::string same = other.source == column.source ? "" : " (case does not count)";
+      reader_.Fail(node["source"] ? node["source"] : node["name"],
+                   "'columns." + column.name + "' reads the CSV column '" + column.source +
+                       "', which column '" + other.name + "' (line " + std::to_string(other.line) +
+                       ") already reads" + same,
+                   "each CSV column is read by one mapping column, in the header's order; give "
+                   "this column its own source, or derive the second value in a query");
     }
   }
 
@@ -392,8 +413,9 @@ class MappingParser {
         reader_.Fail(values_node, "'" + path + ".accepted_values' is empty",
                      "list the values, or remove the key to accept any value");
       }
-      // Numbers are compared as numbers, so each must be one.
-      if (IsNumberType(column.type)) {
+      // Values are compared as the column's type (numbers as numbers, dates as dates), so
+      // each must be one of it.
+      if (!is_varchar) {
         for (size_t i = 0; i < values_node.size(); ++i) {
           Literal(values_node[i], path + ".accepted_values[" + std::to_string(i) + "]", column);
         }

@@ -10,7 +10,6 @@
 
 #include "common/error.h"
 #include "common/files.h"
-#include "common/log.h"
 #include "transform/raw_lines.h"
 #include "transform/rules.h"
 
@@ -66,12 +65,17 @@ std::map<std::string, std::map<uint64_t, std::vector<CsvError>>> RefusedByReader
                   " CAST(e.error_type AS VARCHAR), e.error_message, e.csv_line FROM " +
                   table + " e JOIN " + table + "_scans s USING (scan_id, file_id)")
            .Rows()) {
-    uint64_t line = ToU64(r[1]);
+    uint64_t line = ToU64(r[1]), byte = ToU64(r[2]);
     std::string raw = r[6].value_or("");
+    // After a quoted line break in a CRLF file, DuckDB (1.4) starts the next record at the
+    // "\n" of its predecessor's "\r\n": a record starts with no line break, so it is not the
+    // record's.
+    size_t lead = std::min(raw.find_first_not_of("\r\n"), raw.size());
+    raw.erase(0, lead);
+    byte += lead;
     uint64_t breaks = CountNewlines(raw);
     errors[r[0].value_or("")][header ? line - 1 : line].push_back(
-        {ToU64(r[2]), r[3].value_or(""), r[4].value_or(""), r[5].value_or(""), std::move(raw),
-         breaks});
+        {byte, r[3].value_or(""), r[4].value_or(""), r[5].value_or(""), std::move(raw), breaks});
   }
   return errors;
 }
@@ -113,10 +117,26 @@ bool RefuseUnclosedLastRecord(const InputFile& file, const CsvDialect& csv, cons
   if (!end.whole) {
     message += fmt::format(" ({} bytes; the first {} are kept)", end.size, end.text.size());
   }
-  // Bytes that are not UTF-8 text (another encoding, a control character) are written \xNN.
   errors[last] = {CsvError{scan.last_record_offset, "", "UNQUOTED VALUE", message,
-                           TerminalSafe(end.text), end.line_breaks}};
+                           RawTextAsUtf8(end.text, csv.encoding), end.line_breaks}};
   return true;
+}
+
+// The mapping's column read from the CSV column `source`; null when none is.
+const ColumnSpec* ColumnOfSource(const Mapping& mapping, const std::string& source) {
+  for (const auto& c : mapping.columns) {
+    if (c.source == source) return &c;
+  }
+  return nullptr;
+}
+
+// The target column a reject of the reader's error `e` names: an error in one value (a cast,
+// bytes that are not text) names its column; a structural one (too many or missing columns,
+// a broken quote, an overlong line) names none, wherever DuckDB noticed it.
+std::string CsvErrorColumn(const Mapping& mapping, const CsvError& e) {
+  if (e.type != "CAST" && e.type != "INVALID ENCODING") return "";
+  const ColumnSpec* c = ColumnOfSource(mapping, e.column);
+  return c ? c->name : e.column;
 }
 
 // One rule a parsed row breaks.
@@ -463,10 +483,11 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
       }
     }
     if (mapping_.csv.header && header_line.empty()) header_line = raw_lines[1].text;
+    const std::string line_break(LineBreak(mapping_.csv.encoding));
     auto record_text = [&](uint64_t line, uint64_t end_line) {
       std::string text;
       for (uint64_t l = line; l <= end_line; ++l)
-        text += (l == line ? "" : "\n") + raw_lines[l].text;
+        text += (l == line ? "" : line_break) + raw_lines[l].text;
       return text;
     };
 
@@ -495,8 +516,8 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
       for (const auto& e : errors) {
         // A column-count, quoting or encoding error: the cast errors it causes say nothing.
         if (e.type == "CAST") continue;
-        rejects.push_back(
-            {f.raw_key, line, end_line, e.column, CsvRule(e.type), e.message, "", e.raw});
+        rejects.push_back({f.raw_key, line, end_line, CsvErrorColumn(mapping_, e), CsvRule(e.type),
+                           e.message, "", e.raw});
       }
     }
     // Rows a rule refused: read back to confirm their place and to take their values as text.
@@ -530,8 +551,10 @@ bool Parse::Reread(db::Connection& conn, std::vector<RereadRecord> records,
   size_t violators = static_cast<size_t>(std::count_if(
       records.begin(), records.end(), [](const RereadRecord& r) { return r.violator; }));
   std::string path = work_folder_ + "/reread.csv";
-  std::string csv = mapping_.csv.header ? header_line + "\n" : "";
-  for (const auto& r : records) csv += r.text + "\n";
+  // In the file's encoding, as the raw lines are (a UTF-16 line break is two bytes).
+  const std::string line_break(LineBreak(mapping_.csv.encoding));
+  std::string csv = mapping_.csv.header ? header_line + line_break : "";
+  for (const auto& r : records) csv += r.text + line_break;
   WriteFileAtomically(path, csv);
 
   bool placed = true;
@@ -615,11 +638,8 @@ bool Parse::Reread(db::Connection& conn, std::vector<RereadRecord> records,
     std::vector<RuleViolation> found = r.violator ? r.violations : text_violations[i];
     // The reader's cast errors, where the text's own checks did not see them.
     for (const auto& e : r.cast_errors) {
-      const ColumnSpec* c = nullptr;
-      for (const auto& m : mapping_.columns) {
-        if (m.source == e.column) c = &m;
-      }
-      std::string column = c ? c->name : e.column;
+      const ColumnSpec* c = ColumnOfSource(mapping_, e.column);
+      std::string column = CsvErrorColumn(mapping_, e);
       bool seen = std::any_of(found.begin(), found.end(), [&](const RuleViolation& v) {
         return v.column == column && v.rule == "type";
       });
@@ -627,8 +647,8 @@ bool Parse::Reread(db::Connection& conn, std::vector<RereadRecord> records,
     }
     for (auto& v : found) {
       if (auto t = text_of(i, v.column)) v.value = *t;
-      rejects.push_back(
-          {r.file->raw_key, r.line, r.end_line, v.column, v.rule, v.message, v.value, r.text});
+      rejects.push_back({r.file->raw_key, r.line, r.end_line, v.column, v.rule, v.message, v.value,
+                         RawTextAsUtf8(r.text, mapping_.csv.encoding)});
     }
   }
   return placed;

@@ -2,15 +2,18 @@
 #include "transform/raw_lines.h"
 
 #include <fcntl.h>
+#include <iconv.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <string_view>
 
 #include "common/error.h"
 #include "common/files.h"
+#include "common/log.h"
 
 namespace shoplake::transform {
 
@@ -155,11 +158,30 @@ LineScan ScanLines(const std::string& path, const CsvDialect& csv, const std::se
   RecordCounter records(csv);
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) throw SystemError("cannot open", path, errno);
+  // UTF-16 (little-endian): a line ends at the code unit U+000A, not at any 0x0A byte.
+  const std::string_view line_break = LineBreak(csv.encoding);
+  const bool utf16 = line_break.size() == 2;
   std::vector<char> buffer(1 << 20);
   uint64_t line = 1, offset = 0, line_start = 0;
   bool any = false, line_open = false;
+  int odd_byte = -1;           // UTF-16: the first byte of a code unit the chunk cut
   auto next = wanted.begin();  // the next wanted line: lines come in order
   RawLine current;
+  auto keep = [&] { return next != wanted.end() && *next == line; };
+  // The line ends where its line break does; the next starts at `next_start`.
+  auto close_line = [&](uint64_t next_start) {
+    if (keep()) {
+      std::string_view cr = utf16 ? std::string_view("\r\0", 2) : std::string_view("\r");
+      if (current.text.ends_with(cr)) current.text.resize(current.text.size() - cr.size());
+      current.offset = line_start;
+      found[line] = std::move(current);
+      current = RawLine{};
+      ++next;
+    }
+    ++line;
+    line_open = false;
+    line_start = next_start;
+  };
   for (;;) {
     ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
     if (n < 0) {
@@ -171,30 +193,39 @@ LineScan ScanLines(const std::string& path, const CsvDialect& csv, const std::se
     records.Feed(buffer.data(), static_cast<size_t>(n));
     const char* p = buffer.data();
     const char* end = p + n;
-    while (p < end) {
+    auto offset_of = [&](const char* q) {
+      return offset + static_cast<uint64_t>(q - buffer.data());
+    };
+    if (utf16) {
+      for (; p < end; ++p) {
+        line_open = true;
+        if (odd_byte < 0) {
+          odd_byte = static_cast<unsigned char>(*p);
+          continue;
+        }
+        if (odd_byte == '\n' && *p == 0) {
+          close_line(offset_of(p) + 1);
+        } else if (keep()) {
+          current.text += static_cast<char>(odd_byte);
+          current.text += *p;
+        }
+        odd_byte = -1;
+      }
+    }
+    while (!utf16 && p < end) {
       const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
       const char* stop = nl ? nl : end;
-      bool keep = next != wanted.end() && *next == line;
-      if (keep) current.text.append(p, stop);
+      if (keep()) current.text.append(p, stop);
       line_open = true;
       if (!nl) break;
-      if (keep) {
-        if (!current.text.empty() && current.text.back() == '\r') current.text.pop_back();
-        current.offset = line_start;
-        found[line] = std::move(current);
-        current = RawLine{};
-        ++next;
-      }
-      ++line;
-      line_open = false;
-      line_start = offset + static_cast<uint64_t>(nl + 1 - buffer.data());
+      close_line(offset_of(nl) + 1);
       p = nl + 1;
     }
     offset += static_cast<uint64_t>(n);
   }
   records.Finish();
   if (!any) return {};
-  if (line_open && next != wanted.end() && *next == line) {
+  if (line_open && keep()) {
     current.offset = line_start;
     found[line] = std::move(current);
   }
@@ -231,6 +262,56 @@ FileEnd ReadToEnd(const std::string& path, uint64_t offset, size_t most) {
     }
   }
   return end;
+}
+
+std::string_view LineBreak(const std::string& encoding) {
+  return encoding == "utf-16" ? std::string_view("\n\0", 2) : std::string_view("\n");
+}
+
+namespace {
+
+// `raw` in `encoding` (an iconv name) as UTF-8, by iconv; what is no character there (half a
+// UTF-16 surrogate pair, a last odd byte) is written \xNN, byte by byte (`unit` bytes at a
+// time).
+std::string ToUtf8(std::string_view raw, const char* encoding, size_t unit) {
+  iconv_t handle = ::iconv_open("UTF-8", encoding);
+  if (handle == reinterpret_cast<iconv_t>(-1)) {
+    throw SystemError(std::string("cannot decode ") + encoding, "iconv", errno);
+  }
+  std::unique_ptr<void, int (*)(iconv_t)> close(handle, ::iconv_close);
+  std::string out;
+  char buffer[4096];
+  const char* in = raw.data();
+  size_t left = raw.size();
+  while (left > 0) {
+    char* to = buffer;
+    size_t room = sizeof buffer;
+    size_t done = ::iconv(handle, const_cast<char**>(&in), &left, &to, &room);
+    out.append(buffer, static_cast<size_t>(to - buffer));
+    if (done != static_cast<size_t>(-1) || errno == E2BIG) continue;
+    if (errno != EILSEQ && errno != EINVAL) {
+      throw SystemError(std::string("cannot decode ") + encoding, "iconv", errno);
+    }
+    // No character here (EINVAL: one the end cuts off): its bytes as \xNN.
+    size_t bytes = errno == EILSEQ ? std::min(unit, left) : left;
+    for (size_t k = 0; k < bytes; ++k) {
+      constexpr std::string_view kHex = "0123456789ABCDEF";
+      auto c = static_cast<unsigned char>(in[k]);
+      out += {'\\', 'x', kHex[c >> 4], kHex[c & 0xF]};
+    }
+    in += bytes;
+    left -= bytes;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string RawTextAsUtf8(std::string_view raw, const std::string& encoding) {
+  if (encoding == "latin-1") return TerminalSafe(ToUtf8(raw, "LATIN1", 1));
+  if (encoding != "utf-16") return TerminalSafe(raw);
+  if (raw.starts_with("\xFF\xFE")) raw.remove_prefix(2);  // a BOM is no text
+  return TerminalSafe(ToUtf8(raw, "UTF-16LE", 2));
 }
 
 uint64_t CountNewlines(const std::string& text) {

@@ -144,7 +144,8 @@ struct LineScan {
 };
 
 //! Counts the lines and records of the local file `path` (in dialect `csv`), streaming it
-//! once, and puts the `wanted` lines (1-based) in `found`. Throws SystemError when the file
+//! once, and puts the `wanted` lines (1-based) in `found` (their bytes as the file has them:
+//! in UTF-16, lines end at the code unit U+000A). Throws SystemError when the file
 //! cannot be read.
 LineScan ScanLines(const std::string& path, const CsvDialect& csv, const std::set<uint64_t>& wanted,
                    std::map<uint64_t, RawLine>& found);
@@ -161,6 +162,14 @@ struct FileEnd {
 //! runs to the end: RecordCounter::ends_inside_quote), keeping at most `most` of them in
 //! memory. Throws SystemError when the file cannot be read.
 FileEnd ReadToEnd(const std::string& path, uint64_t offset, size_t most);
+
+//! The bytes of a line break in a file of `encoding`: "\n", or in UTF-16 its code unit.
+std::string_view LineBreak(const std::string& encoding);
+
+//! A record's raw bytes, in the file's `encoding`, as UTF-8 text for its reject's raw_line:
+//! Latin-1 and UTF-16 decoded; then what is not text (bytes that are not UTF-8, control
+//! characters but tab and line break) written \xNN, as docs/transform.md says.
+std::string RawTextAsUtf8(std::string_view raw, const std::string& encoding);
 
 //! The line breaks in `text`.
 uint64_t CountNewlines(const std::string& text);

@@ -78,11 +78,15 @@ std::vector<Check> Checks(const Mapping& mapping, const std::function<ColumnExpr
     if (c.min) add("min", e.typed + " < " + Literal(c, *c.min), "below the minimum " + *c.min);
     if (c.max) add("max", e.typed + " > " + Literal(c, *c.max), "above the maximum " + *c.max);
     if (!c.accepted_values.empty()) {
+      // Compared as the column's type: 02 is the int 2, 1 the decimal 1.0; text as written.
+      bool as_text = c.type == ColumnType::kVarchar;
       std::vector<std::string> values;
-      for (const auto& a : c.accepted_values) values.push_back(QuoteLiteral(a));
+      for (const auto& a : c.accepted_values)
+        values.push_back(as_text ? QuoteLiteral(a) : Literal(c, a));
       // Not `NOT IN (...)`: DuckDB plans a long IN list as a join, and a join would cost the
       // parse its order.
-      add("accepted_values", "NOT list_contains([" + Join(values, ", ") + "], " + e.source + ")",
+      add("accepted_values",
+          "NOT list_contains([" + Join(values, ", ") + "], " + (as_text ? e.source : e.typed) + ")",
           "not one of: " + Join(c.accepted_values, ", "));
     }
     if (c.regex) {
@@ -112,6 +116,12 @@ std::string OkExpr(const std::vector<Check>& checks) {
 }
 
 std::string ViolationsExpr(const std::vector<Check>& checks) {
+  // No rule: an empty list, typed as the violations are, so that a query taking their fields
+  // apart binds (an untyped `[]` has no fields to take).
+  if (checks.empty()) {
+    return "CAST([] AS STRUCT(\"column\" VARCHAR, rule VARCHAR, message VARCHAR, value "
+           "VARCHAR)[])";
+  }
   std::vector<std::string> items;
   for (const auto& c : checks)
     items.push_back("CASE WHEN " + c.condition + " THEN " + c.violation + " END");

@@ -62,6 +62,37 @@ TEST(ScanLines, CountsLinesAndReturnsTheWantedOnesWithWhereTheyStart) {
   EXPECT_TRUE(found.empty());
 }
 
+TEST(ScanLines, SplitsUtf16AtTheLineBreakCodeUnitOnly) {
+  ::shoplake::testing::TempFolder folder{"shoplake-raw-lines"};
+  auto path = (folder.path() / "f.csv").string();
+  // BOM, "a\r\n", "\u010A" (its first byte is 0x0A, no line break), "\n", "b": 3 lines.
+  const std::string bytes(
+      "\xFF\xFE"
+      "a\0\r\0\n\0"
+      "\x0A\x01\n\0"
+      "b\0",
+      14);
+  WriteFileAtomically(path, bytes);
+  CsvDialect utf16;
+  utf16.encoding = "utf-16";
+  std::map<uint64_t, RawLine> found;
+  LineScan scan = ScanLines(path, utf16, {1, 2, 3}, found);
+  EXPECT_EQ(scan.lines, 3u);
+  EXPECT_EQ(scan.records, 3u);
+  ASSERT_EQ(found.size(), 3u);
+  EXPECT_EQ(found[1].offset, 0u);
+  EXPECT_EQ(found[1].text, std::string("\xFF\xFE"
+                                       "a\0",
+                                       4));  // the CR dropped, as in UTF-8
+  EXPECT_EQ(found[2].offset, 8u);
+  EXPECT_EQ(found[2].text, std::string("\x0A\x01", 2));
+  EXPECT_EQ(found[3].offset, 12u);
+  EXPECT_EQ(found[3].text, std::string("b\0", 2));
+  EXPECT_EQ(
+      RawTextAsUtf8(found[1].text + std::string(LineBreak("utf-16")) + found[2].text, "utf-16"),
+      "a\n\u010A");
+}
+
 // Records a RecordCounter finds in `bytes`, fed `chunk` bytes at a time.
 uint64_t CountRecords(const std::string& bytes, size_t chunk, const CsvDialect& csv = {}) {
   RecordCounter counter(csv);
@@ -183,6 +214,19 @@ TEST(ReadToEnd, KeepsTheFirstBytesAndCountsTheLinesOfAll) {
 TEST(CountNewlines, CountsLineBreaks) {
   EXPECT_EQ(CountNewlines("a\nb\nc"), 2u);
   EXPECT_EQ(CountNewlines(""), 0u);
+}
+
+TEST(RawTextAsUtf8, DecodesLatin1AndEscapesWhatIsNoText) {
+  // Latin-1: every byte is a character (0xFC is ü, 0xFF ÿ), so nothing is lost.
+  EXPECT_EQ(RawTextAsUtf8("x,M\xFCller\n\xFF", "latin-1"), "x,M\u00FCller\n\u00FF");
+  // UTF-8 text stays as it is; a byte that is not UTF-8, or a control character, is \xNN.
+  EXPECT_EQ(RawTextAsUtf8("1,Caf\u00E9\tok", "utf-8"), "1,Caf\u00E9\tok");
+  EXPECT_EQ(RawTextAsUtf8("1,Caf\xE9\x01", "utf-8"), "1,Caf\\xE9\\x01");
+  EXPECT_EQ(RawTextAsUtf8("\x01", "latin-1"), "\\x01");
+  // UTF-16 (little-endian): a BOM dropped, a surrogate pair one character, half of one \xNN.
+  EXPECT_EQ(RawTextAsUtf8(std::string("\xFF\xFEx\0\x3D\xD8\x00\xDE", 8), "utf-16"), "x\U0001F600");
+  EXPECT_EQ(RawTextAsUtf8(std::string("x\0\x3D\xD8", 4), "utf-16"), "x\\x3D\\xD8");
+  EXPECT_EQ(RawTextAsUtf8(std::string("x\0y", 3), "utf-16"), "x\\x79");
 }
 
 }  // namespace
