@@ -14,10 +14,10 @@
 //           connection of this process makes to that file, uploads a consistent copy of it
 //           (VACUUM INTO) as the object _catalog/catalog.db. A PUT replaces the object whole,
 //           so readers get the catalog before a commit or after it. The commit returns only
-//           once the upload is done (db/sqlite.h's db::CommitObserver), so what a stage does
+//           once the upload is done (db/sqlite.h's CommitObserver), so what a stage does
 //           after a commit (the transform deletes the files its new snapshot dropped) happens
 //           only once the lake's catalog says so; a failed upload fails the commit's caller.
-//           Ingest alone defers its uploads (db/sqlite.h's db::CommitCoalescing, one every
+//           Ingest alone defers its uploads (db/sqlite.h's CommitCoalescing, one every
 //           few seconds and one at its end): a record the lake missed only means the next
 //           run copies that object again.
 //   kRead   downloads the catalog into a private file of this process (catalog/readers/ in

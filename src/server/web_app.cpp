@@ -20,9 +20,9 @@
 #include "common/files.h"
 #include "common/http_server.h"
 #include "common/uri.h"
+#include "db/query_watch.h"
 #include "lake/store.h"
 #include "query/engine.h"
-#include "db/query_watch.h"
 #include "report/report.h"
 #include "server/metrics.h"
 #include "server/page_templates.h"
@@ -156,8 +156,8 @@ struct WebApp::Impl {
   std::atomic<bool> listen_ended{false};
 
   std::mutex queries_mutex;
-  int queries_running = 0;               //!< requests holding a QuerySlot
-  bool stopping = false;                 //!< Stop began: no query starts any more
+  int queries_running = 0;            //!< requests holding a QuerySlot
+  bool stopping = false;              //!< Stop began: no query starts any more
   std::set<db::QueryWatch*> watches;  //!< of the queries running, to stop them all
 
   //! A place among the max_queries running at once, held by one request while it queries.
@@ -202,7 +202,7 @@ struct WebApp::Impl {
       client_gone = [sock = *sock] { return HttpServer::ClientGone(sock); };
     }
     db::QueryWatch watch([&engine] { engine.Interrupt(); }, options.query_timeout,
-                            std::move(client_gone));
+                         std::move(client_gone));
     {
       std::lock_guard lock(queries_mutex);
       if (stopping) watch.Cancel("the server is stopping");
