@@ -184,7 +184,14 @@ void RunAndReport(LoadedMachine& loaded, const json& input, workflow::ExecutionO
 void ValidateCommand(Context& context, const WorkflowFlags& flags) {
   const std::string& path = flags.run.definition;
   std::vector<workflow::ValidationError> errors;
-  BoundDefinition(context, path, ReadFileFor(path, "definition"), errors);
+  json definition = BoundDefinition(context, path, ReadFileFor(path, "definition"), errors);
+  if (errors.empty()) {
+    // What run refuses, validate refuses: a Task whose resource has no handler here.
+    workflow::StateMachine machine(std::move(definition));
+    workflow::TaskRegistry registry;
+    RegisterAllTasks(context, registry);
+    errors = machine.UnboundResources(registry);
+  }
   if (!errors.empty()) {
     for (const auto& error : errors) fmt::print("{}\n", error.ToString());
     spdlog::error("{}: {} problem(s)", path, errors.size());

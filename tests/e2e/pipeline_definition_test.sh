@@ -45,6 +45,10 @@ run_status code "$SHOPLAKE" workflow validate unbound.asl.json
 assert_eq "$code" 0 "validate once the project binds it: $OUT $ERR"
 # A binding to a resource shoplake lacks is refused before anything runs.
 printf 'name: p\nworkflow:\n  bindings:\n    ViewArn: shoplake:nope\n' >shoplake.yaml
+run_status code "$SHOPLAKE" workflow validate unbound.asl.json
+assert_eq "$code" 2 "validate refuses what run refuses: a binding to no handler"
+assert_contains "$OUT" "state 'Views', field 'Resource': no handler for resource 'shoplake:nope'" \
+  "validate names the unknown resource"
 run_status code "$SHOPLAKE" workflow run unbound.asl.json
 assert_eq "$code" 2 "a binding to no handler"
 assert_contains "$ERR" "state 'Views', field 'Resource'" "the unknown resource's state and field"
