@@ -10,10 +10,12 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace shoplake::db {
@@ -181,5 +183,26 @@ class SqliteTransaction {
 void ApplySchema(SqliteDatabase& db, std::string_view component, int version,
                  std::string_view schema, std::string_view what,
                  const std::function<void(int64_t recorded)>& migrate = {});
+
+//! The rows of `sql`, a query of two columns (a text key, then a number), as a map from key to
+//! number: an owner's totals by source, dataset or status for /metrics. Empty when the database
+//! has no table `table` yet (its owner never ran), so a reader creates nothing by asking.
+//! Number is int64_t (counts) or double (sums, seconds). Throws as Prepare and Step do.
+template <typename Number>
+std::map<std::string, Number> NumbersByKey(SqliteDatabase& db, std::string_view table,
+                                           std::string_view sql) {
+  static_assert(std::is_same_v<Number, int64_t> || std::is_same_v<Number, double>);
+  std::map<std::string, Number> numbers;
+  if (!db.HasTable(table)) return numbers;
+  auto rows = db.Prepare(sql);
+  while (rows.Step()) {
+    if constexpr (std::is_same_v<Number, double>) {
+      numbers[rows.Text(0)] = rows.Double(1);
+    } else {
+      numbers[rows.Text(0)] = rows.Int64(1);
+    }
+  }
+  return numbers;
+}
 
 }  // namespace shoplake::db

@@ -200,17 +200,14 @@ std::vector<IngestRunRecord> IngestLedger::Runs() {
 
 IngestTotals SumIngests(db::SqliteDatabase& db) {
   IngestTotals totals;
-  auto sum = [&db](const char* table, const std::string& sql, std::map<std::string, double>& out) {
-    if (!db.HasTable(table)) return;
-    auto rows = db.Prepare(sql);
-    while (rows.Step()) out[rows.Text(0)] = rows.Double(1);
-  };
-  sum("ingest_ledger", "SELECT source, sum(size) FROM ingest_ledger GROUP BY 1", totals.bytes);
-  sum("ingest_ledger", "SELECT source, count(*) FROM ingest_ledger GROUP BY 1", totals.objects);
-  sum("ingest_runs",
+  totals.bytes = db::NumbersByKey<double>(db, "ingest_ledger",
+                                          "SELECT source, sum(size) FROM ingest_ledger GROUP BY 1");
+  totals.objects = db::NumbersByKey<double>(
+      db, "ingest_ledger", "SELECT source, count(*) FROM ingest_ledger GROUP BY 1");
+  totals.seconds = db::NumbersByKey<double>(
+      db, "ingest_runs",
       "SELECT source, sum((julianday(finished_at) - julianday(started_at)) * 86400)"
-      " FROM ingest_runs GROUP BY 1",
-      totals.seconds);
+      " FROM ingest_runs GROUP BY 1");
   return totals;
 }
 

@@ -23,6 +23,18 @@ RecordCounter::RecordCounter(const CsvDialect& csv)
       escape_(csv.escape),
       utf16_(csv.encoding == "utf-16") {}
 
+bool RecordCounter::EndsField(char c) {
+  if (c == delimiter_) {
+    state_ = State::kFieldStart;
+  } else if (c == '\n') {
+    ++records_;
+    state_ = State::kRecordStart;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 void RecordCounter::Step(char c) {
   switch (state_) {
     case State::kRecordStart:
@@ -33,20 +45,12 @@ void RecordCounter::Step(char c) {
       if (c == ' ' || c == '\t') return;  // blanks before a quote: the field is still quoted
       if (c == quote_) {
         state_ = State::kQuoted;
-      } else if (c == '\n') {
-        ++records_;
-        state_ = State::kRecordStart;
-      } else if (c != delimiter_) {
+      } else if (!EndsField(c)) {
         state_ = State::kUnquoted;
       }
       return;
     case State::kUnquoted:
-      if (c == delimiter_) {
-        state_ = State::kFieldStart;
-      } else if (c == '\n') {
-        ++records_;
-        state_ = State::kRecordStart;
-      }
+      EndsField(c);
       return;
     case State::kQuoted:
       if (c == escape_ && escape_ != quote_) {
@@ -66,12 +70,7 @@ void RecordCounter::Step(char c) {
       state_ = State::kAfterQuote;
       [[fallthrough]];
     case State::kAfterQuote:
-      if (c == delimiter_) {
-        state_ = State::kFieldStart;
-      } else if (c == '\n') {
-        ++records_;
-        state_ = State::kRecordStart;
-      } else if (c != ' ' && c != '\t' && c != '\r') {
+      if (!EndsField(c) && c != ' ' && c != '\t' && c != '\r') {
         state_ = State::kError;  // the reader refuses the record and resumes at the next line
       }
       return;

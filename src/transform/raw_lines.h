@@ -117,6 +117,9 @@ class RecordCounter {
     kError
   };
   void Step(char c);
+  // Inside a field, after its text (or at its start): a delimiter starts the next field, a line
+  // break ends the record. False, with the state unchanged, for any other byte.
+  bool EndsField(char c);
   std::string_view Bom() const;
   // Takes whole lines holding no quote from [p, end) at a record's start; returns where it
   // stopped (a line with a quote, or one the chunk cuts).

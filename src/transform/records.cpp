@@ -135,11 +135,8 @@ std::vector<DatasetTransformTotals> TransformRecords::TotalsByDataset(db::Sqlite
 }
 
 std::map<std::string, int64_t> TransformRecords::RunsByStatus(db::SqliteDatabase& db) {
-  std::map<std::string, int64_t> runs;
-  if (!db.HasTable("transform_runs")) return runs;
-  auto rows = db.Prepare("SELECT status, count(*) FROM transform_runs GROUP BY 1");
-  while (rows.Step()) runs[rows.Text(0)] = rows.Int64(1);
-  return runs;
+  return db::NumbersByKey<int64_t>(db, "transform_runs",
+                                   "SELECT status, count(*) FROM transform_runs GROUP BY 1");
 }
 
 }  // namespace shoplake::transform

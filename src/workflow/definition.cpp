@@ -2,6 +2,7 @@
 #include "workflow/definition.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -286,77 +287,78 @@ class Validator {
     }
   }
 
-  void Retry(const std::string& where, const json& retry) {
-    if (!retry.is_array()) {
-      Add(where, "Retry", "must be an array of retriers");
+  // Retry and Catch alike: an array of objects (`noun`s: retriers, catchers) of the fields
+  // `known`, each matching errors by a required ErrorEquals, the States.ALL one last. Checks that
+  // much, then hands each object and its field name ("Retry[0]") to `rest` for its own fields.
+  void ErrorMatchers(const std::string& where, const std::string& name, const std::string& noun,
+                     const json& matchers, const std::set<std::string>& known,
+                     const std::function<void(const std::string&, const json&)>& rest) {
+    if (!matchers.is_array()) {
+      Add(where, name, "must be an array of " + noun + "s");
       return;
     }
+    for (size_t i = 0; i < matchers.size(); ++i) {
+      std::string field = name + "[" + std::to_string(i) + "]";
+      const json& m = matchers[i];
+      if (!m.is_object()) {
+        Add(where, field, "a " + noun + " must be an object");
+        continue;
+      }
+      for (auto it = m.begin(); it != m.end(); ++it) {
+        if (!known.count(it.key()))
+          Add(where, field + "." + it.key(), "unknown " + noun + " field");
+      }
+      if (!m.contains("ErrorEquals")) {
+        Add(where, field + ".ErrorEquals", "required");
+      } else {
+        ErrorEquals(where, field + ".ErrorEquals", m["ErrorEquals"], i + 1 == matchers.size());
+      }
+      rest(field, m);
+    }
+  }
+
+  void Retry(const std::string& where, const json& retry) {
     static const std::set<std::string> kFields = {
         "ErrorEquals",     "IntervalSeconds", "MaxAttempts", "BackoffRate",
         "MaxDelaySeconds", "JitterStrategy",  "Comment"};
-    for (size_t i = 0; i < retry.size(); ++i) {
-      std::string field = "Retry[" + std::to_string(i) + "]";
-      const json& r = retry[i];
-      if (!r.is_object()) {
-        Add(where, field, "a retrier must be an object");
-        continue;
-      }
-      for (auto it = r.begin(); it != r.end(); ++it) {
-        if (!kFields.count(it.key())) Add(where, field + "." + it.key(), "unknown retrier field");
-      }
-      if (!r.contains("ErrorEquals")) {
-        Add(where, field + ".ErrorEquals", "required");
-      } else {
-        ErrorEquals(where, field + ".ErrorEquals", r["ErrorEquals"], i + 1 == retry.size());
-      }
-      if (r.contains("IntervalSeconds") && !IsPositiveInteger(r["IntervalSeconds"])) {
-        Add(where, field + ".IntervalSeconds", "must be a positive integer");
-      }
-      if (r.contains("MaxAttempts") && !IsNonNegativeInteger(r["MaxAttempts"])) {
-        Add(where, field + ".MaxAttempts", "must be a non-negative integer");
-      }
-      if (r.contains("BackoffRate") &&
-          (!r["BackoffRate"].is_number() || r["BackoffRate"].get<double>() < 1.0)) {
-        Add(where, field + ".BackoffRate", "must be a number >= 1.0");
-      }
-      if (r.contains("MaxDelaySeconds") && !IsPositiveInteger(r["MaxDelaySeconds"])) {
-        Add(where, field + ".MaxDelaySeconds", "must be a positive integer");
-      }
-      if (r.contains("JitterStrategy") && r["JitterStrategy"] != "FULL" &&
-          r["JitterStrategy"] != "NONE") {
-        Add(where, field + ".JitterStrategy", "must be FULL or NONE");
-      }
+    ErrorMatchers(where, "Retry", "retrier", retry, kFields,
+                  [&](const std::string& field, const json& r) { Retrier(where, field, r); });
+  }
+
+  // A retrier's own fields (ErrorMatchers checked the rest).
+  void Retrier(const std::string& where, const std::string& field, const json& r) {
+    if (r.contains("IntervalSeconds") && !IsPositiveInteger(r["IntervalSeconds"])) {
+      Add(where, field + ".IntervalSeconds", "must be a positive integer");
+    }
+    if (r.contains("MaxAttempts") && !IsNonNegativeInteger(r["MaxAttempts"])) {
+      Add(where, field + ".MaxAttempts", "must be a non-negative integer");
+    }
+    if (r.contains("BackoffRate") &&
+        (!r["BackoffRate"].is_number() || r["BackoffRate"].get<double>() < 1.0)) {
+      Add(where, field + ".BackoffRate", "must be a number >= 1.0");
+    }
+    if (r.contains("MaxDelaySeconds") && !IsPositiveInteger(r["MaxDelaySeconds"])) {
+      Add(where, field + ".MaxDelaySeconds", "must be a positive integer");
+    }
+    if (r.contains("JitterStrategy") && r["JitterStrategy"] != "FULL" &&
+        r["JitterStrategy"] != "NONE") {
+      Add(where, field + ".JitterStrategy", "must be FULL or NONE");
     }
   }
 
   void Catch(const std::string& where, const json& catchers, const json& states) {
-    if (!catchers.is_array()) {
-      Add(where, "Catch", "must be an array of catchers");
-      return;
-    }
     static const std::set<std::string> kFields = {"ErrorEquals", "Next", "ResultPath", "Comment"};
-    for (size_t i = 0; i < catchers.size(); ++i) {
-      std::string field = "Catch[" + std::to_string(i) + "]";
-      const json& c = catchers[i];
-      if (!c.is_object()) {
-        Add(where, field, "a catcher must be an object");
-        continue;
-      }
-      for (auto it = c.begin(); it != c.end(); ++it) {
-        if (!kFields.count(it.key())) Add(where, field + "." + it.key(), "unknown catcher field");
-      }
-      if (!c.contains("ErrorEquals")) {
-        Add(where, field + ".ErrorEquals", "required");
-      } else {
-        ErrorEquals(where, field + ".ErrorEquals", c["ErrorEquals"], i + 1 == catchers.size());
-      }
-      if (!c.contains("Next")) {
-        Add(where, field + ".Next", "required");
-      } else {
-        Target(where, field + ".Next", c["Next"], states);
-      }
-      if (c.contains("ResultPath")) Path(where, field + ".ResultPath", c["ResultPath"], true, true);
-    }
+    ErrorMatchers(where, "Catch", "catcher", catchers, kFields,
+                  [&](const std::string& field, const json& c) {
+                    if (!c.contains("Next")) {
+                      Add(where, field + ".Next", "required");
+                    } else {
+                      Target(where, field + ".Next", c["Next"], states);
+                    }
+                    if (c.contains("ResultPath")) {
+                      Path(where, field + ".ResultPath", c["ResultPath"], true, true);
+                    }
+                  });
   }
 
   void State(const std::string& where, const std::string& name, const json& state,

@@ -520,11 +520,8 @@ std::vector<StateRunTotal> StateRunTotals(db::SqliteDatabase& db) {
 }
 
 std::map<std::string, int64_t> ExecutionsByStatus(db::SqliteDatabase& db) {
-  std::map<std::string, int64_t> counts;
-  if (!db.HasTable("workflow_executions")) return counts;
-  auto rows = db.Prepare("SELECT status, count(*) FROM workflow_executions GROUP BY 1");
-  while (rows.Step()) counts[rows.Text(0)] = rows.Int64(1);
-  return counts;
+  return db::NumbersByKey<int64_t>(db, "workflow_executions",
+                                   "SELECT status, count(*) FROM workflow_executions GROUP BY 1");
 }
 
 }  // namespace shoplake::workflow

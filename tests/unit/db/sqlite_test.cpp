@@ -1,6 +1,7 @@
 // The SQLite wrapper: round trips, transactions that roll back unless committed,
 // constraint errors as data errors, a second writer told the database is busy, and schemas
-// applied without a write lock when current (readers never wait), migrated when older.
+// applied without a write lock when current (readers never wait), migrated when older, and
+// a component's totals by key read without creating its tables.
 #include "db/sqlite.h"
 
 #include <gtest/gtest.h>
@@ -289,6 +290,21 @@ TEST_F(Sqlite, ApplySchemaMigratesAnOlderVersionAndRefusesANewerOne) {
     EXPECT_EQ(e.code(), ErrorCode::kConfig);
     EXPECT_NE(e.message().find("newer shoplake"), std::string::npos) << e.message();
   }
+}
+
+TEST_F(Sqlite, NumbersByKeyMapsEachKeyToItsNumberAndIsEmptyBeforeTheTableExists) {
+  SqliteDatabase db(path_);
+  const char* by_status = "SELECT status, count(*) FROM runs GROUP BY 1";
+  EXPECT_TRUE(NumbersByKey<int64_t>(db, "runs", by_status).empty());
+  EXPECT_FALSE(db.HasTable("runs"));  // asking created nothing
+
+  db.Execute(
+      "CREATE TABLE runs (status TEXT, seconds REAL);"
+      "INSERT INTO runs VALUES ('ok', 1.5), ('ok', 2.0), ('failed', 0.25)");
+  EXPECT_EQ(NumbersByKey<int64_t>(db, "runs", by_status),
+            (std::map<std::string, int64_t>{{"failed", 1}, {"ok", 2}}));
+  EXPECT_EQ(NumbersByKey<double>(db, "runs", "SELECT status, sum(seconds) FROM runs GROUP BY 1"),
+            (std::map<std::string, double>{{"failed", 0.25}, {"ok", 3.5}}));
 }
 
 TEST_F(Sqlite, TwoConnectionsCreatingTheSameNewFileAtOnceBothOpenIt) {

@@ -134,6 +134,23 @@ TEST(Validate, PathsTemplatesRetryAndCatch) {
   EXPECT_TRUE(Has(p, "field 'Catch[0].Next': names no state"));
 }
 
+TEST(Validate, RetryAndCatchAreArraysOfObjectsOfKnownFieldsEachWithErrorEquals) {
+  auto p = Problems(R"({"StartAt":"T","States":{
+    "T":{"Type":"Task","Resource":"r","Retry":{},"Catch":[1],"Next":"U"},
+    "U":{"Type":"Task","Resource":"r","Retry":[{"Tries":2}],"Catch":[{"Next":"V","Why":1}],
+         "Next":"V"},
+    "V":{"Type":"Task","Resource":"r","Retry":[1],"Catch":{},"End":true}}})");
+  EXPECT_TRUE(Has(p, "state 'T', field 'Retry': must be an array of retriers"))
+      << ::testing::PrintToString(p);
+  EXPECT_TRUE(Has(p, "state 'T', field 'Catch[0]': a catcher must be an object"));
+  EXPECT_TRUE(Has(p, "state 'U', field 'Retry[0].Tries': unknown retrier field"));
+  EXPECT_TRUE(Has(p, "state 'U', field 'Retry[0].ErrorEquals': required"));
+  EXPECT_TRUE(Has(p, "state 'U', field 'Catch[0].Why': unknown catcher field"));
+  EXPECT_TRUE(Has(p, "state 'U', field 'Catch[0].ErrorEquals': required"));
+  EXPECT_TRUE(Has(p, "state 'V', field 'Retry[0]': a retrier must be an object"));
+  EXPECT_TRUE(Has(p, "state 'V', field 'Catch': must be an array of catchers"));
+}
+
 TEST(Validate, NestedMachinesAreCheckedWithTheirOwnScope) {
   auto p = Problems(R"({"StartAt":"P","States":{"P":{"Type":"Parallel","Next":"M","Branches":[
       {"StartAt":"X","States":{"X":{"Type":"Pass","Next":"M"}}}]},
