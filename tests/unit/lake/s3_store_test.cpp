@@ -188,6 +188,19 @@ int64_t LeaseEnd(const std::string& note) {
   return at == std::string::npos ? 0 : std::stoll(note.substr(at + 9));
 }
 
+// The lock note at `key` once it is whole. s3rver writes an object's file in place, so a GET
+// racing a renewal's PUT can read it half written (S3 itself never serves a partial PUT);
+// read again, a bounded number of times, until the note ends with its lease.
+std::string ReadWholeNote(S3Client& client, const std::string& key) {
+  std::string note;
+  for (int i = 0; i < 50; ++i) {
+    note = ReadObject(client, key);
+    if (LeaseEnd(note) != 0 && note.ends_with("\n")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return note;
+}
+
 // A holder renews its lock's lease while it holds it: three leases later the lock is still
 // its own, and another store cannot take it until it is released.
 TEST_F(S3StoreTest, AHoldersLeaseIsRenewedWhileItHoldsTheLock) {
@@ -201,14 +214,14 @@ TEST_F(S3StoreTest, AHoldersLeaseIsRenewedWhileItHoldsTheLock) {
   const std::string key = prefix_ + "/_locks/catalog.lock";
   {
     auto lock = store->Acquire("catalog", 0ms);
-    int64_t first_end = LeaseEnd(ReadObject(store->client(), key));
+    int64_t first_end = LeaseEnd(ReadWholeNote(store->client(), key));
     EXPECT_GT(first_end, UnixMsNow());
     // Past the first lease and the half lease after it, when an unrenewed lock may be taken
     // over: still held only if renewed. Bounded: 10 s.
     for (int i = 0; i < 1000 && UnixMsNow() <= first_end + 100; ++i) {
       std::this_thread::sleep_for(10ms);
     }
-    std::string note = ReadObject(store->client(), key);
+    std::string note = ReadWholeNote(store->client(), key);
     EXPECT_GT(LeaseEnd(note), first_end) << note;
     EXPECT_GT(LeaseEnd(note), UnixMsNow()) << note;
     Error held = ExpectError([&] { other->Acquire("catalog", 100ms); });
