@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Exact halves: a hand-written shop (tests/data/query/halves/exports) whose figures land on
+# exact halves of a cent or of 0.01%, run through the real pipeline (ingest, transform,
+# views apply, query). Every view must round them once, half away from zero (docs/query.md,
+# "Rounding"); the DOUBLE arithmetic the views had rounded some of them down.
+#
+# Each expected figure is worked out by hand below from the exports; Python's Decimal
+# (quantize with ROUND_HALF_UP, which there means half away from zero) agrees with each.
+source "$(dirname "$0")/lib.sh"
+
+mkdir -p shop && cp -r "$SHOPLAKE_SOURCE/pipeline" shop/ &&
+  cp -r "$SHOPLAKE_SOURCE/tests/data/query/halves/exports" shop/
+cat >shop/shoplake.yaml <<'YAML'
+name: shop
+lake: lake
+sources:
+  shop:
+    uri: exports
+datasets:
+  orders: {source: shop, pattern: "orders/*.csv"}
+  products: {source: shop, pattern: "products/*.csv"}
+YAML
+shoplake() { (cd shop && "$SHOPLAKE" "$@"); }
+shoplake -q ingest "$PWD/shop/exports" --source-name shop --ingest-date 2026-11-27 >/dev/null
+shoplake -q transform products orders >/dev/null
+run_status code shoplake -q views apply
+assert_eq "$code" 0 "views apply: $ERR"
+
+# figure SQL: the one value the query returns, as CSV prints it.
+figure() {
+  run_status code shoplake query --format csv "$1"
+  assert_eq "$code" 0 "$1: $ERR"
+  tail -n 1 <<<"$OUT"
+}
+
+# 2026-01-05: orders 1001 (10.00) and 1002 (10.15): 20.15 / 2 = 10.075 -> 10.08 (in DOUBLE,
+# 10.075 is 10.07499..., which the views' old round(CAST(... AS DOUBLE) / n, 2) gave as 10.07).
+assert_eq "$(figure "SELECT avg_order_value FROM shop.total_sales WHERE grain = 'day' AND period = DATE '2026-01-05'")" \
+  "10.08" "average order value of an exact half cent"
+# January: 6400.00 over 18 orders = 355.5555... -> 355.56 (no half: the ordinary case).
+assert_eq "$(figure "SELECT avg_order_value FROM shop.monthly_trend WHERE month = DATE '2026-01-01'")" \
+  "355.56" "monthly_trend's average is total_sales'"
+
+# January's margin: revenue 6400.00 (20.15; 15 x 398.74 + 398.75), cost 6044.48 (2 x 9.00;
+# 15 x 376.66 + 376.58), profit 355.52:
+# 100 * 355.52 / 6400.00 = 5.555 -> 5.56.
+assert_eq "$(figure "SELECT margin_pct FROM shop.profit WHERE grain = 'month' AND period = DATE '2026-01-01'")" \
+  "5.56" "margin of an exact half"
+# March's: revenue 7190.08 (order 1101: 3 x 100.00; 11 others: 10 x 626.37 + 626.38; its
+# cancelled line not counted), cost 7414.77 (3 x 104.00 + 10 x 645.71 + 645.67), profit
+# -224.69: 100 * -224.69 / 7190.08 = -3.125 -> -3.13 (away from zero, not up).
+assert_eq "$(figure "SELECT margin_pct FROM shop.profit WHERE grain = 'month' AND period = DATE '2026-03-01'")" \
+  "-3.13" "margin of an exact negative half"
+
+# Growth, month over the month before with sales (February has none, so March's is over
+# January): 100 * (7190.08 - 6400.00) / 6400.00 = 12.345 -> 12.35; April's revenue is
+# 5134.86 (order 1201) + 1830.53 (order 1202: 1840.53 - 10.00 discount; the returned order
+# 1203 not counted) = 6965.39: 100 * (6965.39 - 7190.08) / 7190.08 = -3.125 -> -3.13.
+run_status code shoplake query --format csv "SELECT month, revenue_growth_pct FROM shop.monthly_trend ORDER BY month"
+assert_eq "$OUT" "$(printf '%s\n' month,revenue_growth_pct 2026-01-01, 2026-03-01,12.35 2026-04-01,-3.13 2026-05-01,-99.93)" \
+  "growth over the month before with sales, exact halves"
+
+# Shares: all revenue is 6400.00 + 7190.08 + 6965.39 + 4.53 (May) = 20560.00; Market Hall's
+# 5134.86: 100 * 5134.86 / 20560.00 = 24.975 -> 24.98. Old Town's name is its latest.
+run_status code shoplake query --format csv "SELECT branch_id, branch_name, revenue, share_pct FROM shop.sales_by_branch"
+assert_eq "$OUT" "$(printf '%s\n' branch_id,branch_name,revenue,share_pct '2,Web Shop,15100.46,73.45' \
+  '3,Market Hall,5134.86,24.98' '1,Old Town Shop,324.68,1.58')" "share of an exact half"
+
+# 32 customers have sales (1-32; customer 33's only line was returned); customer 1 alone
+# has two orders (1001, 1101): 100 * 1 / 32 = 3.125 -> 3.13.
+run_status code shoplake query --format csv "SELECT * FROM shop.repeat_customer_rate"
+assert_eq "$(tail -n 1 <<<"$OUT")" "32,1,3.13" "repeat rate of an exact half"
+echo "query_rounding_test: ok"
