@@ -108,12 +108,10 @@ tree_digest() {
   (cd "$1" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum)
 }
 
-# make_shop_project DIR [simulate flags...]: a project like the demo's in DIR (the
-# pipeline's mappings, a local exports folder as source "shop"), with a simulated shop
-# ingested (flags default to 10 days, 8000 orders, dirty rate 0.01, seed 9).
-make_shop_project() {
-  local dir="$1"; shift
-  (($#)) || set -- --days 10 --orders 8000 --dirty-rate 0.01 --seed 9
+# make_project DIR: a project like the demo's in DIR (the pipeline's mappings, a local
+# exports folder as source "shop"), with nothing in exports yet.
+make_project() {
+  local dir="$1"
   mkdir -p "$dir" && cp -r "$SHOPLAKE_SOURCE/pipeline" "$dir/"
   cat >"$dir/shoplake.yaml" <<'YAML'
 name: shop
@@ -126,6 +124,14 @@ datasets:
   products: {source: shop, pattern: "products/*.csv"}
   customers: {source: shop, pattern: "customers/*.csv"}
 YAML
+}
+
+# make_shop_project DIR [simulate flags...]: make_project with a simulated shop ingested
+# (flags default to 10 days, 8000 orders, dirty rate 0.01, seed 9).
+make_shop_project() {
+  local dir="$1"; shift
+  (($#)) || set -- --days 10 --orders 8000 --dirty-rate 0.01 --seed 9
+  make_project "$dir"
   (cd "$dir" && "$SHOPLAKE" -q simulate --out exports "$@" >/dev/null &&
     "$SHOPLAKE" -q ingest "$PWD/exports" --source-name shop --ingest-date 2026-11-27 >/dev/null)
 }

@@ -8,18 +8,7 @@
 # (quantize with ROUND_HALF_UP, which there means half away from zero) agrees with each.
 source "$(dirname "$0")/lib.sh"
 
-mkdir -p shop && cp -r "$SHOPLAKE_SOURCE/pipeline" shop/ &&
-  cp -r "$SHOPLAKE_SOURCE/tests/data/query/halves/exports" shop/
-cat >shop/shoplake.yaml <<'YAML'
-name: shop
-lake: lake
-sources:
-  shop:
-    uri: exports
-datasets:
-  orders: {source: shop, pattern: "orders/*.csv"}
-  products: {source: shop, pattern: "products/*.csv"}
-YAML
+make_project shop && cp -r "$SHOPLAKE_SOURCE/tests/data/query/halves/exports" shop/
 shoplake() { (cd shop && "$SHOPLAKE" "$@"); }
 shoplake -q ingest "$PWD/shop/exports" --source-name shop --ingest-date 2026-11-27 >/dev/null
 shoplake -q transform products orders >/dev/null
