@@ -16,7 +16,8 @@ counts AS (
 SELECT
   customers,
   repeat_customers,
-  CAST(CAST((2 * 10000 * repeat_customers + customers) // (2 * nullif(customers, 0))
-            AS DECIMAL(18, 0))
+  CAST(CAST(sign(repeat_customers) * sign(customers)
+            * ((2 * abs(10000 * repeat_customers) + abs(customers))
+               // (2 * abs(nullif(customers, 0)))) AS DECIMAL(18, 0))
        * 0.01 AS DECIMAL(9, 2)) AS repeat_rate_pct
 FROM counts

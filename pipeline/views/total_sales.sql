@@ -33,8 +33,9 @@ SELECT
   revenue,
   orders,
   units,
-  CAST(CAST(sign(revenue_cents)
-            * ((2 * abs(revenue_cents) + orders) // (2 * nullif(orders, 0))) AS DECIMAL(18, 0))
+  CAST(CAST(sign(revenue_cents) * sign(orders)
+            * ((2 * abs(revenue_cents) + abs(orders)) // (2 * abs(nullif(orders, 0))))
+            AS DECIMAL(18, 0))
        * 0.01 AS DECIMAL(18, 2)) AS avg_order_value
 FROM per_grain
 ORDER BY by_day, by_month, period
