@@ -59,4 +59,17 @@ assert_eq "$OUT" "$(printf '%s\n' branch_id,branch_name,revenue,share_pct '2,Web
 # has two orders (1001, 1101): 100 * 1 / 32 = 3.125 -> 3.13.
 run_status code shoplake query --format csv "SELECT * FROM shop.repeat_customer_rate"
 assert_eq "$(tail -n 1 <<<"$OUT")" "32,1,3.13" "repeat rate of an exact half"
+# The dashboard shows the views' cents: its KPIs over all sales are total_sales' and profit's
+# 'all' figures (20560.00 / 33 orders = 623.0303... -> 623.03), and a renamed branch is one
+# bar under its latest name, as in sales_by_branch.
+run_status code shoplake report
+assert_eq "$code" 0 "report: $ERR"
+sed -n 's:.*<script type="application/json" id="dashboard-data">\(.*\)</script>.*:\1:p' \
+  shop/lake/reports/dashboard.html >dashboard.json
+tile() { jq -r ".panels[] | select(.id == \"kpis\") | .tiles[] | select(.field == \"$1\") | .value" dashboard.json; }
+assert_eq "$(tile avg_order_value)" "$(figure "SELECT avg_order_value FROM shop.total_sales WHERE grain = 'all'")" \
+  "the average order value KPI"
+assert_eq "$(tile margin_pct)" "$(figure "SELECT margin_pct FROM shop.profit WHERE grain = 'all'")" "the margin KPI"
+assert_eq "$(jq -r '.panels[] | select(.id == "sales_by_branch") | [.spec.data.values[].branch_name] | join(",")' dashboard.json)" \
+  "Web Shop,Market Hall,Old Town Shop" "a bar per branch, under its latest name"
 echo "query_rounding_test: ok"
