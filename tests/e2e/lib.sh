@@ -136,6 +136,27 @@ make_shop_project() {
     "$SHOPLAKE" -q ingest "$PWD/exports" --source-name shop --ingest-date 2026-11-27 >/dev/null)
 }
 
+# in_dir DIR COMMAND...: runs COMMAND in DIR.
+in_dir() { local dir="$1"; shift; (cd "$dir" && "$@"); }
+
+# check_view_cases PROJECT DERIVED: every case of tests/data/query/cases, its query.sql run
+# by `shoplake query` in PROJECT (views applied), gives the rows of DERIVED/<case>/expected.csv
+# (what tests/data/query/expected.sh derived from PROJECT's exports with sqlite3).
+check_view_cases() {
+  local project="$1" derived="$2" dir name checked=0
+  # The same CSV, whoever wrote it: both files pass through sqlite3's CSV reader and writer.
+  normalized() { sqlite3 :memory: ".import --csv $1 t" ".mode csv" ".headers on" "SELECT * FROM t"; }
+  for dir in "$SHOPLAKE_SOURCE"/tests/data/query/cases/*/; do
+    name="$(basename "$dir")"
+    run_status code in_dir "$project" "$SHOPLAKE" query --format csv -o "$SCRATCH/$name.csv" \
+      -f "$dir/query.sql"
+    assert_eq "$code" 0 "$name: exit code: $ERR"
+    assert_eq "$(normalized "$SCRATCH/$name.csv")" "$(normalized "$derived/$name/expected.csv")" "$name: rows"
+    checked=$((checked + 1))
+  done
+  [[ $checked -ge 9 ]] || fail "only $checked cases ran"
+}
+
 # make_dashboard_project DIR: make_shop_project over 70 days from January 1st (three months
 # for a trend line), transformed, with the analytics views applied: what a dashboard reads.
 make_dashboard_project() {

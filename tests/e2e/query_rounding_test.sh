@@ -59,6 +59,12 @@ assert_eq "$OUT" "$(printf '%s\n' branch_id,branch_name,revenue,share_pct '2,Web
 # has two orders (1001, 1101): 100 * 1 / 32 = 3.125 -> 3.13.
 run_status code shoplake query --format csv "SELECT * FROM shop.repeat_customer_rate"
 assert_eq "$(tail -n 1 <<<"$OUT")" "32,1,3.13" "repeat rate of an exact half"
+# Every view case (tests/data/query/cases) agrees with its sqlite3 derivation on this shop
+# too: the exact halves, a renamed customer and branch, a product twice in one order, empty
+# costs and discounts, a month without sales, cancelled and returned lines.
+bash "$SHOPLAKE_SOURCE/tests/data/query/expected.sh" shop/exports "$SCRATCH/derived"
+check_view_cases shop "$SCRATCH/derived"
+
 # The dashboard shows the views' cents: its KPIs over all sales are total_sales' and profit's
 # 'all' figures (20560.00 / 33 orders = 623.0303... -> 623.03), and a renamed branch is one
 # bar under its latest name, as in sales_by_branch.
