@@ -45,18 +45,24 @@ assert_eq "$(figure "SELECT margin_pct FROM shop.profit WHERE grain = 'month' AN
 # January): 100 * (7190.08 - 6400.00) / 6400.00 = 12.345 -> 12.35; April's revenue is
 # 5134.86 (order 1201) + 1830.53 (order 1202: 1840.53 - 10.00 discount; the returned order
 # 1203 not counted) = 6965.39: 100 * (6965.39 - 7190.08) / 7190.08 = -3.125 -> -3.13.
+# May's 3.53 is -99.95%, June's 0.00 (5.00 less a 5.00 discount) -100.00%, and July's growth
+# over June's revenue of 0 is a division by zero: empty (NULL).
 run_status code shoplake query --format csv "SELECT month, revenue_growth_pct FROM shop.monthly_trend ORDER BY month"
-assert_eq "$OUT" "$(printf '%s\n' month,revenue_growth_pct 2026-01-01, 2026-03-01,12.35 2026-04-01,-3.13 2026-05-01,-99.93)" \
-  "growth over the month before with sales, exact halves"
+assert_eq "$OUT" "$(printf '%s\n' month,revenue_growth_pct 2026-01-01, 2026-03-01,12.35 2026-04-01,-3.13 \
+  2026-05-01,-99.95 2026-06-01,-100.00 2026-07-01,)" "growth over the month before with sales, exact halves"
+# June's margin: profit -3.00 over a revenue of 0: empty (NULL), not an error.
+assert_eq "$(figure "SELECT coalesce(CAST(margin_pct AS VARCHAR), 'NULL') FROM shop.profit WHERE period = DATE '2026-06-01'")" \
+  "NULL" "margin over a revenue of 0"
 
-# Shares: all revenue is 6400.00 + 7190.08 + 6965.39 + 4.53 (May) = 20560.00; Market Hall's
+# Shares: all revenue is 6400.00 + 7190.08 + 6965.39 + 3.53 + 0.00 + 1.00 (May to July)
+# = 20560.00; Market Hall's
 # 5134.86: 100 * 5134.86 / 20560.00 = 24.975 -> 24.98. Old Town's name is its latest.
 run_status code shoplake query --format csv "SELECT branch_id, branch_name, revenue, share_pct FROM shop.sales_by_branch"
 assert_eq "$OUT" "$(printf '%s\n' branch_id,branch_name,revenue,share_pct '2,Web Shop,15100.46,73.45' \
   '3,Market Hall,5134.86,24.98' '1,Old Town Shop,324.68,1.58')" "share of an exact half"
 
 # 32 customers have sales (1-32; customer 33's only line was returned); customer 1 alone
-# has two orders (1001, 1101): 100 * 1 / 32 = 3.125 -> 3.13.
+# has two orders or more (1001, 1101, 1401, 1501): 100 * 1 / 32 = 3.125 -> 3.13.
 run_status code shoplake query --format csv "SELECT * FROM shop.repeat_customer_rate"
 assert_eq "$(tail -n 1 <<<"$OUT")" "32,1,3.13" "repeat rate of an exact half"
 # Every view case (tests/data/query/cases) agrees with its sqlite3 derivation on this shop
@@ -66,7 +72,7 @@ bash "$SHOPLAKE_SOURCE/tests/data/query/expected.sh" shop/exports "$SCRATCH/deri
 check_view_cases shop "$SCRATCH/derived"
 
 # The dashboard shows the views' cents: its KPIs over all sales are total_sales' and profit's
-# 'all' figures (20560.00 / 33 orders = 623.0303... -> 623.03), and a renamed branch is one
+# 'all' figures (20560.00 / 35 orders = 587.428... -> 587.43), and a renamed branch is one
 # bar under its latest name, as in sales_by_branch.
 run_status code shoplake report
 assert_eq "$code" 0 "report: $ERR"
