@@ -1,13 +1,23 @@
 -- How many customers come back: of the customers with at least one sale (shop.sales), those
--- with sales in two or more distinct orders, and their share in %.
+-- with sales in two or more distinct orders, and their share in % (to 0.01%, NULL when no
+-- customer has a sale).
+--
+-- Exact (docs/query.md, "Rounding"): the share is computed in integer hundredths of a
+-- percent and rounded once, half away from zero, with BIGINT division (`//`; the Athena
+-- named query spells it `/`, which divides BIGINTs the same way): never a DOUBLE.
 CREATE OR REPLACE VIEW shop.repeat_customer_rate AS
 WITH per_customer AS (
   SELECT customer_id, count(DISTINCT order_id) AS orders FROM shop.sales GROUP BY customer_id
+),
+counts AS (
+  SELECT count(*) AS customers, count(*) FILTER (WHERE orders >= 2) AS repeat_customers
+  FROM per_customer
 )
 SELECT
-  count(*) AS customers,
-  count(*) FILTER (WHERE orders >= 2) AS repeat_customers,
-  CAST(round(CAST(100 * count(*) FILTER (WHERE orders >= 2) AS DOUBLE) / count(*), 2)
-       AS DECIMAL(9, 2))
-    AS repeat_rate_pct
-FROM per_customer
+  customers,
+  repeat_customers,
+  CAST(CAST(sign(repeat_customers) * sign(customers)
+            * ((2 * abs(10000 * repeat_customers) + abs(customers))
+               // (2 * abs(nullif(customers, 0)))) AS DECIMAL(18, 0))
+       * 0.01 AS DECIMAL(9, 2)) AS repeat_rate_pct
+FROM counts

@@ -1,22 +1,41 @@
 -- Revenue, orders, units and average order value (revenue / orders, to the cent) per day,
 -- per month and over everything (grain 'day', 'month', 'all'; period is the day, the
 -- month's first day, or NULL for 'all'). Sales as shop.sales defines them.
+--
+-- Money is exact (docs/query.md, "Rounding"): the average is computed in integer cents and
+-- rounded once, half away from zero, with BIGINT division (`//`; the Athena named query
+-- spells it `/`, which divides BIGINTs the same way): never a DOUBLE.
 CREATE OR REPLACE VIEW shop.total_sales AS
 -- One row per order first: every grain then counts rows instead of distinct ids.
 WITH orders AS (
   SELECT order_id, min(order_date) AS order_date, sum(revenue) AS revenue, sum(quantity) AS units
   FROM shop.sales
   GROUP BY order_id
+),
+per_grain AS (
+  SELECT
+    grouping(order_date) AS by_day,
+    grouping(month) AS by_month,
+    CASE WHEN grouping(order_date) = 0 THEN 'day'
+         WHEN grouping(month) = 0 THEN 'month'
+         ELSE 'all' END AS grain,
+    coalesce(order_date, month) AS period,
+    sum(revenue) AS revenue,
+    CAST(sum(revenue) * 100 AS BIGINT) AS revenue_cents,
+    count(*) AS orders,
+    sum(units) AS units
+  FROM (SELECT *, CAST(date_trunc('month', order_date) AS DATE) AS month FROM orders)
+  GROUP BY GROUPING SETS ((order_date), (month), ())
 )
 SELECT
-  CASE WHEN grouping(order_date) = 0 THEN 'day'
-       WHEN grouping(month) = 0 THEN 'month'
-       ELSE 'all' END AS grain,
-  coalesce(order_date, month) AS period,
-  sum(revenue) AS revenue,
-  count(*) AS orders,
-  sum(units) AS units,
-  CAST(round(CAST(sum(revenue) AS DOUBLE) / count(*), 2) AS DECIMAL(18, 2)) AS avg_order_value
-FROM (SELECT *, CAST(date_trunc('month', order_date) AS DATE) AS month FROM orders)
-GROUP BY GROUPING SETS ((order_date), (month), ())
-ORDER BY grouping(order_date), grouping(month), period
+  grain,
+  period,
+  revenue,
+  orders,
+  units,
+  CAST(CAST(sign(revenue_cents) * sign(orders)
+            * ((2 * abs(revenue_cents) + abs(orders)) // (2 * abs(nullif(orders, 0))))
+            AS DECIMAL(18, 0))
+       * 0.01 AS DECIMAL(18, 2)) AS avg_order_value
+FROM per_grain
+ORDER BY by_day, by_month, period

@@ -13,7 +13,8 @@ namespace {
 
 // DuckDB spellings Athena (Trino) does not take, and what it takes instead: a view that uses
 // one renders, but its named query fails there. What no spelling shows (Trino divides
-// integers as integers, and decimals as decimals) the views avoid by casting to DOUBLE.
+// integers as integers, and decimals as decimals) the views settle by dividing only BIGINTs,
+// exactly (AthenaSql).
 struct NotOnAthena {
   std::regex duckdb;
   const char* shown;   // the DuckDB spelling, as the warning names it
@@ -52,6 +53,32 @@ void WarnOfSpellingsAthenaLacks(const std::string& file, const std::string& text
       }
     }
   }
+}
+
+std::string AthenaSql(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const char next = i + 1 < text.size() ? text[i + 1] : '\0';
+    size_t end = i;  // the last character of a comment, string or name copied as it is
+    if (c == '-' && next == '-') {
+      end = text.find('\n', i);
+    } else if (c == '/' && next == '*') {
+      end = text.find("*/", i + 2);
+      if (end != std::string::npos) ++end;
+    } else if (c == '\'' || c == '"') {
+      end = text.find(c, i + 1);  // a doubled quote inside is two strings in a row: the same
+    } else if (c == '/' && next == '/') {
+      out += '/';
+      ++i;
+      continue;
+    }
+    if (end == std::string::npos) end = text.size() - 1;
+    out.append(text, i, end - i + 1);
+    i = end;
+  }
+  return out;
 }
 
 }  // namespace shoplake::pipeline

@@ -261,7 +261,7 @@ void AddNamedQueries(SamTemplate& tmpl, const Project& project,
     }
     const std::string text = ReadFile(project.root / view.file);
     WarnOfSpellingsAthenaLacks(view.file, text);
-    files["views/" + fs::path(view.file).filename().string()] = text;
+    files["views/" + fs::path(view.file).filename().string()] = AthenaSql(text);
     files["function/" + fs::path(view.file).generic_string()] = text;
     tmpl.Add("NamedQuery" + PascalCase(view.name), {{"Type", "AWS::Athena::NamedQuery"},
                                                     {"Properties",
@@ -269,7 +269,7 @@ void AddNamedQueries(SamTemplate& tmpl, const Project& project,
                                                       {"Description", "shoplake view " + view.file},
                                                       {"Database", Ref(database->second)},
                                                       {"WorkGroup", Ref(kAthenaWorkGroup)},
-                                                      {"QueryString", view.sql}}}});
+                                                      {"QueryString", AthenaSql(view.sql)}}}});
   }
 }
 

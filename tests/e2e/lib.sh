@@ -108,12 +108,10 @@ tree_digest() {
   (cd "$1" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum)
 }
 
-# make_shop_project DIR [simulate flags...]: a project like the demo's in DIR (the
-# pipeline's mappings, a local exports folder as source "shop"), with a simulated shop
-# ingested (flags default to 10 days, 8000 orders, dirty rate 0.01, seed 9).
-make_shop_project() {
-  local dir="$1"; shift
-  (($#)) || set -- --days 10 --orders 8000 --dirty-rate 0.01 --seed 9
+# make_project DIR: a project like the demo's in DIR (the pipeline's mappings, a local
+# exports folder as source "shop"), with nothing in exports yet.
+make_project() {
+  local dir="$1"
   mkdir -p "$dir" && cp -r "$SHOPLAKE_SOURCE/pipeline" "$dir/"
   cat >"$dir/shoplake.yaml" <<'YAML'
 name: shop
@@ -126,8 +124,37 @@ datasets:
   products: {source: shop, pattern: "products/*.csv"}
   customers: {source: shop, pattern: "customers/*.csv"}
 YAML
+}
+
+# make_shop_project DIR [simulate flags...]: make_project with a simulated shop ingested
+# (flags default to 10 days, 8000 orders, dirty rate 0.01, seed 9).
+make_shop_project() {
+  local dir="$1"; shift
+  (($#)) || set -- --days 10 --orders 8000 --dirty-rate 0.01 --seed 9
+  make_project "$dir"
   (cd "$dir" && "$SHOPLAKE" -q simulate --out exports "$@" >/dev/null &&
     "$SHOPLAKE" -q ingest "$PWD/exports" --source-name shop --ingest-date 2026-11-27 >/dev/null)
+}
+
+# in_dir DIR COMMAND...: runs COMMAND in DIR.
+in_dir() { local dir="$1"; shift; (cd "$dir" && "$@"); }
+
+# check_view_cases PROJECT DERIVED: every case of tests/data/query/cases, its query.sql run
+# by `shoplake query` in PROJECT (views applied), gives the rows of DERIVED/<case>/expected.csv
+# (what tests/data/query/expected.sh derived from PROJECT's exports with sqlite3).
+check_view_cases() {
+  local project="$1" derived="$2" dir name checked=0
+  # The same CSV, whoever wrote it: both files pass through sqlite3's CSV reader and writer.
+  normalized() { sqlite3 :memory: ".import --csv $1 t" ".mode csv" ".headers on" "SELECT * FROM t"; }
+  for dir in "$SHOPLAKE_SOURCE"/tests/data/query/cases/*/; do
+    name="$(basename "$dir")"
+    run_status code in_dir "$project" "$SHOPLAKE" query --format csv -o "$SCRATCH/$name.csv" \
+      -f "$dir/query.sql"
+    assert_eq "$code" 0 "$name: exit code: $ERR"
+    assert_eq "$(normalized "$SCRATCH/$name.csv")" "$(normalized "$derived/$name/expected.csv")" "$name: rows"
+    checked=$((checked + 1))
+  done
+  [[ $checked -ge 9 ]] || fail "only $checked cases ran"
 }
 
 # make_dashboard_project DIR: make_shop_project over 70 days from January 1st (three months
