@@ -3,10 +3,10 @@
 # history, ddl and export --glue, their JSON and exit codes, and an unknown table.
 source "$(dirname "$0")/lib.sh"
 
-make_project() { make_shop_project "$1" --days 3 --orders 2000 --dirty-rate 0.01 --seed 9; }
+shop_project() { make_shop_project "$1" --days 3 --orders 2000 --dirty-rate 0.01 --seed 9; }
 shoplake() { (cd shop && "$SHOPLAKE" "$@"); }
 
-make_project shop
+shop_project shop
 
 # Before any transform: an empty catalog says so.
 run_status code shoplake catalog ls

@@ -6,12 +6,11 @@
 source "$(dirname "$0")/lib.sh"
 
 reader="$SHOPLAKE_SOURCE/tests/js/read_parquet.mjs"
-make_project() { make_shop_project "$1"; }
 table_digest() {  # rows, sum(quantity) and rows per partition, as hyparquet reads the folder
   node "$reader" "$1/lake/processed/shop/order_lines" quantity
 }
 
-make_project clean
+make_shop_project clean
 (cd clean && "$SHOPLAKE" -q transform products customers >/dev/null)
 run_status code bash -c "cd clean && '$SHOPLAKE' transform orders"
 assert_eq "$code" 0 "transform exit code: $ERR"
@@ -30,7 +29,7 @@ assert_eq "$code" 0 "re-run exit code"
 assert_contains "$OUT" "nothing new" "re-run"
 
 # A pattern that misses every ingested object: no table, and a warning that says why.
-make_project typo
+make_shop_project typo
 sed -i 's|orders/\*.csv|daily/orders/*.csv|' typo/shoplake.yaml
 run_status code bash -c "cd typo && '$SHOPLAKE' transform orders"
 assert_eq "$code" 0 "unmatched pattern exit code: $ERR"
@@ -39,7 +38,7 @@ assert_contains "$ERR" "matches the pattern 'daily/orders/*.csv' (one is '" "unm
 assert_contains "$ERR" "check datasets.orders.pattern in shoplake.yaml" "unmatched pattern hint"
 
 # --dry-run: the plan, nothing written.
-make_project dry
+make_shop_project dry
 run_status code bash -c "cd dry && '$SHOPLAKE' transform customers --dry-run"
 assert_eq "$code" 0 "dry run exit code: $ERR"
 assert_contains "$OUT" "read_csv(" "dry run plan"
@@ -53,7 +52,7 @@ assert_contains "$ERR" "did you mean 'orders'" "unknown dataset"
 # SIGKILL at each step of a write, then a plain re-run: the same table as the clean run,
 # no leftovers, and in between the catalog still shows the table as it was.
 for point in transform.before_write transform.before_commit transform.after_commit; do
-  rm -rf crash && make_project crash
+  rm -rf crash && make_shop_project crash
   (cd crash && "$SHOPLAKE" -q transform products customers >/dev/null)
   run_status code bash -c "cd crash && SHOPLAKE_CRASH_AT=$point '$SHOPLAKE' transform orders"
   assert_eq "$code" 137 "$point: killed"
@@ -73,7 +72,7 @@ for point in transform.before_write transform.before_commit transform.after_comm
 done
 # A bad raw file: it fails every run until it is quarantined; then the run skips it and says
 # so. An unknown key is "not found", and says where the keys are listed.
-make_project bad
+make_shop_project bad
 (cd bad && "$SHOPLAKE" -q transform products customers >/dev/null)
 bad_key="$(cd bad && "$SHOPLAKE" ledger --json | jq -r '[.[] | select(.raw_key | contains("/orders/"))][0].raw_key')"
 printf 'not,the,header\n' >"bad/lake/$bad_key"
