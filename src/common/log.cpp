@@ -47,6 +47,12 @@ size_t Utf8Length(std::string_view text, size_t at) {
 
 }  // namespace
 
+std::string EscapedByte(unsigned char byte) {
+  char escaped[8];
+  std::snprintf(escaped, sizeof escaped, "\\x%02X", byte);
+  return escaped;
+}
+
 std::string TerminalSafe(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -55,9 +61,7 @@ std::string TerminalSafe(std::string_view text) {
     size_t length = c < 0x80 ? 1 : Utf8Length(text, i);
     bool control = c < 0x80 && ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F);
     if (length == 0 || control) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\x%02X", c);
-      out += escaped;
+      out += EscapedByte(c);
       ++i;
     } else {
       out.append(text.substr(i, length));

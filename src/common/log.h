@@ -30,6 +30,9 @@ void ReportError(const Error& error, LogFormat format);
 //! newlines and tabs) and bytes that are not valid UTF-8.
 std::string TerminalSafe(std::string_view text);
 
+//! One byte as TerminalSafe escapes it: "\xNN", upper-case hex.
+std::string EscapedByte(unsigned char byte);
+
 //! True when stderr is a terminal (progress lines redraw in place only then).
 bool StderrIsTerminal();
 

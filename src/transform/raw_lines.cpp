@@ -293,11 +293,7 @@ std::string ToUtf8(std::string_view raw, const char* encoding, size_t unit) {
     }
     // No character here (EINVAL: one the end cuts off): its bytes as \xNN.
     size_t bytes = errno == EILSEQ ? std::min(unit, left) : left;
-    for (size_t k = 0; k < bytes; ++k) {
-      constexpr std::string_view kHex = "0123456789ABCDEF";
-      auto c = static_cast<unsigned char>(in[k]);
-      out += {'\\', 'x', kHex[c >> 4], kHex[c & 0xF]};
-    }
+    for (size_t k = 0; k < bytes; ++k) out += EscapedByte(static_cast<unsigned char>(in[k]));
     in += bytes;
     left -= bytes;
   }
