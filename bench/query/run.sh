@@ -18,7 +18,7 @@ days=${BENCH_DAYS:-60}
 source "$root/bench/lib.sh"
 load_start=$(cut -d" " -f1-3 /proc/loadavg)
 enter_bench_project
-"$bin" -q simulate --out exports --days "$days" --orders "$orders" --dirty-rate 0 --seed 42 >/dev/null
+"$bin" -q simulate --out exports --days "$days" --orders "$orders" --dirty-rate 0 --realities 0 --seed 42 >/dev/null
 "$bin" -q ingest "$PWD/exports" --source-name shop --ingest-date 2026-11-27 >/dev/null
 "$bin" -q transform products orders >/dev/null
 "$bin" -q views apply >/dev/null
@@ -70,7 +70,7 @@ done
   echo
   echo "Command: \`bench/query/run.sh\` (\`make bench\`), $(date -u +%Y-%m-%d), $(nproc) cores,"
   echo "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1). $lines order lines over $days days"
-  echo "(\`shoplake simulate --days $days --orders $orders\`), $parquet_bytes bytes of Parquet."
+  echo "(\`shoplake simulate --days $days --orders $orders --realities 0\`), $parquet_bytes bytes of Parquet."
   echo
   echo "shoplake: the whole \`shoplake query --format csv -o FILE \"SELECT * FROM <view>\"\` process"
   echo "(start, catalog, mounting, the query, results/<id>.csv and .json). DuckDB: a process running"

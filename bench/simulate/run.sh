@@ -20,7 +20,7 @@ rows=0; bytes=0
 declare -A sim_s sim_rss peer_s peer_rss
 for threads in 1 "$cores"; do
   rm -rf "$work/sim"
-  measure run "$bin" -q simulate --out "$work/sim" --orders "$orders" --days 90 --start 2026-01-01 --seed 42 --dirty-rate 0.01 --threads "$threads"
+  measure run "$bin" -q simulate --out "$work/sim" --orders "$orders" --days 90 --start 2026-01-01 --seed 42 --dirty-rate 0.01 --realities 0 --threads "$threads"
   sim_s[$threads]=$run_seconds; sim_rss[$threads]=$run_rss_mib
   rows=$(jq .totals.order_lines "$work/sim/_manifest.json")
   bytes=$(jq .totals.bytes "$work/sim/_manifest.json")
@@ -50,7 +50,7 @@ mbs() { echo "scale=1; $1 / 1000000 / $2" | bc; }
   echo
   echo "Command: \`bench/simulate/run.sh\` (\`make bench\`), $(date -u +%Y-%m-%d), $(nproc) cores,"
   echo "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)."
-  echo "shoplake: \`shoplake simulate --orders $orders --days 90 --seed 42 --threads T\`:"
+  echo "shoplake: \`shoplake simulate --orders $orders --days 90 --seed 42 --dirty-rate 0.01 --realities 0 --threads T\`:"
   echo "$rows order lines, $bytes bytes in all ($order_bytes in orders/), sha256 of every file included."
   echo "Peer: DuckDB $("$bin" --version | sed 's/.*DuckDB \(v[0-9.]*\).*/\1/') \`COPY (SELECT ... FROM range($rows)) TO 'x.csv'\` with the same 18 columns ($peer_bytes bytes)."
   echo

@@ -25,7 +25,7 @@ busy_start="$(busy)"
 
 source "$root/bench/lib.sh"
 enter_bench_project
-"$bin" -q simulate --out exports --days 1 --orders "$orders" --dirty-rate 0.001 --seed 42 >/dev/null
+"$bin" -q simulate --out exports --days 1 --orders "$orders" --dirty-rate 0.001 --realities 0 --seed 42 >/dev/null
 "$bin" -q ingest "$PWD/exports" --source-name shop --ingest-date 2026-11-27 >/dev/null
 "$bin" -q transform products >/dev/null
 csv="$(ls "$PWD"/lake/raw/shop/ingest_date=2026-11-27/orders/*.csv)"
@@ -82,7 +82,7 @@ row() {  # row WHAT SECONDS ROWS_WRITTEN RSS_MIB
   echo
   echo "Command: \`bench/transform/run.sh\` (\`make bench\`), $(date -u +%Y-%m-%d), $(nproc) cores,"
   echo "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1). One orders file of $rows rows,"
-  echo "$csv_bytes bytes (\`shoplake simulate --days 1 --orders $orders --dirty-rate 0.001\`)."
+  echo "$csv_bytes bytes (\`shoplake simulate --days 1 --orders $orders --dirty-rate 0.001 --realities 0\`)."
   echo "rows/s and MB/s are of the file's rows and bytes (what each one reads)."
   echo
   echo "| what | seconds | rows written | rows/s | MB/s of CSV | peak RSS MiB |"

@@ -21,6 +21,7 @@ struct SimulateFlags {
   std::optional<std::string> start;
   std::optional<uint64_t> orders;
   std::optional<double> dirty_rate;
+  std::optional<double> realities;
   int threads = 0;
   bool force = false;
   bool json = false;
@@ -35,6 +36,7 @@ void Simulate(const SimulateFlags& flags, Context& context) {
   options.shop.start = flags.start.value_or(spec.start);
   options.shop.orders = flags.orders.value_or(spec.orders);
   options.dirty_rate = flags.dirty_rate.value_or(spec.dirty_rate);
+  options.shop.realities = flags.realities.value_or(spec.realities);
   // --out is relative to where the user stands; the project's path to the project root.
   options.out = flags.out ? std::filesystem::path(*flags.out) : project.root / spec.out;
   options.threads = flags.threads;
@@ -62,6 +64,15 @@ void Simulate(const SimulateFlags& flags, Context& context) {
                  result.faults[k].size());
     }
     fmt::print("\n");
+  }
+  const simulate::Realities& r = result.realities;
+  if (options.shop.realities > 0) {
+    fmt::print(
+        "  realities (rate {}): {} repeated products, {} empty unit costs, {} empty discounts, "
+        "renamed {} products, {} branches, {} customers; closed month: {}; twin orders: {}\n",
+        options.shop.realities, r.repeated_products, r.empty_unit_costs, r.empty_discounts,
+        r.renamed_products.size(), r.renamed_branches.size(), r.renamed_customers.size(),
+        r.closed_month.empty() ? "none" : r.closed_month, r.twin_orders);
   }
   fmt::print("  manifest: {}\n", (options.out / "_manifest.json").string());
 }
@@ -96,6 +107,12 @@ void AddSimulateCommand(CLI::App& app, Context& context) {
   simulate
       ->add_option("--dirty-rate", flags->dirty_rate,
                    "Share of order lines to damage with realistic faults, 0..1 (default 0)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->type_name("R");
+  simulate
+      ->add_option("--realities", flags->realities,
+                   "Rate of what real exports hold: repeated products, renames, empty costs and "
+                   "discounts, a closed month, twin customers; 0: none (default 0.01)")
       ->check(CLI::Range(0.0, 1.0))
       ->type_name("R");
   simulate

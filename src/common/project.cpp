@@ -23,8 +23,8 @@ const std::vector<std::string> kSourceKeys = {"uri"};
 const std::vector<std::string> kDatasetKeys = {"source", "pattern", "mapping"};
 const std::vector<std::string> kPathKeys = {"mappings", "views", "dashboard", "workflow",
                                             "reports"};
-const std::vector<std::string> kSimulateKeys = {"seed",   "days",       "start",
-                                                "orders", "dirty_rate", "out"};
+const std::vector<std::string> kSimulateKeys = {"seed",       "days",      "start", "orders",
+                                                "dirty_rate", "realities", "out"};
 const std::vector<std::string> kNotifyKeys = {"url", "command", "timeout_seconds"};
 const std::vector<std::string> kWorkflowKeys = {"bindings"};
 const std::vector<std::string> kDuckDbKeys = {"memory_limit", "temp_directory", "stages"};
@@ -198,6 +198,9 @@ Project ParseProject(const std::string& text, const fs::path& file) {
     if (simulate["dirty_rate"])
       spec.dirty_rate = reader.Get<double>(simulate["dirty_rate"], "simulate.dirty_rate",
                                            "a number between 0 and 1");
+    if (simulate["realities"])
+      spec.realities = reader.Get<double>(simulate["realities"], "simulate.realities",
+                                          "a number between 0 and 1");
     if (simulate["out"]) spec.out = reader.String(simulate["out"], "simulate.out");
   }
 

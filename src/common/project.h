@@ -36,6 +36,7 @@ struct SimulateSpec {
   std::string start = "2026-01-01";
   uint64_t orders = 95000;
   double dirty_rate = 0.0;
+  double realities = 0.01;      //!< docs/simulate.md, "Realities"
   std::string out = "exports";  //!< relative to the project root
 };
 

@@ -38,10 +38,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Streams of StreamSeed (shop.cpp uses 1..3): the orders of day d draw from kOrderStream + d,
-// their faults from kFaultStream + d.
+// Streams of StreamSeed (shop.cpp uses 1..4): the orders of day d draw from kOrderStream + d,
+// their faults from kFaultStream + d, their realities from kRealityStream + d.
 constexpr uint64_t kOrderStream = 1'000'000;
 constexpr uint64_t kFaultStream = 2'000'000;
+constexpr uint64_t kRealityStream = 3'000'000;
 constexpr size_t kFlushBytes = 1 << 20;
 
 // The fault mix, in Fault's order: the share of each kind among the damaged lines.
@@ -194,12 +195,17 @@ struct DayResult {
   std::vector<std::vector<FaultLine>> faults = std::vector<std::vector<FaultLine>>(kFaultKinds);
   std::vector<uint32_t> units_sold;  // per product, cancelled orders excluded
   uint64_t order_lines = 0;
+  // Realities written (the renames and the closed month are the Shop's).
+  uint64_t repeated_products = 0;
+  uint64_t empty_unit_costs = 0;
+  uint64_t empty_discounts = 0;
+  uint64_t twin_orders = 0;
 };
 
 class DayWriter {
  public:
   DayWriter(const Shop& shop, const GeneratorOptions& options, const fs::path& folder,
-            Progress& progress, const std::vector<std::string>& branch_fields,
+            Progress& progress, const std::vector<std::array<std::string, 2>>& branch_fields,
             const std::vector<std::array<std::string, 3>>& product_fields)
       : shop_(shop),
         options_(options),
@@ -222,12 +228,16 @@ class DayWriter {
     CsvFile file(folder_, "orders/" + date + ".csv", kOrdersHeader, progress_);
     Random random(StreamSeed(shop_.options().seed, kOrderStream + static_cast<uint64_t>(day)));
     Random faults(StreamSeed(shop_.options().seed, kFaultStream + static_cast<uint64_t>(day)));
-    WeightedChoice fault_mix(std::vector<double>(kFaultShares.begin(), kFaultShares.end()));
+    Random realities(StreamSeed(shop_.options().seed, kRealityStream + static_cast<uint64_t>(day)));
+    Draws draws{random, faults, realities,
+                WeightedChoice(std::vector<double>(kFaultShares.begin(), kFaultShares.end()))};
     std::vector<uint64_t> per_minute = Apportion(shop_.OrdersOn(day), shop_.MinuteWeights());
     int64_t order_id = shop_.FirstOrderId(day);
+    const int64_t last_order_id = order_id + static_cast<int64_t>(shop_.OrdersOn(day)) - 1;
     std::array<uint32_t, 60> per_second{};
     std::string timestamp = date + " 00:00:00";
-    std::vector<size_t> products_in_order;
+    Order order;
+    bool twin_next = false;  // the order just written was a twin's: its copy comes next
 
     for (int minute = 0; minute < 1440; ++minute) {
       if (per_minute[minute] == 0) continue;
@@ -240,8 +250,17 @@ class DayWriter {
             timestamp[11 + 3 * k] = static_cast<char>('0' + clock[k] / 10);
             timestamp[12 + 3 * k] = static_cast<char>('0' + clock[k] % 10);
           }
-          WriteOrder(file, day, order_id++, timestamp, minute / 60, random, faults, fault_mix,
-                     products_in_order, result);
+          if (twin_next) {
+            // The twin orders the same lines in the next order slot: their spend ties.
+            order.customer = shop_.CustomerAt(shop_.twins().twin);
+            DrawBranchAndPayment(minute / 60, draws.realities, order);
+            twin_next = false;
+            ++result.twin_orders;
+          } else {
+            DrawOrder(day, minute / 60, order_id == last_order_id, draws, order);
+            twin_next = order.customer.id == shop_.twins().customer;
+          }
+          WriteOrder(file, day, order_id++, timestamp, order, draws, result);
         }
       }
     }
@@ -250,11 +269,39 @@ class DayWriter {
     result.files.push_back(file.Close());
   }
 
-  void WriteOrder(CsvFile& file, int day, int64_t order_id, const std::string& timestamp, int hour,
-                  Random& random, Random& faults, const WeightedChoice& fault_mix,
-                  std::vector<size_t>& products_in_order, DayResult& result) {
-    const Branch& branch = shop_.PickBranch(hour < 9 || hour >= 20, random);
-    Customer customer = shop_.CustomerAt(shop_.PickCustomer(day, random));
+  // The random streams of one day: the orders, their faults, their realities.
+  struct Draws {
+    Random& orders;
+    Random& faults;
+    Random& realities;
+    WeightedChoice fault_mix;
+  };
+
+  struct OrderLine {
+    size_t product = 0;
+    int64_t quantity = 0;
+  };
+
+  // An order before it is written: who, where, how, and its lines.
+  struct Order {
+    const Branch* branch = nullptr;
+    Customer customer;
+    std::string_view status, payment;
+    int64_t promo_percent = 0;
+    std::vector<OrderLine> lines;
+    int repeats = 0;  //!< lines repeating a product of an earlier line
+  };
+
+  void DrawOrder(int day, int hour, bool last_of_day, Draws& draws, Order& order) {
+    Random& random = draws.orders;
+    order.branch = &shop_.PickBranch(hour < 9 || hour >= 20, random);
+    int64_t customer = shop_.PickCustomer(day, random);
+    // The twin orders only as a copy, and a twin's order needs a slot after it for its copy.
+    const TwinCustomers& twins = shop_.twins();
+    while (twins.twin && (customer == twins.twin || (customer == twins.customer && last_of_day))) {
+      customer = shop_.PickCustomer(day, random);
+    }
+    order.customer = shop_.CustomerAt(customer);
     // Lines per order: mostly one or two, a long tail up to eight (mean about 2.1).
     static constexpr double kLineCounts[] = {0.45, 0.25, 0.14, 0.08, 0.04, 0.02, 0.01, 0.01};
     int lines = 1;
@@ -263,51 +310,86 @@ class DayWriter {
       if (u < sum) break;
     }
     uint64_t status_draw = random.Below(1000);
-    std::string_view status = status_draw < 920   ? "completed"
-                              : status_draw < 965 ? "cancelled"
-                                                  : "returned";
-    std::string_view payment;
-    uint64_t pay = random.Below(100);
-    if (branch.type == "store") {
-      payment = pay < 70 ? "card" : "cash";
-    } else {
-      payment = pay < 55 ? "card" : pay < 85 ? "paypal" : pay < 95 ? "bank_transfer" : "gift_card";
-    }
+    order.status = status_draw < 920 ? "completed" : status_draw < 965 ? "cancelled" : "returned";
+    DrawPayment(random, order);
     // Promotions: 12% of web and store orders carry 5 to 25% off; the marketplace sets its own
     // prices.
-    int64_t promo_percent = 0;
-    if (random.Chance(0.12) && branch.type != "marketplace")
-      promo_percent = 5 * random.Between(1, 5);
+    order.promo_percent = 0;
+    if (random.Chance(0.12) && order.branch->type != "marketplace")
+      order.promo_percent = 5 * random.Between(1, 5);
 
-    Number id_text(order_id), customer_id_text(customer.id);
-    std::string customer_name = CsvField(customer.name);
-    std::string email = CsvField(customer.email);
-    products_in_order.clear();
+    order.lines.clear();
+    auto listed = [&order](size_t product) {
+      return std::any_of(order.lines.begin(), order.lines.end(),
+                         [product](const OrderLine& l) { return l.product == product; });
+    };
     for (int line = 1; line <= lines; ++line) {
       size_t product = shop_.PickProduct(random);
       // An order lists a product once; a repeat draw is redrawn a few times, then dropped.
-      for (int tries = 0;
-           tries < 4 && std::count(products_in_order.begin(), products_in_order.end(), product);
-           ++tries) {
+      for (int tries = 0; tries < 4 && listed(product); ++tries)
         product = shop_.PickProduct(random);
-      }
-      if (std::count(products_in_order.begin(), products_in_order.end(), product)) continue;
-      products_in_order.push_back(product);
-      const Product& p = shop_.products()[product];
-      uint64_t q = random.Below(100);
-      int64_t quantity = q < 62 ? 1 : q < 84 ? 2 : q < 92 ? 3 : q < 96 ? 4 : random.Between(5, 10);
-      int64_t discount = (quantity * p.price_cents * promo_percent + 50) / 100;
-      if (status != "cancelled") result.units_sold[product] += static_cast<uint32_t>(quantity);
+      if (listed(product)) continue;
+      order.lines.push_back({product, DrawQuantity(random)});
+    }
+    // A reality: the same product on a second line of the order (scanned twice at the till).
+    const int distinct = static_cast<int>(order.lines.size());
+    double rate = shop_.options().realities;
+    if (rate > 0 && draws.realities.Chance(rate)) {
+      size_t again = order.lines[draws.realities.Below(order.lines.size())].product;
+      order.lines.push_back({again, DrawQuantity(draws.realities)});
+    }
+    order.repeats = static_cast<int>(order.lines.size()) - distinct;
+  }
 
-      Number line_text(static_cast<int64_t>(products_in_order.size())), quantity_text(quantity);
+  // Where a copied order is placed and how it is paid: the twin's own choice (a store is
+  // closed at night even when the order it copies was placed before closing time).
+  void DrawBranchAndPayment(int hour, Random& random, Order& order) const {
+    order.branch = &shop_.PickBranch(hour < 9 || hour >= 20, random);
+    DrawPayment(random, order);
+  }
+
+  static void DrawPayment(Random& random, Order& order) {
+    uint64_t pay = random.Below(100);
+    if (order.branch->type == "store") {
+      order.payment = pay < 70 ? "card" : "cash";
+    } else {
+      order.payment = pay < 55   ? "card"
+                      : pay < 85 ? "paypal"
+                      : pay < 95 ? "bank_transfer"
+                                 : "gift_card";
+    }
+  }
+
+  static int64_t DrawQuantity(Random& random) {
+    uint64_t q = random.Below(100);
+    return q < 62 ? 1 : q < 84 ? 2 : q < 92 ? 3 : q < 96 ? 4 : random.Between(5, 10);
+  }
+
+  void WriteOrder(CsvFile& file, int day, int64_t order_id, const std::string& timestamp,
+                  const Order& order, Draws& draws, DayResult& result) {
+    Number id_text(order_id), customer_id_text(order.customer.id);
+    std::string customer_name = CsvField(order.customer.NameOn(day));
+    std::string email = CsvField(order.customer.email);
+    const Branch& branch = *order.branch;
+    const std::string& bf = branch_fields_[static_cast<size_t>(branch.id - 1)]
+                                          [branch.renamed_day >= 0 && day >= branch.renamed_day];
+    const double rate = shop_.options().realities;
+    result.repeated_products += static_cast<uint64_t>(order.repeats);
+    for (size_t line = 0; line < order.lines.size(); ++line) {
+      const auto [product, quantity] = order.lines[line];
+      const Product& p = shop_.products()[product];
+      int64_t discount = (quantity * p.price_cents * order.promo_percent + 50) / 100;
+      if (order.status != "cancelled")
+        result.units_sold[product] += static_cast<uint32_t>(quantity);
+
+      Number line_text(static_cast<int64_t>(line + 1)), quantity_text(quantity);
       Money price(p.price_cents), cost(p.cost_cents), discount_text(discount);
       const auto& pf = product_fields_[product];
-      const std::string& bf = branch_fields_[static_cast<size_t>(branch.id - 1)];
       std::array<std::string_view, kColumns> fields = {id_text.view(),
                                                        line_text.view(),
                                                        timestamp,
-                                                       status,
-                                                       payment,
+                                                       order.status,
+                                                       order.payment,
                                                        customer_id_text.view(),
                                                        customer_name,
                                                        email,
@@ -315,7 +397,7 @@ class DayWriter {
                                                        {},
                                                        {},
                                                        pf[0],
-                                                       pf[1],
+                                                       p.NameCsvOn(day),
                                                        pf[2],
                                                        quantity_text.view(),
                                                        price.view(),
@@ -323,17 +405,26 @@ class DayWriter {
                                                        discount_text.view()};
       // branch_fields_ holds "id,name,type" as one piece; split it back for the slow path.
       SplitBranch(bf, fields);
+      // Realities: a unit cost the back office does not know; a discount left empty (none).
+      if (rate > 0 && draws.realities.Chance(rate)) {
+        fields[kUnitCost] = {};
+        ++result.empty_unit_costs;
+      }
+      if (rate > 0 && draws.realities.Chance(rate) && discount == 0) {
+        fields[kDiscount] = {};
+        ++result.empty_discounts;
+      }
 
       // The fault draw happens for every line, dirty or not, so the fault stream stays aligned.
-      double fault_draw = faults.Unit();
+      double fault_draw = draws.faults.Unit();
       if (fault_draw >= options_.dirty_rate) {
         size_t row_start = file.buffer().size();
         AppendRow(file.buffer(), fields);
         EndOrderRow(file, row_start, result);
         continue;
       }
-      InjectFault(file, static_cast<Fault>(fault_mix.Pick(faults)), fields, quantity, p, faults,
-                  result);
+      InjectFault(file, static_cast<Fault>(draws.fault_mix.Pick(draws.faults)), fields, quantity, p,
+                  draws.faults, result);
     }
   }
 
@@ -480,7 +571,8 @@ class DayWriter {
   const GeneratorOptions& options_;
   fs::path folder_;
   Progress& progress_;
-  const std::vector<std::string>& branch_fields_;
+  // Per branch: "id,name,type" under its first name and, if renamed, its new one.
+  const std::vector<std::array<std::string, 2>>& branch_fields_;
   const std::vector<std::array<std::string, 3>>& product_fields_;
 };
 
@@ -520,7 +612,7 @@ ExportFile WriteProducts(const Shop& shop, int day, const std::vector<int64_t>& 
   const auto& products = shop.products();
   for (size_t p = 0; p < products.size(); ++p) {
     std::array<std::string_view, 7> fields = {
-        product_fields[p][0], product_fields[p][1], product_fields[p][2], {}, {}, {}, date};
+        product_fields[p][0], products[p].NameCsvOn(day), product_fields[p][2], {}, {}, {}, date};
     Money price(products[p].price_cents), cost(products[p].cost_cents);
     Number on_hand(stock[p]);
     fields[3] = price.view();
@@ -582,6 +674,31 @@ bool HasEntries(const fs::path& folder) {
          fs::directory_iterator(folder, ec) != fs::directory_iterator();
 }
 
+// The realities the Shop holds (the counts come from the days).
+void ListRenamesAndTwins(const Shop& shop, Realities& realities) {
+  for (const Product& p : shop.products()) {
+    if (p.renamed_day >= 0) {
+      realities.renamed_products.push_back({p.id, p.name, p.new_name, shop.Date(p.renamed_day)});
+    }
+  }
+  for (const Branch& b : shop.branches()) {
+    if (b.renamed_day >= 0) {
+      realities.renamed_branches.push_back({b.id, b.name, b.new_name, shop.Date(b.renamed_day)});
+    }
+  }
+  if (shop.options().realities > 0) {
+    for (int64_t id = 1; id <= shop.CustomersThrough(shop.options().days - 1); ++id) {
+      Customer c = shop.CustomerAt(id);
+      if (c.renamed_day >= 0) {
+        realities.renamed_customers.push_back({id, c.name, c.new_name, shop.Date(c.renamed_day)});
+      }
+    }
+  }
+  realities.closed_month = shop.closed_month();
+  realities.twin_customer = shop.twins().customer;
+  realities.twin = shop.twins().twin;
+}
+
 }  // namespace
 
 std::string_view FaultName(Fault fault) { return kFaultNames[static_cast<size_t>(fault)]; }
@@ -592,6 +709,11 @@ Export Generate(const GeneratorOptions& options) {
     throw Error(ErrorCode::kUsage,
                 fmt::format("--dirty-rate {} is out of range", options.dirty_rate), "--dirty-rate",
                 "give the share of damaged order lines, from 0 to 1 (e.g. 0.01)");
+  }
+  if (!(options.shop.realities >= 0 && options.shop.realities <= 1)) {
+    throw Error(ErrorCode::kUsage,
+                fmt::format("--realities {} is out of range", options.shop.realities),
+                "--realities", "give the rate of the realities, from 0 (none) to 1 (e.g. 0.01)");
   }
   if (options.out.empty()) {
     throw Error(ErrorCode::kUsage, "no output folder", "--out", "pass --out DIR");
@@ -636,9 +758,10 @@ Export Generate(const GeneratorOptions& options) {
   for (const Product& p : shop.products()) {
     product_fields.push_back({std::to_string(p.id), p.name_csv, CsvField(p.category)});
   }
-  std::vector<std::string> branch_fields;
+  std::vector<std::array<std::string, 2>> branch_fields;
   for (const Branch& b : shop.branches()) {
-    branch_fields.push_back(fmt::format("{},{},{}", b.id, CsvField(b.name), b.type));
+    branch_fields.push_back({fmt::format("{},{},{}", b.id, CsvField(b.name), b.type),
+                             fmt::format("{},{},{}", b.id, CsvField(b.new_name), b.type)});
   }
 
   int days = options.shop.days;
@@ -676,7 +799,12 @@ Export Generate(const GeneratorOptions& options) {
       result.faults[k].insert(result.faults[k].end(), lines.begin(), lines.end());
     }
     result.order_lines += results[d].order_lines;
+    result.realities.repeated_products += results[d].repeated_products;
+    result.realities.empty_unit_costs += results[d].empty_unit_costs;
+    result.realities.empty_discounts += results[d].empty_discounts;
+    result.realities.twin_orders += results[d].twin_orders;
   }
+  ListRenamesAndTwins(shop, result.realities);
   std::sort(result.files.begin(), result.files.end(),
             [](const ExportFile& a, const ExportFile& b) { return a.path < b.path; });
   for (const auto& f : result.files) result.bytes += f.bytes;
@@ -707,6 +835,32 @@ Export Generate(const GeneratorOptions& options) {
   return result;
 }
 
+namespace {
+nlohmann::ordered_json RenamesJson(const std::vector<Rename>& renames) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const auto& r : renames) {
+    list.push_back({{"id", r.id}, {"from", r.from}, {"to", r.to}, {"on", r.on}});
+  }
+  return list;
+}
+
+nlohmann::ordered_json RealitiesJson(const Realities& r) {
+  nlohmann::ordered_json twins = nullptr;
+  if (r.twin_customer) {
+    twins = {{"customer_id", r.twin_customer}, {"twin_id", r.twin}, {"orders", r.twin_orders}};
+  }
+  return {{"repeated_products", r.repeated_products},
+          {"empty_unit_costs", r.empty_unit_costs},
+          {"empty_discounts", r.empty_discounts},
+          {"closed_month", r.closed_month.empty() ? nlohmann::ordered_json()
+                                                  : nlohmann::ordered_json(r.closed_month)},
+          {"twin_customers", std::move(twins)},
+          {"renamed_products", RenamesJson(r.renamed_products)},
+          {"renamed_branches", RenamesJson(r.renamed_branches)},
+          {"renamed_customers", RenamesJson(r.renamed_customers)}};
+}
+}  // namespace
+
 std::string ManifestJson(const GeneratorOptions& options, const Export& result) {
   nlohmann::ordered_json manifest;
   manifest["generator"] = "shoplake simulate";
@@ -714,7 +868,8 @@ std::string ManifestJson(const GeneratorOptions& options, const Export& result) 
   manifest["options"] = {{"start", options.shop.start},
                          {"days", options.shop.days},
                          {"orders", options.shop.orders},
-                         {"dirty_rate", options.dirty_rate}};
+                         {"dirty_rate", options.dirty_rate},
+                         {"realities", options.shop.realities}};
   manifest["totals"] = {{"files", result.files.size()},
                         {"bytes", result.bytes},
                         {"orders", result.orders},
@@ -738,6 +893,7 @@ std::string ManifestJson(const GeneratorOptions& options, const Export& result) 
                                            {"lines", std::move(lines)}};
   }
   manifest["faults"] = std::move(faults);
+  manifest["realities"] = RealitiesJson(result.realities);
   return manifest.dump(1) + "\n";
 }
 

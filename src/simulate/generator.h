@@ -69,12 +69,30 @@ struct FaultLine {
   uint64_t through_line = 0;
 };
 
+//! A name that changed: from `on` (YYYY-MM-DD) the exports say `to` instead of `from`.
+struct Rename {
+  int64_t id = 0;
+  std::string from, to, on;
+};
+
+//! What the realities (ShopOptions::realities) put into the export.
+struct Realities {
+  uint64_t repeated_products = 0;  //!< order lines repeating a product of their order
+  uint64_t empty_unit_costs = 0;   //!< order lines with no unit_cost
+  uint64_t empty_discounts = 0;    //!< order lines whose discount (none) is empty, not 0.00
+  std::vector<Rename> renamed_products, renamed_branches, renamed_customers;
+  std::string closed_month;  //!< YYYY-MM without orders, or empty
+  int64_t twin_customer = 0, twin = 0;
+  uint64_t twin_orders = 0;  //!< orders the twin copied
+};
+
 struct Export {
   std::vector<ExportFile> files;  //!< sorted by path
   std::vector<std::vector<FaultLine>> faults = std::vector<std::vector<FaultLine>>(kFaultKinds);
   uint64_t orders = 0;
   uint64_t order_lines = 0;  //!< data rows in orders/, duplicates included
   uint64_t bytes = 0;
+  Realities realities;
   double seconds = 0;
 };
 

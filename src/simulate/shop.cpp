@@ -20,7 +20,7 @@ using std::chrono::year_month_day;
 
 // Stream ids for StreamSeed: each part of the model draws from its own stream, so adding
 // a draw to one part never shifts another.
-enum Stream : uint64_t { kProducts = 1, kCustomers, kCalendar, kDayBase = 1'000'000 };
+enum Stream : uint64_t { kProducts = 1, kCustomers, kCalendar, kRealities };
 
 struct Category {
   const char* name;
@@ -186,6 +186,45 @@ double DayWeight(sys_days day) {
   return weight;
 }
 
+// A month without sales, when the period covers six calendar months or more: one whole
+// month, neither the first nor the last of the period, drawn from `random`, gets no orders
+// and no sign-ups (the shop closed, e.g. to move). Returns "YYYY-MM", or "" when the period
+// is too short.
+std::string CloseAMonth(sys_days start, std::vector<double>& day_weights, Random& random) {
+  struct Month {
+    std::chrono::year_month month;
+    size_t first = 0, count = 0;
+  };
+  std::vector<Month> months;
+  for (size_t d = 0; d < day_weights.size(); ++d) {
+    year_month_day ymd{start + days{static_cast<int>(d)}};
+    std::chrono::year_month month{ymd.year(), ymd.month()};
+    if (months.empty() || months.back().month != month) months.push_back({month, d, 0});
+    ++months.back().count;
+  }
+  if (months.size() < 6) return "";
+  // Every month but the first and the last is whole.
+  const Month& closed = months[1 + random.Below(months.size() - 2)];
+  for (size_t d = closed.first; d < closed.first + closed.count; ++d) day_weights[d] = 0;
+  return fmt::format("{:04}-{:02}", static_cast<int>(closed.month.year()),
+                     static_cast<unsigned>(closed.month.month()));
+}
+
+// "Classic Mug, 350 ml" -> "Nordic Mug, 350 ml": a product renamed takes another adjective.
+std::string RenamedProduct(const std::string& name, Random& random) {
+  std::string rest = name.substr(name.find(' '));
+  std::string adjective = name.substr(0, name.find(' '));
+  for (;;) {
+    std::string other = kAdjectives[random.Below(std::size(kAdjectives))];
+    if (other != adjective) return other + rest;
+  }
+}
+
+// A day in [from, to) to rename on, or -1 when that range is empty.
+int RenameDay(int from, int to, uint64_t draw) {
+  return from < to ? from + static_cast<int>(draw % static_cast<uint64_t>(to - from)) : -1;
+}
+
 }  // namespace
 
 Shop Shop::Build(const ShopOptions& options) {
@@ -207,12 +246,12 @@ Shop Shop::Build(const ShopOptions& options) {
   std::vector<double> branch_weights;
   int id = 1;
   for (const char* name : stores) {
-    shop.branches_.push_back({id++, std::string(name) + " Store", "store", false});
+    shop.branches_.push_back({id++, std::string(name) + " Store", "store", false, -1, ""});
     branch_weights.push_back(1.0);
   }
-  shop.branches_.push_back({id++, "Web Shop", "web", true});
+  shop.branches_.push_back({id++, "Web Shop", "web", true, -1, ""});
   branch_weights.push_back(7.0);
-  shop.branches_.push_back({id++, "Marketplace", "marketplace", true});
+  shop.branches_.push_back({id++, "Marketplace", "marketplace", true, -1, ""});
   branch_weights.push_back(2.5);
   shop.branch_choice_ = WeightedChoice(branch_weights);
   std::vector<double> online_weights;
@@ -232,6 +271,8 @@ Shop Shop::Build(const ShopOptions& options) {
     shop.dates_.push_back(ToIsoDate(day));
     day_weights.push_back(DayWeight(day) * (0.9 + 0.2 * calendar.Unit()));
   }
+  Random realities(StreamSeed(options.seed, kRealities));
+  if (options.realities > 0) shop.closed_month_ = CloseAMonth(start, day_weights, realities);
   shop.orders_per_day_ = Apportion(options.orders, day_weights);
   int64_t next_order = 1'000'001;
   for (int d = 0; d < options.days; ++d) {
@@ -319,7 +360,41 @@ Shop Shop::Build(const ShopOptions& options) {
     s = std::min(200.0, std::pow(1.0 - customer_random.Unit(), -1.0 / 1.16));
   }
   shop.spend_ = WeightedChoice(spend);
+  if (options.realities > 0) shop.AddRenamesAndTwins(rank, spend, realities);
   return shop;
+}
+
+void Shop::AddRenamesAndTwins(const std::vector<size_t>& popularity_rank,
+                              const std::vector<double>& spend, Random& random) {
+  const double rate = options_.realities;
+  const int days = options_.days;
+  // Products: each at the rate, and always the most popular one halfway through, so the
+  // top sellers show a product under its latest name.
+  for (size_t i = 0; i < products_.size(); ++i) {
+    Product& p = products_[i];
+    bool renamed = random.Chance(rate) || popularity_rank[i] == 0;
+    uint64_t draw = random.Next();
+    if (!renamed) continue;
+    p.renamed_day =
+        popularity_rank[i] == 0 ? (days >= 2 ? days / 2 : -1) : RenameDay(1, days, draw);
+    p.new_name = RenamedProduct(p.name, random);
+    p.new_name_csv = CsvField(p.new_name);
+  }
+  // One store moves to a bigger place and becomes an outlet, by name.
+  Branch& branch = branches_[random.Below(6)];
+  branch.renamed_day = RenameDay(1, days, random.Next());
+  branch.new_name = branch.name.substr(0, branch.name.rfind(" Store")) + " Outlet";
+  // Twins: the biggest spender among those who signed up before the start, and another of
+  // them, who orders only as a twin.
+  int64_t big = 1;
+  for (int64_t id = 1; id <= initial_customers_; ++id) {
+    if (spend[static_cast<size_t>(id - 1)] > spend[static_cast<size_t>(big - 1)]) big = id;
+  }
+  int64_t twin = big;
+  while (initial_customers_ > 1 && twin == big) {
+    twin = static_cast<int64_t>(random.Below(static_cast<uint64_t>(initial_customers_))) + 1;
+  }
+  if (twin != big) twins_ = {big, twin};
 }
 
 Customer Shop::CustomerAt(int64_t id) const {
@@ -350,6 +425,22 @@ Customer Shop::CustomerAt(int64_t id) const {
   c.email.append("@").append(domain);
   c.city = place->city;
   c.country = place->country;
+  if (options_.realities > 0) {
+    // Renames draw from their own hash, so the attributes above are the same with or without.
+    uint64_t r = StreamSeed(options_.seed ^ 0x7E4A3E5ull, static_cast<uint64_t>(id));
+    bool renamed =
+        static_cast<double>(r >> 11) * 0x1.0p-53 < options_.realities || id == twins_.customer;
+    int from = std::max(1, SignupDay(id) + 1);
+    c.renamed_day = !renamed                ? -1
+                    : id == twins_.customer ? (options_.days >= 2 ? options_.days / 2 : -1)
+                                            : RenameDay(from, options_.days, Mix(r));
+    if (c.renamed_day >= 0) {
+      const Name& married =
+          kLastNames[(&last - kLastNames + 1 + Mix(r + 1) % (std::size(kLastNames) - 1)) %
+                     std::size(kLastNames)];
+      c.new_name.append(first.utf8).append(" ").append(married.utf8);
+    }
+  }
   return c;
 }
 

@@ -5,6 +5,10 @@
 // Skew, as in a real shop: product popularity follows Zipf (a few products sell most),
 // customer spend follows Pareto (a fifth of the customers bring most of the revenue), days
 // follow a weekly and a seasonal cycle (Black Friday, December), hours a daily one.
+//
+// Realities (ShopOptions::realities): what real exports hold and the views have rules for:
+// renamed products, customers and a branch, a month without sales, twin customers whose
+// spend ties. They draw from their own streams, so a shop without them is the same shop.
 #pragma once
 
 #include <cstdint>
@@ -20,13 +24,17 @@ struct ShopOptions {
   int days = 90;
   std::string start = "2026-01-01";  //!< YYYY-MM-DD, the first day exported
   uint64_t orders = 95000;           //!< orders in the whole period
+  //! The rate of the realities (docs/simulate.md, "Realities"), 0..1; 0: none of them.
+  double realities = 0.01;
 };
 
 struct Branch {
   int id = 0;
   std::string name;
-  std::string type;     //!< store, web or marketplace
-  bool online = false;  //!< web and marketplace take orders around the clock
+  std::string type;      //!< store, web or marketplace
+  bool online = false;   //!< web and marketplace take orders around the clock
+  int renamed_day = -1;  //!< from this day on it is called new_name; -1: never
+  std::string new_name;
 };
 
 struct Product {
@@ -41,6 +49,14 @@ struct Product {
   int64_t reorder_quantity = 0;
   int lead_days = 0;          //!< days from the restock order to its arrival
   int discontinued_day = -1;  //!< from this day on it is never restocked; -1: never
+  int renamed_day = -1;       //!< from this day on it is sold as new_name; -1: never
+  std::string new_name;
+  std::string new_name_csv;
+
+  //! The name as a CSV field on day `day`.
+  const std::string& NameCsvOn(int day) const {
+    return renamed_day >= 0 && day >= renamed_day ? new_name_csv : name_csv;
+  }
 };
 
 //! A customer's attributes, derived from the seed and the id (not stored, so a shop of
@@ -51,6 +67,19 @@ struct Customer {
   std::string email;
   std::string city;
   std::string country;
+  int renamed_day = -1;  //!< from this day on the name is new_name (a new last name); -1: never
+  std::string new_name;
+
+  const std::string& NameOn(int day) const {
+    return renamed_day >= 0 && day >= renamed_day ? new_name : name;
+  }
+};
+
+//! Two customers who always order the same things (a company's two buyers): every order of
+//! `customer` is followed by the same order from `twin`, so their spend ties exactly.
+struct TwinCustomers {
+  int64_t customer = 0;  //!< 0: no twins
+  int64_t twin = 0;
 };
 
 class Shop {
@@ -99,7 +128,15 @@ class Shop {
   //! Relative weight of each minute of the day (1440 entries).
   const std::vector<double>& MinuteWeights() const { return minute_weights_; }
 
+  const TwinCustomers& twins() const { return twins_; }
+  //! "YYYY-MM" of the month the shop is closed, empty when none.
+  const std::string& closed_month() const { return closed_month_; }
+
  private:
+  // The realities that name things: renamed products, a renamed branch, the twins.
+  void AddRenamesAndTwins(const std::vector<size_t>& popularity_rank,
+                          const std::vector<double>& spend, Random& random);
+
   ShopOptions options_;
   int64_t start_days_ = 0;  //!< the start, in days since 1970-01-01
   std::vector<Branch> branches_;
@@ -116,6 +153,8 @@ class Shop {
   std::vector<uint64_t> orders_per_day_;
   std::vector<int64_t> first_order_id_;
   std::vector<double> minute_weights_;
+  TwinCustomers twins_;
+  std::string closed_month_;
 };
 
 }  // namespace shoplake::simulate

@@ -4,8 +4,8 @@
 # views apply, query). Every view must round them once, half away from zero (docs/query.md,
 # "Rounding"); the DOUBLE arithmetic the views had rounded some of them down.
 #
-# Each expected figure is worked out by hand below from the exports; Python's Decimal
-# (quantize with ROUND_HALF_UP, which there means half away from zero) agrees with each.
+# Each expected figure is worked out by hand below from the exports, and Python's Decimal
+# (quantize with ROUND_HALF_UP, which there means half away from zero) computes each again.
 source "$(dirname "$0")/lib.sh"
 
 make_project shop && cp -r "$SHOPLAKE_SOURCE/tests/data/query/halves/exports" shop/
@@ -14,6 +14,22 @@ shoplake -q ingest "$PWD/shop/exports" --source-name shop --ingest-date 2026-11-
 shoplake -q transform products orders >/dev/null
 run_status code shoplake -q views apply
 assert_eq "$code" 0 "views apply: $ERR"
+
+# The hand-computed figures below, checked by Python's Decimal (ROUND_HALF_UP there rounds
+# half away from zero) from the sums each comment names: numerator, denominator, scale.
+decimal_figures="$(python3 - <<'PY'
+from decimal import Decimal as D, ROUND_HALF_UP
+figures = [("20.15", 2, 1), ("6400.00", 18, 1), ("355.52", "6400.00", 100),
+           ("-224.69", "7190.08", 100), ("790.08", "6400.00", 100), ("-224.69", "7190.08", 100),
+           ("-6961.86", "6965.39", 100), ("-3.53", "3.53", 100), ("15100.46", "20560.00", 100),
+           ("5134.86", "20560.00", 100), ("324.68", "20560.00", 100), (1, 32, 100),
+           ("20560.00", 35, 1)]
+print(" ".join(str((D(n) * s / D(d)).quantize(D("0.01"), rounding=ROUND_HALF_UP))
+               for n, d, s in figures))
+PY
+)"
+assert_eq "$decimal_figures" "10.08 355.56 5.56 -3.13 12.35 -3.13 -99.95 -100.00 73.45 24.98 1.58 3.13 587.43" \
+  "Python's Decimal agrees with every hand-computed figure"
 
 # figure SQL: the one value the query returns, as CSV prints it.
 figure() {

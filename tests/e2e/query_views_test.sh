@@ -53,7 +53,7 @@ assert_eq "$(sqlite3 shop/lake/_catalog/catalog.db "SELECT group_concat(name || 
 # two more days of product snapshots (new partitions: nothing superseded).
 first="$(sqlite3 shop/lake/_catalog/catalog.db "SELECT min(s.id) FROM catalog_snapshots s JOIN catalog_tables t ON t.id = s.table_id WHERE t.name = 'products'")"
 rows_first="$(sqlite3 shop/lake/_catalog/catalog.db "SELECT rows FROM catalog_snapshots WHERE id = $first")"
-(cd shop && "$SHOPLAKE" -q simulate --out exports2 --days 2 --start 2026-03-01 --orders 200 --seed 12 >/dev/null &&
+(cd shop && "$SHOPLAKE" -q simulate --out exports2 --days 2 --start 2026-08-01 --orders 200 --seed 12 >/dev/null &&
   "$SHOPLAKE" -q ingest "$PWD/exports2" --source-name shop --ingest-date 2026-11-28 >/dev/null)
 shoplake -q transform products >/dev/null
 run_status code shoplake query --format csv "SELECT count(*) AS n FROM shop.products"

@@ -314,6 +314,107 @@ TEST_F(GeneratorTest, ShopHasTheSkewOfARealOne) {
   EXPECT_EQ(tricky.value(), "true");
 }
 
+// The realities (docs/simulate.md): each is in the files exactly as the manifest says, so the
+// views' cases over a simulated shop exercise every rule the views have for them.
+TEST_F(GeneratorTest, RealitiesAreInTheFilesAsTheManifestSays) {
+  auto options = Options("real");
+  options.shop.days = 200;  // Mar to mid-September: long enough for a closed month
+  options.shop.realities = 0.02;
+  Generate(options);
+  auto realities = nlohmann::json::parse(ReadFile(root_ / "real" / "_manifest.json"))["realities"];
+  db::Database db;
+  db::Connection conn(db);
+  conn.Execute("CREATE TABLE lines AS SELECT * FROM read_csv(" +
+               db::QuoteLiteral((root_ / "real/orders/*.csv").string()) + ")");
+  conn.Execute("CREATE TABLE products AS SELECT * FROM read_csv(" +
+               db::QuoteLiteral((root_ / "real/products/*.csv").string()) + ")");
+  auto scalar = [&conn](const std::string& sql) { return conn.QueryScalar(sql).value_or(""); };
+
+  // A product twice in one order, on lines of their own.
+  EXPECT_GT(realities["repeated_products"].get<int>(), 0);
+  EXPECT_EQ(scalar("SELECT count(*) - count(DISTINCT (order_id, product_id)) FROM lines"),
+            std::to_string(realities["repeated_products"].get<int>()));
+  // Empty unit costs and discounts (a discount is left empty only where there is none).
+  EXPECT_GT(realities["empty_unit_costs"].get<int>(), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM lines WHERE unit_cost IS NULL"),
+            std::to_string(realities["empty_unit_costs"].get<int>()));
+  EXPECT_GT(realities["empty_discounts"].get<int>(), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM lines WHERE discount IS NULL"),
+            std::to_string(realities["empty_discounts"].get<int>()));
+  // The closed month: no orders in it, orders on both sides of it.
+  std::string month = realities["closed_month"];
+  EXPECT_EQ(
+      scalar("SELECT count(*) FROM lines WHERE strftime(order_ts, '%Y-%m') = '" + month + "'"),
+      "0");
+  EXPECT_EQ(scalar("SELECT min(strftime(order_ts, '%Y-%m')) < '" + month + "' AND max(strftime(" +
+                   "order_ts, '%Y-%m')) > '" + month + "' FROM lines"),
+            "true");
+  // Renames: before the day, the old name; from it, the new one; in the orders and, for
+  // products, in the daily snapshots.
+  ASSERT_FALSE(realities["renamed_products"].empty());
+  ASSERT_EQ(realities["renamed_branches"].size(), 1u);
+  ASSERT_FALSE(realities["renamed_customers"].empty());
+  auto names = [&](const std::string& table, const std::string& column, const nlohmann::json& r) {
+    std::string id = table == "products"       ? "product_id"
+                     : column == "branch_name" ? "branch_id"
+                                               : "customer_id";
+    std::string day = table == "products" ? "snapshot_date" : "CAST(order_ts AS DATE)";
+    std::string seen = "CASE WHEN " + day + " < DATE '" + r["on"].get<std::string>() +
+                       "' THEN 'before:' ELSE 'after:' END || " + column;
+    return scalar("SELECT string_agg(DISTINCT " + seen + ", '|' ORDER BY " + seen + " DESC) FROM " +
+                  table + " WHERE " + id + " = " + std::to_string(r["id"].get<int64_t>()));
+  };
+  for (const auto& r : realities["renamed_products"]) {
+    std::string expected =
+        "before:" + r["from"].get<std::string>() + "|after:" + r["to"].get<std::string>();
+    EXPECT_EQ(names("products", "product_name", r), expected);
+  }
+  const auto& branch = realities["renamed_branches"][0];
+  EXPECT_EQ(names("lines", "branch_name", branch), "before:" + branch["from"].get<std::string>() +
+                                                       "|after:" + branch["to"].get<std::string>());
+  int customers_seen = 0;
+  for (const auto& r : realities["renamed_customers"]) {
+    std::string seen = names("lines", "customer_name", r);
+    // A customer may not order on both sides of the day: each name seen is the right one.
+    for (std::string part :
+         {"before:" + r["from"].get<std::string>(), "after:" + r["to"].get<std::string>()}) {
+      if (seen.find(part) != std::string::npos) seen.erase(seen.find(part), part.size());
+    }
+    EXPECT_EQ(seen.find_first_not_of('|'), std::string::npos) << r.dump();
+    ++customers_seen;
+  }
+  EXPECT_GT(customers_seen, 0);
+  // Twins: the same spend, orders and units, to the cent.
+  auto twins = realities["twin_customers"];
+  ASSERT_TRUE(twins.is_object());
+  auto spend = [&](int64_t customer) {
+    return scalar(
+        "SELECT count(DISTINCT order_id) || '/' || sum(quantity) || '/' || "
+        "sum(quantity * unit_price - coalesce(discount, 0)) FROM lines WHERE status = "
+        "'completed' AND customer_id = " +
+        std::to_string(customer));
+  };
+  EXPECT_EQ(spend(twins["customer_id"]), spend(twins["twin_id"]));
+  EXPECT_EQ(scalar("SELECT count(DISTINCT order_id) FROM lines WHERE customer_id = " +
+                   std::to_string(twins["twin_id"].get<int64_t>())),
+            std::to_string(twins["orders"].get<int>()));
+
+  // Off: none of them, and the same shop otherwise (the first day's products snapshot: the
+  // same products, prices and opening stock; no rename happens on the first day).
+  auto off = options;
+  off.out = root_ / "off";
+  off.shop.realities = 0;
+  Generate(off);
+  auto none = nlohmann::json::parse(ReadFile(root_ / "off" / "_manifest.json"))["realities"];
+  EXPECT_EQ(none["repeated_products"], 0);
+  EXPECT_TRUE(none["closed_month"].is_null());
+  EXPECT_TRUE(none["twin_customers"].is_null());
+  EXPECT_TRUE(none["renamed_products"].empty());
+  EXPECT_TRUE(none["renamed_customers"].empty());
+  EXPECT_EQ(Digests(root_ / "off").at("products/2026-03-01.csv"),
+            Digests(root_ / "real").at("products/2026-03-01.csv"));
+}
+
 TEST_F(GeneratorTest, RefusesToOverwriteWithoutForceAndReplacesAtomicallyWithIt) {
   Generate(Options("x"));
   auto before = Digests(root_ / "x");
@@ -345,7 +446,9 @@ TEST_F(GeneratorTest, BadOptionsAreUsageErrorsAndWriteNothing) {
   bad_date.shop.start = "2026-02-30";
   auto bad_rate = Options("y");
   bad_rate.dirty_rate = 1.5;
-  for (const auto& options : {bad_date, bad_rate}) {
+  auto bad_realities = Options("z");
+  bad_realities.shop.realities = -0.1;
+  for (const auto& options : {bad_date, bad_rate, bad_realities}) {
     try {
       Generate(options);
       FAIL() << "expected a usage error";
