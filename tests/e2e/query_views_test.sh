@@ -24,6 +24,21 @@ for dir in "$cases"/cases/*/; do
 done
 check_view_cases shop "$fresh"
 
+# The dashboard shows the views' figures on this shop too: its KPIs are total_sales' and
+# profit's 'all' row to the cent, and its top customers are top10_customers' (the twins tie
+# on spend, the lower id first, each under its latest name).
+run_status code shoplake report
+assert_eq "$code" 0 "report: $ERR"
+sed -n 's:.*<script type="application/json" id="dashboard-data">\(.*\)</script>.*:\1:p' \
+  shop/lake/reports/dashboard.html >dashboard.json
+kpis="$(jq -r '[.panels[] | select(.id == "kpis") | .tiles[] | .value | tostring] | join(",")' dashboard.json)"
+run_status code shoplake query --format csv \
+  "SELECT t.revenue, t.orders, t.avg_order_value, p.margin_pct FROM shop.total_sales t, shop.profit p WHERE t.grain = 'all' AND p.grain = 'all'"
+assert_eq "$kpis" "$(tail -n 1 <<<"$OUT")" "the dashboard's KPIs are the views' cents"
+customers="$(jq -r '[.panels[] | select(.id == "top_customers") | .spec.data.values[] | .customer_name] | join(",")' dashboard.json)"
+run_status code shoplake query --format csv "SELECT string_agg(customer_name, ',' ORDER BY rank) FROM shop.top10_customers"
+assert_eq "$customers" "$(tail -n 1 <<<"$OUT" | tr -d '"')" "the dashboard's top customers are the view's"
+
 # A second apply changes nothing; the catalog lists each view once, after what it reads.
 run_status code shoplake views apply
 assert_contains "$OUT" "views: 0 created, 0 updated, 9 unchanged, 0 dropped" "second apply"
