@@ -27,6 +27,7 @@
 #include "query/engine.h"
 #include "report/report.h"
 #include "simulate/generator.h"
+#include "support/suite_setup.h"
 #include "support/temp_folder.h"
 
 namespace shoplake::pipeline {
@@ -58,30 +59,33 @@ nlohmann::json Comparable(nlohmann::json j) {
 class RemoteLake : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    folder_ = new ::shoplake::testing::TempFolder("shoplake-remote-lake");
-    // The stages make their own LocalCache: in the test's folder, not the user's.
-    ::setenv("SHOPLAKE_CACHE_DIR", (folder_->path() / "cache").c_str(), 1);
-    project_ = new Project(LoadProject(fs::path(SHOPLAKE_SOURCE_DIR) / "shoplake.yaml"));
+    setup_.Run([] {
+      folder_ = new ::shoplake::testing::TempFolder("shoplake-remote-lake");
+      // The stages make their own LocalCache: in the test's folder, not the user's.
+      ::setenv("SHOPLAKE_CACHE_DIR", (folder_->path() / "cache").c_str(), 1);
+      project_ = new Project(LoadProject(fs::path(SHOPLAKE_SOURCE_DIR) / "shoplake.yaml"));
 
-    simulate::GeneratorOptions o;
-    o.shop.seed = 23;
-    o.shop.days = 4;
-    o.shop.start = "2026-03-30";  // two months, so two partitions
-    o.shop.orders = 2500;
-    o.dirty_rate = 0.02;
-    o.out = folder_->path() / "exports";
-    o.force = true;
-    o.progress = false;
-    simulate::Generate(o);
+      simulate::GeneratorOptions o;
+      o.shop.seed = 23;
+      o.shop.days = 4;
+      o.shop.start = "2026-03-30";  // two months, so two partitions
+      o.shop.orders = 2500;
+      o.dirty_rate = 0.02;
+      o.out = folder_->path() / "exports";
+      o.force = true;
+      o.progress = false;
+      simulate::Generate(o);
 
-    local_ = new Lake;
-    local_->base = std::make_unique<lake::LocalStore>(folder_->path() / "local");
-    remote_ = new Lake;
-    remote_->base = std::make_unique<lake::LocalStore>(folder_->path() / "remote");
-    remote_->remote = std::make_unique<lake::FaultyStore>(*remote_->base);
-    remote_->remote->HideLocalPaths();
-    for (Lake* lake : {local_, remote_}) Build(*lake);
+      local_ = new Lake;
+      local_->base = std::make_unique<lake::LocalStore>(folder_->path() / "local");
+      remote_ = new Lake;
+      remote_->base = std::make_unique<lake::LocalStore>(folder_->path() / "remote");
+      remote_->remote = std::make_unique<lake::FaultyStore>(*remote_->base);
+      remote_->remote->HideLocalPaths();
+      for (Lake* lake : {local_, remote_}) Build(*lake);
+    });
   }
+  void SetUp() override { setup_.Check(); }
 
   static void TearDownTestSuite() {
     delete local_;
@@ -126,12 +130,14 @@ class RemoteLake : public ::testing::Test {
     return engine.Run(sql).Rows();
   }
 
+  static ::shoplake::testing::SuiteSetUp setup_;
   static ::shoplake::testing::TempFolder* folder_;
   static Project* project_;
   static Lake* local_;
   static Lake* remote_;
 };
 
+::shoplake::testing::SuiteSetUp RemoteLake::setup_;
 ::shoplake::testing::TempFolder* RemoteLake::folder_ = nullptr;
 Project* RemoteLake::project_ = nullptr;
 Lake* RemoteLake::local_ = nullptr;
