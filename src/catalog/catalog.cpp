@@ -13,8 +13,9 @@ namespace {
 
 // The catalog's schema version (db::ApplySchema records it in shoplake_schema).
 // 2 added catalog_views; 3 the files' checksums (catalog_snapshot_files.sha256) and
-// catalog_verifications.
-constexpr int kCatalogSchemaVersion = 3;
+// catalog_verifications; 4 the tables' descriptions (catalog_table_versions.description;
+// a column's is in its JSON).
+constexpr int kCatalogSchemaVersion = 4;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS catalog_databases (
@@ -33,13 +34,14 @@ CREATE TABLE IF NOT EXISTS catalog_tables (
   UNIQUE (database, name)
 );
 -- One row per schema version: the columns and partition keys as JSON arrays of
--- {"name", "type", "nullable"}.
+-- {"name", "type", "nullable"[, "description"]}, and the table's description.
 CREATE TABLE IF NOT EXISTS catalog_table_versions (
   table_id       INTEGER NOT NULL REFERENCES catalog_tables (id),
   version        INTEGER NOT NULL,
   columns        TEXT NOT NULL,
   partition_keys TEXT NOT NULL,
   created_at     TEXT NOT NULL,
+  description    TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (table_id, version)
 );
 CREATE TABLE IF NOT EXISTS catalog_snapshots (
@@ -122,7 +124,9 @@ CREATE TABLE IF NOT EXISTS catalog_views (
 std::string ColumnsJson(const std::vector<Column>& columns) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& c : columns) {
-    out.push_back({{"name", c.name}, {"type", c.type}, {"nullable", c.nullable}});
+    nlohmann::json column = {{"name", c.name}, {"type", c.type}, {"nullable", c.nullable}};
+    if (!c.description.empty()) column["description"] = c.description;
+    out.push_back(std::move(column));
   }
   return out.dump();
 }
@@ -131,7 +135,7 @@ std::vector<Column> ColumnsFrom(const std::string& text) {
   std::vector<Column> out;
   for (const auto& c : nlohmann::json::parse(text)) {
     out.push_back({c.at("name").get<std::string>(), c.at("type").get<std::string>(),
-                   c.at("nullable").get<bool>()});
+                   c.at("nullable").get<bool>(), c.value("description", "")});
   }
   return out;
 }
@@ -145,6 +149,17 @@ Catalog::Catalog(const std::string& path) : db_(path) {
                     // failed.
                     if (from < 3)
                       db_.Execute("ALTER TABLE catalog_snapshot_files ADD COLUMN sha256 TEXT");
+                    // Tables registered before descriptions have none. (The schema above
+                    // creates the column only with a new table, so a catalog of version 3 or
+                    // older lacks it; look, as CREATE TABLE IF NOT EXISTS does.)
+                    auto has = db_.Prepare(
+                        "SELECT count(*) FROM pragma_table_info('catalog_table_versions')"
+                        " WHERE name = 'description'");
+                    if (from < 4 && has.Step() && has.Int64(0) == 0) {
+                      db_.Execute(
+                          "ALTER TABLE catalog_table_versions ADD COLUMN description TEXT NOT "
+                          "NULL DEFAULT ''");
+                    }
                   });
 }
 
@@ -153,7 +168,7 @@ namespace {
 // The current version of tables, joined with their columns; a WHERE clause may follow.
 constexpr const char* kSelectTables =
     "SELECT t.id, t.database, t.name, t.location, t.format, t.owner, t.version, v.columns,"
-    " v.partition_keys FROM catalog_tables t JOIN catalog_table_versions v"
+    " v.partition_keys, v.description FROM catalog_tables t JOIN catalog_table_versions v"
     " ON v.table_id = t.id AND v.version = t.version";
 
 Table TableFrom(const db::SqliteStatement& row) {
@@ -167,6 +182,7 @@ Table TableFrom(const db::SqliteStatement& row) {
   t.version = static_cast<int>(row.Int64(6));
   t.columns = ColumnsFrom(row.Text(7));
   t.partition_keys = ColumnsFrom(row.Text(8));
+  t.description = row.Text(9);
   return t;
 }
 
@@ -242,7 +258,8 @@ Table Catalog::RegisterTable(const Table& table, const std::string& change) {
       .Run();
   auto existing = FindTable(table.database, table.name);
   if (existing && existing->columns == table.columns &&
-      existing->partition_keys == table.partition_keys) {
+      existing->partition_keys == table.partition_keys &&
+      existing->description == table.description) {
     return *existing;
   }
   Table stored = table;
@@ -268,12 +285,15 @@ Table Catalog::RegisterTable(const Table& table, const std::string& change) {
         .Bind(3, stored.id)
         .Run();
   }
-  db_.Prepare("INSERT INTO catalog_table_versions VALUES (?, ?, ?, ?, ?)")
+  db_.Prepare(
+         "INSERT INTO catalog_table_versions (table_id, version, columns, partition_keys,"
+         " created_at, description) VALUES (?, ?, ?, ?, ?, ?)")
       .Bind(1, stored.id)
       .Bind(2, int64_t{stored.version})
       .Bind(3, ColumnsJson(table.columns))
       .Bind(4, ColumnsJson(table.partition_keys))
       .Bind(5, now)
+      .Bind(6, table.description)
       .Run();
   if (!change.empty()) {
     db_.Prepare("INSERT OR REPLACE INTO catalog_version_changes VALUES (?, ?, ?)")

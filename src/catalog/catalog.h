@@ -24,6 +24,7 @@ struct Column {
   std::string name;
   std::string type;  //!< DuckDB type name: BIGINT, DECIMAL(12,2), TIMESTAMP, ...
   bool nullable = true;
+  std::string description = {};  //!< what the column means, from the mapping; may be empty
   bool operator==(const Column&) const = default;
 };
 
@@ -37,6 +38,7 @@ struct Table {
   std::vector<Column> columns;         //!< data columns, in order
   std::vector<Column> partition_keys;  //!< Hive partition columns, outermost first
   int version = 0;                     //!< schema version: 1, 2, ...
+  std::string description;             //!< what the table holds, from the mapping; may be empty
 };
 
 struct SnapshotFile {

@@ -108,16 +108,26 @@ std::string Literal(const std::string& text) {
   return out + "'";
 }
 
-// One column as the DDL declares it: `name` type [COMMENT 'DuckDB type X'].
+// A column's comment: its description, and the DuckDB type when Hive has no faithful one
+// ("Unit price (DuckDB type HUGEINT)"); empty when there is neither.
+std::string ColumnComment(const Column& column) {
+  if (HasHiveType(column.type)) return column.description;
+  std::string type = "DuckDB type " + column.type;
+  return column.description.empty() ? type : column.description + " (" + type + ")";
+}
+
+// One column as the DDL declares it: `name` type [COMMENT '...'].
 std::string ColumnDdl(const Column& column) {
   std::string out = Identifier(column.name) + " " + HiveType(column.type);
-  if (!HasHiveType(column.type)) out += " COMMENT " + Literal("DuckDB type " + column.type);
+  std::string comment = ColumnComment(column);
+  if (!comment.empty()) out += " COMMENT " + Literal(comment);
   return out;
 }
 
 nlohmann::json ColumnJson(const Column& column) {
   nlohmann::json out = {{"Name", column.name}, {"Type", HiveType(column.type)}};
-  if (!HasHiveType(column.type)) out["Comment"] = "DuckDB type " + column.type;
+  std::string comment = ColumnComment(column);
+  if (!comment.empty()) out["Comment"] = comment;
   return out;
 }
 
@@ -150,6 +160,7 @@ std::string CreateTableDdl(const Table& table, const std::string& lake_uri) {
     out += "  " + ColumnDdl(table.columns[i]) + (i + 1 < table.columns.size() ? ",\n" : "\n");
   }
   out += ")\n";
+  if (!table.description.empty()) out += "COMMENT " + Literal(table.description) + "\n";
   if (!table.partition_keys.empty()) {
     out += "PARTITIONED BY (\n";
     for (size_t i = 0; i < table.partition_keys.size(); ++i) {
@@ -206,6 +217,7 @@ nlohmann::json GlueTableInput(const Table& table, const std::string& lake_uri) {
                             {"Compressed", false},
                             {"SerdeInfo", serde}}}};
   if (!table.owner.empty()) input["Owner"] = table.owner;
+  if (!table.description.empty()) input["Description"] = table.description;
   return {{"DatabaseName", table.database}, {"TableInput", input}};
 }
 

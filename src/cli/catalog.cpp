@@ -63,7 +63,8 @@ nlohmann::json ColumnsJson(const std::vector<catalog::Column>& columns) {
     out.push_back({{"name", c.name},
                    {"type", c.type},
                    {"hive_type", catalog::HiveType(c.type)},
-                   {"nullable", c.nullable}});
+                   {"nullable", c.nullable},
+                   {"description", c.description}});
   }
   return out;
 }
@@ -170,6 +171,7 @@ void ShowTable(Context& context, const CatalogFlags& flags) {
                           {"version", t.version},
                           {"versions", versions},
                           {"location", t.location},
+                          {"description", t.description},
                           {"uri", uri},
                           {"columns", ColumnsJson(t.columns)},
                           {"partition_keys", ColumnsJson(t.partition_keys)},
@@ -182,13 +184,18 @@ void ShowTable(Context& context, const CatalogFlags& flags) {
   fmt::print("table {}: {} (owner {}), version {} of {}\n", FullName(t), t.format, t.owner,
              t.version, versions);
   fmt::print("location: {}\n", uri);
+  if (!t.description.empty()) fmt::print("description: {}\n", t.description);
   size_t width = 4;
   for (const auto* list : {&t.columns, &t.partition_keys}) {
     for (const auto& c : *list) width = std::max(width, c.name.size());
   }
   fmt::print("\ncolumns ({}):\n", t.columns.size());
   for (const auto& c : t.columns) {
-    fmt::print("  {:<{}}  {:<14}  {}\n", c.name, width, c.type, c.nullable ? "null" : "not null");
+    std::string line = fmt::format("  {:<{}}  {:<14}  {}", c.name, width, c.type,
+                                   c.nullable ? "null" : "not null");
+    if (!c.description.empty())
+      line += fmt::format("{:<{}}  {}", "", 8 - (c.nullable ? 4 : 8), c.description);
+    fmt::print("{}\n", line);
   }
   if (!t.partition_keys.empty()) {
     fmt::print("\npartition keys:\n");

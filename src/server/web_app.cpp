@@ -330,11 +330,16 @@ struct WebApp::Impl {
     }
     Json columns = Json::array();
     for (const auto& c : table->columns) {
-      columns.push_back(
-          {{"name", c.name}, {"type", c.type}, {"nullable", c.nullable ? "yes" : "no"}});
+      columns.push_back({{"name", c.name},
+                         {"type", c.type},
+                         {"nullable", c.nullable ? "yes" : "no"},
+                         {"description", c.description}});
     }
     for (const auto& c : table->partition_keys) {
-      columns.push_back({{"name", c.name}, {"type", c.type}, {"nullable", "partition key"}});
+      columns.push_back({{"name", c.name},
+                         {"type", c.type},
+                         {"nullable", "partition key"},
+                         {"description", c.description}});
     }
     Json partitions = Json::array();
     for (const auto& p : catalog.Partitions(table->id)) {
@@ -371,6 +376,7 @@ struct WebApp::Impl {
                            {"bytes", std::to_string(s.bytes)}});
     }
     Json page = {{"location", table->location},
+                 {"description", table->description},
                  {"format", table->format},
                  {"owner", table->owner},
                  {"version", std::to_string(table->version)},

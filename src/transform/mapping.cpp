@@ -24,14 +24,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::vector<std::string> kTopKeys = {"dataset",     "database",     "table",  "csv",
-                                           "primary_key", "partition_by", "columns"};
+const std::vector<std::string> kTopKeys = {"dataset", "database",    "table",        "description",
+                                           "csv",     "primary_key", "partition_by", "columns"};
 const std::vector<std::string> kCsvKeys = {"delimiter", "quote",    "escape",
                                            "header",    "encoding", "null_strings"};
 const std::vector<std::string> kPartitionKeys = {"name", "from", "part"};
 const std::vector<std::string> kColumnKeys = {
-    "name", "source",          "type",  "format",     "nullable",  "min",
-    "max",  "accepted_values", "regex", "max_length", "references"};
+    "name", "source", "description",     "type",  "format",     "nullable",
+    "min",  "max",    "accepted_values", "regex", "max_length", "references"};
 const std::vector<std::string> kReferenceKeys = {"dataset", "column"};
 // What DuckDB's CSV reader decodes.
 const std::vector<std::string> kEncodings = {"utf-8", "utf-16", "latin-1"};
@@ -242,6 +242,7 @@ class MappingParser {
     if (mapping.dataset.empty()) reader_.Fail(doc["dataset"], "'dataset' must not be empty");
     mapping.database = SqlName(Require(doc, "", "database"), "database");
     mapping.table = SqlName(Require(doc, "", "table"), "table");
+    if (doc["description"]) mapping.description = reader_.String(doc["description"], "description");
     if (doc["csv"]) mapping.csv = ReadCsv(doc["csv"]);
     ReadColumns(Require(doc, "", "columns"), mapping);
     if (doc["primary_key"]) ReadPrimaryKey(doc["primary_key"], mapping);
@@ -374,6 +375,9 @@ class MappingParser {
     if (node["source"]) {
       column.source = reader_.String(node["source"], path + ".source");
       if (column.source.empty()) reader_.Fail(node["source"], "'" + path + ".source' is empty");
+    }
+    if (node["description"]) {
+      column.description = reader_.String(node["description"], path + ".description");
     }
     if (node["nullable"]) {
       column.nullable = reader_.Get<bool>(node["nullable"], path + ".nullable", "true or false");

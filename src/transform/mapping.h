@@ -38,8 +38,9 @@ struct Reference {
 };
 
 struct ColumnSpec {
-  std::string name;    //!< the target column
-  std::string source;  //!< the CSV header's column; defaults to `name`
+  std::string name;         //!< the target column
+  std::string source;       //!< the CSV header's column; defaults to `name`
+  std::string description;  //!< what the column means (the catalog, Athena, the web app)
   ColumnType type = ColumnType::kVarchar;
   int precision = 0;   //!< decimal(p,s) only: 1..38
   int scale = 0;       //!< decimal(p,s) only: 0..p
@@ -78,6 +79,7 @@ struct Mapping {
   std::string dataset;
   std::string database;
   std::string table;
+  std::string description;  //!< what the table holds (the catalog, Athena, the web app)
   CsvDialect csv;
   std::vector<ColumnSpec> columns;          //!< in output order
   std::vector<std::string> primary_key;     //!< column names; empty: no dedup

@@ -858,13 +858,22 @@ catalog::Table MappedTable(const Mapping& mapping) {
   table.name = mapping.table;
   table.location = "processed/" + mapping.database + "/" + mapping.table + "/";
   table.owner = "transform";
+  table.description = mapping.description;
   for (const auto& c : mapping.columns) {
-    if (!IsPartitionKey(mapping, c)) table.columns.push_back({c.name, SqlType(c), c.nullable});
+    if (!IsPartitionKey(mapping, c)) {
+      table.columns.push_back({c.name, SqlType(c), c.nullable, c.description});
+    }
   }
   for (const auto& p : mapping.partition_by) {
     const ColumnSpec* from = mapping.Column(p.from);
-    std::string type = p.part == PartitionSpec::Part::kValue && from ? SqlType(*from) : "INTEGER";
-    table.partition_keys.push_back({p.name, type, false});
+    bool value = p.part == PartitionSpec::Part::kValue;
+    std::string type = value && from ? SqlType(*from) : "INTEGER";
+    // A derived key says what it is derived from, so Athena users know which to filter on.
+    static constexpr const char* kParts[] = {"year", "month", "day"};
+    std::string description =
+        value ? (from ? from->description : "")
+              : fmt::format("the {} of {}", kParts[static_cast<int>(p.part)], p.from);
+    table.partition_keys.push_back({p.name, type, false, description});
   }
   return table;
 }

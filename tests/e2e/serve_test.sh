@@ -101,7 +101,8 @@ assert_contains "$(cat "$SCRATCH/body")" 'href="/tables/shop.order_lines"' "a li
 assert_eq "$(get tables/shop.order_lines)" 200 "a table's page"
 page="$(cat "$SCRATCH/body")"
 for part in 'id="schema"' '<td>order_id</td>' 'id="partitions"' 'id="stats"' 'id="versions"' \
-            "<td>$snapshot</td>"; do
+            "<td>$snapshot</td>" '<p id="description">One row per order line' \
+            '<td>Units sold on the line</td>' '<td>the month of order_ts</td>'; do
   assert_contains "$page" "$part" "the table page"
 done
 assert_eq "$(get tables/shop.nope)" 404 "an unknown table"

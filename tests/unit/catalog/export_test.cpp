@@ -20,6 +20,7 @@
 #include "lake/local_cache.h"
 #include "lake/local_store.h"
 #include "simulate/generator.h"
+#include "support/suite_setup.h"
 #include "support/temp_folder.h"
 #include "transform/transform.h"
 
@@ -33,40 +34,43 @@ const fs::path kMappings = fs::path(SHOPLAKE_SOURCE_DIR) / "pipeline" / "mapping
 class ExportTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    folder_ = new ::shoplake::testing::TempFolder("shoplake-catalog-export");
-    fs::path root = folder_->path();
-    fs::create_directories(root / "lake/_catalog");
-    store_ = new lake::LocalStore(root / "lake");
-    catalog_ = new Catalog((root / "lake/_catalog/catalog.db").string());
+    setup_.Run([] {
+      folder_ = new ::shoplake::testing::TempFolder("shoplake-catalog-export");
+      fs::path root = folder_->path();
+      fs::create_directories(root / "lake/_catalog");
+      store_ = new lake::LocalStore(root / "lake");
+      catalog_ = new Catalog((root / "lake/_catalog/catalog.db").string());
 
-    simulate::GeneratorOptions o;
-    o.shop.seed = 11;
-    o.shop.days = 4;
-    o.shop.start = "2026-03-30";  // two months, so two partitions
-    o.shop.orders = 2000;
-    o.dirty_rate = 0.02;
-    o.out = root / "exports";
-    o.force = true;
-    o.progress = false;
-    simulate::Generate(o);
+      simulate::GeneratorOptions o;
+      o.shop.seed = 11;
+      o.shop.days = 4;
+      o.shop.start = "2026-03-30";  // two months, so two partitions
+      o.shop.orders = 2000;
+      o.dirty_rate = 0.02;
+      o.out = root / "exports";
+      o.force = true;
+      o.progress = false;
+      simulate::Generate(o);
 
-    ingest::IngestLedger ledger((root / "lake/_catalog/catalog.db").string());
-    ingest::IngestOptions io;
-    io.source_name = "shop";
-    io.ingest_date = "2026-11-27";
-    io.progress = false;
-    auto source = ingest::OpenSource((root / "exports").string());
-    ingest::Ingestor(*store_, ledger, io).Run(*source);
+      ingest::IngestLedger ledger((root / "lake/_catalog/catalog.db").string());
+      ingest::IngestOptions io;
+      io.source_name = "shop";
+      io.ingest_date = "2026-11-27";
+      io.progress = false;
+      auto source = ingest::OpenSource((root / "exports").string());
+      ingest::Ingestor(*store_, ledger, io).Run(*source);
 
-    transform::Transformer transformer(*store_, *catalog_);
-    for (const std::string dataset : {"products", "orders"}) {
-      DatasetSpec spec{dataset, "shop", dataset + "/*.csv",
-                       "pipeline/mappings/" + dataset + ".yaml"};
-      auto result =
-          transformer.Run(spec, transform::LoadMapping(kMappings / (dataset + ".yaml")), {});
-      if (dataset == "orders") orders_written_ = result.totals.rows_written;
-    }
+      transform::Transformer transformer(*store_, *catalog_);
+      for (const std::string dataset : {"products", "orders"}) {
+        DatasetSpec spec{dataset, "shop", dataset + "/*.csv",
+                         "pipeline/mappings/" + dataset + ".yaml"};
+        auto result =
+            transformer.Run(spec, transform::LoadMapping(kMappings / (dataset + ".yaml")), {});
+        if (dataset == "orders") orders_written_ = result.totals.rows_written;
+      }
+    });
   }
+  void SetUp() override { setup_.Check(); }
   static void TearDownTestSuite() {
     delete catalog_;
     delete store_;
@@ -81,12 +85,14 @@ class ExportTest : public ::testing::Test {
   }
   std::string LakeUri() { return store_->uri(); }
 
+  static ::shoplake::testing::SuiteSetUp setup_;
   static ::shoplake::testing::TempFolder* folder_;
   static lake::LocalStore* store_;
   static Catalog* catalog_;
   static uint64_t orders_written_;
   std::unique_ptr<lake::LocalCache> files_;
 };
+::shoplake::testing::SuiteSetUp ExportTest::setup_;
 ::shoplake::testing::TempFolder* ExportTest::folder_ = nullptr;
 lake::LocalStore* ExportTest::store_ = nullptr;
 Catalog* ExportTest::catalog_ = nullptr;
@@ -150,6 +156,7 @@ std::vector<std::pair<std::string, std::string>> ParseColumnList(const std::stri
 struct ParsedDdl {
   std::string table;
   std::vector<std::pair<std::string, std::string>> columns, partition_keys;
+  std::string comment;  //!< the table's COMMENT, as written (escapes kept)
   std::string tail;
 };
 
@@ -161,6 +168,13 @@ ParsedDdl ParseDdl(const std::string& ddl) {
   out.table = ddl.substr(create.size(), open - create.size());
   size_t end = 0;
   out.columns = ParseColumnList(ddl, open + 1, &end);
+  const std::string comment = "\nCOMMENT '";
+  if (ddl.compare(end, comment.size(), comment) == 0) {
+    size_t close = end + comment.size();
+    while (ddl.at(close) != '\'') close += ddl[close] == '\\' ? 2 : 1;
+    out.comment = ddl.substr(end + comment.size(), close - end - comment.size());
+    end = close + 1;
+  }
   const std::string partitioned = "\nPARTITIONED BY ";
   if (ddl.compare(end, partitioned.size(), partitioned) == 0) {
     out.partition_keys = ParseColumnList(ddl, end + partitioned.size(), &end);
@@ -193,6 +207,13 @@ TEST_F(ExportTest, DdlNamesExactlyTheCatalogsColumnsAndPartitionKeys) {
   EXPECT_EQ(type_of["unit_price"], "decimal(12,2)");
   EXPECT_EQ(parsed.partition_keys,
             (std::vector<std::pair<std::string, std::string>>{{"year", "int"}, {"month", "int"}}));
+  // The mapping's description is the table's comment, and a column's its own.
+  EXPECT_EQ(parsed.comment,
+            "One row per order line as the shop exports it daily, whatever its status; "
+            "shop.sales keeps the completed ones.");
+  EXPECT_NE(ddl.find("`order_id` bigint COMMENT 'The order\\'s id; ids rise with time'"),
+            std::string::npos)
+      << ddl;
   EXPECT_EQ(parsed.tail,
             "\nSTORED AS PARQUET\nLOCATION '" + LakeUri() +
                 "/processed/shop/order_lines/'\nTBLPROPERTIES ('classification'='parquet', "
@@ -316,9 +337,10 @@ TEST_F(ExportTest, GlueTableInputHasCreateTablesShape) {
   EXPECT_EQ(input["Name"], "order_lines");
   EXPECT_EQ(input["TableType"], "EXTERNAL_TABLE");
   EXPECT_EQ(input["Parameters"]["classification"], "parquet");
-  EXPECT_EQ(
-      input["PartitionKeys"],
-      nlohmann::json::parse(R"([{"Name":"year","Type":"int"},{"Name":"month","Type":"int"}])"));
+  EXPECT_EQ(input["PartitionKeys"], nlohmann::json::parse(R"([
+      {"Name": "year", "Type": "int", "Comment": "the year of order_ts"},
+      {"Name": "month", "Type": "int", "Comment": "the month of order_ts"}])"));
+  EXPECT_EQ(input["Description"], table.description);
   const auto& sd = input["StorageDescriptor"];
   ASSERT_EQ(sd["Columns"].size(), table.columns.size());
   for (size_t i = 0; i < table.columns.size(); ++i) {
@@ -400,6 +422,42 @@ TEST(CreateTableDdlTest, CsvTablesUseOpenCsvSerdeAndUnmappedTypesSayWhatTheyWere
             "LOCATION 's3://b/lake/raw/shop/visits/'\n"
             "TBLPROPERTIES ('skip.header.line.count'='1', 'classification'='csv', "
             "'shoplake.version'='2');\n");
+}
+
+// A mapping's descriptions (docs/transform.md) reach Athena: each column's as its COMMENT
+// (with the DuckDB type when Hive has no faithful one), the table's as its COMMENT, and
+// the same in Glue's TableInput (Comment, Description); quotes are escaped.
+TEST(CreateTableDdlTest, DescriptionsBecomeComments) {
+  Table table;
+  table.database = "shop";
+  table.name = "order_lines";
+  table.location = "processed/shop/order_lines/";
+  table.version = 1;
+  table.description = "One row per order line; the shop's \"completed\" ones are sales";
+  table.columns = {{"order_id", "BIGINT", false, "The order's id"},
+                   {"span", "INTERVAL", true, "Time to ship"},
+                   {"note", "VARCHAR", true}};
+  table.partition_keys = {{"year", "INTEGER", false, "the year of order_ts"}};
+  EXPECT_EQ(CreateTableDdl(table, "/lake"),
+            "CREATE EXTERNAL TABLE IF NOT EXISTS `shop`.`order_lines` (\n"
+            "  `order_id` bigint COMMENT 'The order\\'s id',\n"
+            "  `span` string COMMENT 'Time to ship (DuckDB type INTERVAL)',\n"
+            "  `note` string\n"
+            ")\n"
+            "COMMENT 'One row per order line; the shop\\'s \"completed\" ones are sales'\n"
+            "PARTITIONED BY (\n"
+            "  `year` int COMMENT 'the year of order_ts'\n"
+            ")\n"
+            "STORED AS PARQUET\n"
+            "LOCATION 'file:///lake/processed/shop/order_lines/'\n"
+            "TBLPROPERTIES ('classification'='parquet', 'shoplake.version'='1');\n");
+  auto glue = GlueTableInput(table, "s3://b/lake")["TableInput"];
+  EXPECT_EQ(glue["Description"], table.description);
+  EXPECT_EQ(glue["StorageDescriptor"]["Columns"][0]["Comment"], "The order's id");
+  EXPECT_EQ(glue["StorageDescriptor"]["Columns"][1]["Comment"],
+            "Time to ship (DuckDB type INTERVAL)");
+  EXPECT_FALSE(glue["StorageDescriptor"]["Columns"][2].contains("Comment"));
+  EXPECT_EQ(glue["PartitionKeys"][0]["Comment"], "the year of order_ts");
 }
 
 TEST(TableLocationUriTest, JoinsTheLakeRootAndTheTablesFolder) {
