@@ -51,8 +51,12 @@ struct CsvError {
   std::string column;  // the source column; empty for whole-record errors
   std::string type;    // DuckDB's error type: CAST, TOO MANY COLUMNS, ...
   std::string message;
-  std::string raw;           // the record's text
   uint64_t line_breaks = 0;  // in the record: the physical lines it spans, less one
+  // The reject's raw_line when it is not the record's lines read from the file: a record
+  // that runs to the file's end (its first MiB). Empty otherwise: DuckDB's own text of a
+  // record (csv_line) writes "?" for bytes that do not decode, and is UTF-8 whatever the
+  // file's encoding.
+  std::string raw_line;
 };
 
 // The records the reader refused (a record may carry several errors), as its rejects table
@@ -67,15 +71,15 @@ std::map<std::string, std::map<uint64_t, std::vector<CsvError>>> RefusedByReader
            .Rows()) {
     uint64_t line = ToU64(r[1]), byte = ToU64(r[2]);
     std::string raw = r[6].value_or("");
-    // After a quoted line break in a CRLF file, DuckDB (1.4) starts the next record at the
-    // "\n" of its predecessor's "\r\n": a record starts with no line break, so it is not the
-    // record's.
+    // In a CRLF file DuckDB (1.4) starts every refused record's text and byte position at
+    // the "\n" of the "\r\n" before it (in an LF file, at the record itself). A record starts
+    // with no line break, so that one is not the record's: counted, it made each refused
+    // record two lines, and the lines after it drift.
     size_t lead = std::min(raw.find_first_not_of("\r\n"), raw.size());
     raw.erase(0, lead);
     byte += lead;
-    uint64_t breaks = CountNewlines(raw);
     errors[r[0].value_or("")][header ? line - 1 : line].push_back(
-        {byte, r[3].value_or(""), r[4].value_or(""), r[5].value_or(""), std::move(raw), breaks});
+        {byte, r[3].value_or(""), r[4].value_or(""), r[5].value_or(""), CountNewlines(raw), ""});
   }
   return errors;
 }
@@ -117,8 +121,8 @@ bool RefuseUnclosedLastRecord(const InputFile& file, const CsvDialect& csv, cons
   if (!end.whole) {
     message += fmt::format(" ({} bytes; the first {} are kept)", end.size, end.text.size());
   }
-  errors[last] = {CsvError{scan.last_record_offset, "", "UNQUOTED VALUE", message,
-                           RawTextAsUtf8(end.text, csv.encoding), end.line_breaks}};
+  errors[last] = {CsvError{scan.last_record_offset, "", "UNQUOTED VALUE", message, end.line_breaks,
+                           RawTextAsUtf8(end.text, csv.encoding)}};
   return true;
 }
 
@@ -513,11 +517,14 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
             {&f, line, end_line, record, false, record_text(line, end_line), errors, {}});
         continue;
       }
+      // The record as the file has it, as a record read back is.
+      const std::string raw_line =
+          RawTextAsUtf8(record_text(line, end_line), mapping_.csv.encoding);
       for (const auto& e : errors) {
         // A column-count, quoting or encoding error: the cast errors it causes say nothing.
         if (e.type == "CAST") continue;
         rejects.push_back({f.raw_key, line, end_line, CsvErrorColumn(mapping_, e), CsvRule(e.type),
-                           e.message, "", e.raw});
+                           e.message, "", e.raw_line.empty() ? raw_line : e.raw_line});
       }
     }
     // Rows a rule refused: read back to confirm their place and to take their values as text.
