@@ -109,10 +109,12 @@ bool RefuseUnclosedLastRecord(const InputFile& file, const CsvDialect& csv, cons
                               std::map<uint64_t, std::vector<CsvError>>& errors) {
   uint64_t header = csv.header ? 1 : 0;
   if (!scan.ends_inside_quote || scan.records <= header) return false;
-  uint64_t last = scan.records - header;
+  // Its index among the records, and as DuckDB numbers it (blank lines count: LineMap).
+  uint64_t records = scan.records - header;
+  uint64_t last = LineMap(csv.header, {}, {}, scan.blank_lines).RecordOfGood(records);
   bool refused = errors.count(last) > 0;
   bool lost =
-      !refused && rows_read + 1 == last && (errors.empty() || errors.rbegin()->first < last);
+      !refused && rows_read + 1 == records && (errors.empty() || errors.rbegin()->first < last);
   if (!refused && !lost) return false;
   spdlog::debug("{}: the last record opens a quote that never closes; the reader {} it",
                 file.raw_key, refused ? "refused" : "dropped");
@@ -464,11 +466,14 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
     };
     std::map<uint64_t, RawLine> raw_lines;
     LineScan scan = ScanLines(f.path, mapping_.csv, wanted_lines(), raw_lines);
-    if (RefuseUnclosedLastRecord(f, mapping_.csv, scan, counted.rows_read, file_errors)) {
-      rejected = RefusedRecords(file_errors);  // the last record's lines are wanted too
+    bool unclosed = RefuseUnclosedLastRecord(f, mapping_.csv, scan, counted.rows_read, file_errors);
+    bool blanks = !scan.blank_lines.empty() && !(rejected.empty() && file_violations.empty());
+    if (unclosed || blanks) {
+      // The last record's lines are wanted too; blank lines shift the lines after them.
+      rejected = RefusedRecords(file_errors);
       counted = {parsed + rejected.size(), parsed, file_violations.size(),
                  rejected.size() + file_violations.size()};
-      lines = LineMap(mapping_.csv.header, rejected, {});
+      lines = LineMap(mapping_.csv.header, rejected, {}, scan.blank_lines);
       raw_lines.clear();
       scan = ScanLines(f.path, mapping_.csv, wanted_lines(), raw_lines);
     }
@@ -478,7 +483,8 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
     if (physical != lines.ExpectedLines(counted.rows_read)) {
       // Some parsed records hold line breaks inside quotes: count them in, then look again.
       lines = LineMap(mapping_.csv.header, rejected,
-                      MultiLineRows(conn, static_cast<size_t>(&f - files_.data()), first_rid));
+                      MultiLineRows(conn, static_cast<size_t>(&f - files_.data()), first_rid),
+                      scan.blank_lines);
       raw_lines.clear();
       physical = ScanLines(f.path, mapping_.csv, wanted_lines(), raw_lines).lines;
       if (physical != lines.ExpectedLines(counted.rows_read)) {
@@ -488,10 +494,12 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
     }
     if (mapping_.csv.header && header_line.empty()) header_line = raw_lines[1].text;
     const std::string line_break(LineBreak(mapping_.csv.encoding));
+    // A record's bytes as the file has them (a CRLF inside quotes too: a value read back
+    // must be the value parsed), but its last line break.
     auto record_text = [&](uint64_t line, uint64_t end_line) {
       std::string text;
       for (uint64_t l = line; l <= end_line; ++l)
-        text += (l == line ? "" : line_break) + raw_lines[l].text;
+        text += (l == line ? "" : raw_lines[l - 1].cr + line_break) + raw_lines[l].text;
       return text;
     };
 
