@@ -392,11 +392,7 @@ std::map<uint64_t, uint64_t> Parse::MultiLineRows(db::Connection& conn, size_t f
   return multi;
 }
 
-bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
-                    std::map<std::string, ParsedFile>& counts, std::vector<Reject>& rejects,
-                    const std::function<void(const char*)>& step) {
-  std::string errors_table = parallel ? "csv_errors" : "csv_errors_serial";
-  std::string copy = CopySql(parallel, errors_table);
+void Parse::WriteParsed(db::Connection& conn, int threads, const std::string& copy) const {
   if (KeepsOrder(conn, copy)) {
     conn.Execute(copy);
   } else {
@@ -412,6 +408,13 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
       "CREATE OR REPLACE TEMP VIEW parsed AS SELECT * EXCLUDE (file_row_number),"
       " file_row_number AS __rid FROM read_parquet(" +
       QuoteLiteral(parsed_path_) + ", file_row_number = true)");
+}
+
+bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
+                    std::map<std::string, ParsedFile>& counts, std::vector<Reject>& rejects,
+                    const std::function<void(const char*)>& step) {
+  std::string errors_table = parallel ? "csv_errors" : "csv_errors_serial";
+  WriteParsed(conn, threads, CopySql(parallel, errors_table));
   step("parse");
 
   auto good_range = GoodRanges(conn);  // path -> (first, count)
