@@ -284,6 +284,57 @@ TEST_F(ExportTest, ACsvTableMountsItsFilesByNameWithTheCatalogsTypes) {
   EXPECT_EQ(rows[0][5].value(), "INTEGER");
 }
 
+TEST_F(ExportTest, ARawTableGivesEveryRecordWhicheverColumnsAQueryReads) {
+  // A raw file as shops send them: CRLF, a windows-1252 byte (0xE9, no UTF-8), a short record
+  // and a long one. With ignore_errors, count(*) and a query reading `name` disagreed.
+  store_->WriteAll("raw/test/arrivals/day=1/a.csv",
+                   "id,name,amount\r\n"
+                   "1,caf\xE9,2.50\r\n"
+                   "2,short\r\n"
+                   "3,\"tea, green\",1.00\r\n"
+                   "4,long,3.00,extra\r\n");
+  Table table;
+  table.database = "raw_test";
+  table.name = "arrivals";
+  table.location = "raw/test/arrivals/";
+  table.format = "csv";
+  table.columns = {
+      {"id", "BIGINT", true}, {"name", "VARCHAR", true}, {"amount", "DECIMAL(8,2)", true}};
+  table.partition_keys = {{"day", "INTEGER", false}};
+  Snapshot snapshot;
+  snapshot.files = {{"raw/test/arrivals/day=1/a.csv", "day=1", 4, 0}};
+  ::shoplake::testing::TempFolder cache_folder("shoplake-catalog-text");
+  lake::LocalCache cache(*store_, cache_folder.path());
+  std::string scan = SnapshotScanSql(cache, table, snapshot);
+  db::Database db;
+  db::Connection conn(db);
+  EXPECT_EQ(conn.QueryScalar("SELECT count(*) FROM " + scan).value(), "4");
+  for (const char* column : {"id", "name", "amount", "day"}) {
+    // Counting what the query reads, NULLs too (the short record's amount).
+    EXPECT_EQ(conn.QueryScalar("SELECT count(coalesce(CAST(" + std::string(column) +
+                               " AS VARCHAR), '-')) FROM " + scan)
+                  .value(),
+              "4")
+        << column;
+  }
+  auto rows = conn.Query("SELECT id, name, coalesce(amount::VARCHAR, '-'), day FROM " + scan +
+                         " ORDER BY id")
+                  .Rows();
+  ASSERT_EQ(rows.size(), 4u);
+  std::vector<std::string> got;
+  for (const auto& r : rows) {
+    got.push_back(r[0].value() + "|" + r[1].value() + "|" + r[2].value() + "|" + r[3].value());
+  }
+  // The undecodable byte reads as the \xNN a reject's raw_line shows; no \r ends a value.
+  EXPECT_EQ(got, (std::vector<std::string>{"1|caf\\xE9|2.50|1", "2|short|-|1",
+                                           "3|tea, green|1.00|1", "4|long|3.00|1"}));
+  // The file in the lake is as it arrived; the copy lies in the cache.
+  EXPECT_EQ(store_->ReadAll("raw/test/arrivals/day=1/a.csv").substr(16, 6), "1,caf\xE9");
+  EXPECT_EQ(scan.find(folder_->path().string() + "/lake/raw/test/arrivals"), std::string::npos)
+      << scan;
+  EXPECT_NE(scan.find(RawTextFolder(cache).string()), std::string::npos) << scan;
+}
+
 TEST_F(ExportTest, ARemoteLakeMountsCopiesOfTheSnapshotsFilesFromTheCache) {
   // The same lake without local paths, as an S3 lake is: the scan reads copies in the cache,
   // fetched when mounted, and finds the same rows and typed partition keys.
