@@ -127,10 +127,12 @@ std::string SnapshotScanSql(lake::LocalCache& cache, const Table& table, const S
     // when a column the query reads fails, so counts changed with the columns named);
     // null_padding gives a short record NULLs, strict_mode = false takes an unclosed quote to
     // the next quote (a record over several lines, as the transform counts it) and a long
-    // record's first columns. A record DuckDB still cannot read fails the query, naming it.
+    // record's first columns. DuckDB reads null_padding with quoted newlines in one thread
+    // only (parallel = false; it refuses the file otherwise). A record DuckDB still cannot
+    // read fails the query, naming it.
     return "(SELECT " + columns + " FROM read_csv([" + files +
            "], header = true, union_by_name = true, all_varchar = true, null_padding = true,"
-           " strict_mode = false, hive_partitioning = " +
+           " parallel = false, strict_mode = false, hive_partitioning = " +
            (table.partition_keys.empty() ? "false" : "true") + "))";
   }
   return "read_parquet([" + files + "], union_by_name = true, " + partitioning + ")";
