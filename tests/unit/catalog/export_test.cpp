@@ -74,6 +74,18 @@ class ExportTest : public ::testing::Test {
   }
 
   Table OrderLines() { return catalog_->FindTable("shop", "order_lines").value(); }
+  // A CSV table of the raw zone's folder raw/test/<name>/, partitioned by day=N folders.
+  static Table RawCsvTable(const std::string& database, const std::string& name,
+                           std::vector<Column> columns) {
+    Table table;
+    table.database = database;
+    table.name = name;
+    table.location = "raw/test/" + name + "/";
+    table.format = "csv";
+    table.columns = std::move(columns);
+    table.partition_keys = {{"day", "INTEGER", false}};
+    return table;
+  }
   // The lake's files as DuckDB reads them (a local lake: its own).
   lake::LocalCache& Files() {
     if (!files_) files_ = std::make_unique<lake::LocalCache>(*store_);
@@ -257,14 +269,9 @@ TEST_F(ExportTest, ACsvTableMountsItsFilesByNameWithTheCatalogsTypes) {
   // Two files of one CSV table, the second with an added column (a new table version).
   store_->WriteAll("raw/test/visits/day=1/a.csv", "id,amount\n1,2.50\n2,3.25\n");
   store_->WriteAll("raw/test/visits/day=2/b.csv", "id,amount,note\n3,1.00,\"x, y\"\n");
-  Table table;
-  table.database = "test";
-  table.name = "visits";
-  table.location = "raw/test/visits/";
-  table.format = "csv";
-  table.columns = {
-      {"id", "BIGINT", false}, {"amount", "DECIMAL(8,2)", true}, {"note", "VARCHAR", true}};
-  table.partition_keys = {{"day", "INTEGER", false}};
+  Table table = RawCsvTable(
+      "test", "visits",
+      {{"id", "BIGINT", false}, {"amount", "DECIMAL(8,2)", true}, {"note", "VARCHAR", true}});
   Snapshot snapshot;
   snapshot.files = {{"raw/test/visits/day=1/a.csv", "day=1", 2, 0},
                     {"raw/test/visits/day=2/b.csv", "day=2", 1, 0}};
@@ -293,14 +300,9 @@ TEST_F(ExportTest, ARawTableGivesEveryRecordWhicheverColumnsAQueryReads) {
                    "2,short\r\n"
                    "3,\"tea, green\",1.00\r\n"
                    "4,long,3.00,extra\r\n");
-  Table table;
-  table.database = "raw_test";
-  table.name = "arrivals";
-  table.location = "raw/test/arrivals/";
-  table.format = "csv";
-  table.columns = {
-      {"id", "BIGINT", true}, {"name", "VARCHAR", true}, {"amount", "DECIMAL(8,2)", true}};
-  table.partition_keys = {{"day", "INTEGER", false}};
+  Table table = RawCsvTable(
+      "raw_test", "arrivals",
+      {{"id", "BIGINT", true}, {"name", "VARCHAR", true}, {"amount", "DECIMAL(8,2)", true}});
   Snapshot snapshot;
   snapshot.files = {{"raw/test/arrivals/day=1/a.csv", "day=1", 4, 0}};
   ::shoplake::testing::TempFolder cache_folder("shoplake-catalog-text");
