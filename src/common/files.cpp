@@ -71,9 +71,9 @@ void SyncFolder(const std::filesystem::path& folder) {
 
 namespace {
 
-// Calls `chunk` with the file's bytes, a buffer at a time.
+// Calls `chunk` with the file's bytes, a buffer at a time, until it returns false.
 void ReadChunks(const std::filesystem::path& path,
-                const std::function<void(std::string_view)>& chunk) {
+                const std::function<bool(std::string_view)>& chunk) {
   UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!file.valid()) throw SystemError("cannot open", path, errno);
   char buffer[1 << 16];
@@ -82,7 +82,7 @@ void ReadChunks(const std::filesystem::path& path,
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw SystemError("cannot read", path, errno);
     if (n == 0) break;
-    chunk(std::string_view(buffer, static_cast<size_t>(n)));
+    if (!chunk(std::string_view(buffer, static_cast<size_t>(n)))) break;
   }
 }
 
@@ -90,14 +90,35 @@ void ReadChunks(const std::filesystem::path& path,
 
 std::string ReadFile(const std::filesystem::path& path) {
   std::string bytes;
-  ReadChunks(path, [&](std::string_view chunk) { bytes.append(chunk); });
+  ReadChunks(path, [&](std::string_view chunk) {
+    bytes.append(chunk);
+    return true;
+  });
   return bytes;
 }
 
 std::string FileSha256(const std::filesystem::path& path) {
   Digest sha256(Digest::Algorithm::kSha256);
-  ReadChunks(path, [&](std::string_view chunk) { sha256.Update(chunk); });
+  ReadChunks(path, [&](std::string_view chunk) {
+    sha256.Update(chunk);
+    return true;
+  });
   return HexEncode(sha256.Finish());
+}
+
+void ReadLinePieces(const std::filesystem::path& path,
+                    const std::function<bool(std::string_view)>& piece) {
+  std::string pending;  // the bytes after the last newline read so far
+  bool going = true;
+  ReadChunks(path, [&](std::string_view chunk) {
+    pending.append(chunk);
+    size_t end = pending.rfind('\n');
+    if (end == std::string::npos) return true;
+    going = piece(std::string_view(pending).substr(0, end + 1));
+    pending.erase(0, end + 1);
+    return going;
+  });
+  if (going && !pending.empty()) piece(pending);
 }
 
 void WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes) {

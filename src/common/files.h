@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -57,6 +58,12 @@ std::string ReadFile(const std::filesystem::path& path);
 //! Hex SHA-256 of the file's bytes, read in bounded memory (what the catalog records of each
 //! file a snapshot lists). Throws as ReadFile.
 std::string FileSha256(const std::filesystem::path& path);
+
+//! Calls `piece` with the file's bytes in pieces that each end just after a newline (the last
+//! one at the end of the file), so that no piece cuts a line's character in two, until `piece`
+//! returns false. Holds at most a buffer beyond the file's longest line. Throws as ReadFile.
+void ReadLinePieces(const std::filesystem::path& path,
+                    const std::function<bool(std::string_view)>& piece);
 
 //! Writes `bytes` to a temporary name beside `path`, fsyncs, renames over `path`.
 //! Creates missing parent folders. Throws Error(kIo) naming the path.

@@ -33,16 +33,45 @@ class JsonLineFormatter : public spdlog::formatter {
   }
 };
 
-// The length of the UTF-8 sequence at text[at] when it is a valid one, else 0.
+// The length of the UTF-8 sequence at text[at] when it is a valid one, else 0. Valid as
+// Unicode says (and DuckDB checks): no overlong forms, no surrogates, nothing past U+10FFFF.
 size_t Utf8Length(std::string_view text, size_t at) {
   auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
   unsigned char lead = byte(at);
   size_t length = lead >= 0xF0 && lead <= 0xF4 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC2 ? 2 : 0;
+  if (lead >= 0xF5) length = 0;
   if (length == 0 || at + length > text.size()) return 0;
-  for (size_t i = 1; i < length; ++i) {
+  // The second byte's range is narrower after these leads (Unicode's table 3-7).
+  unsigned char second = byte(at + 1), low = 0x80, high = 0xBF;
+  if (lead == 0xE0) low = 0xA0;
+  if (lead == 0xED) high = 0x9F;
+  if (lead == 0xF0) low = 0x90;
+  if (lead == 0xF4) high = 0x8F;
+  if (second < low || second > high) return 0;
+  for (size_t i = 2; i < length; ++i) {
     if ((byte(at + i) & 0xC0) != 0x80) return 0;
   }
   return length;
+}
+
+// `text` with each byte that `escape` chooses (given the byte and whether it starts a valid
+// UTF-8 character) written as EscapedByte; the valid characters otherwise as they are.
+template <typename Escape>
+std::string EscapeBytes(std::string_view text, Escape escape) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t length = c < 0x80 ? 1 : Utf8Length(text, i);
+    if (length == 0 || escape(c)) {
+      out += EscapedByte(c);
+      ++i;
+    } else {
+      out.append(text.substr(i, length));
+      i += length;
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -54,21 +83,23 @@ std::string EscapedByte(unsigned char byte) {
 }
 
 std::string TerminalSafe(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
+  return EscapeBytes(text, [](unsigned char c) {
+    return c < 0x80 && ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F);
+  });
+}
+
+std::string EscapeUndecodable(std::string_view text) {
+  return EscapeBytes(text, [](unsigned char) { return false; });
+}
+
+bool IsUtf8(std::string_view text) {
   for (size_t i = 0; i < text.size();) {
     unsigned char c = static_cast<unsigned char>(text[i]);
     size_t length = c < 0x80 ? 1 : Utf8Length(text, i);
-    bool control = c < 0x80 && ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F);
-    if (length == 0 || control) {
-      out += EscapedByte(c);
-      ++i;
-    } else {
-      out.append(text.substr(i, length));
-      i += length;
-    }
+    if (length == 0) return false;
+    i += length;
   }
-  return out;
+  return true;
 }
 
 LogFormat ParseLogFormat(const std::string& name) {

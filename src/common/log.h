@@ -33,6 +33,16 @@ std::string TerminalSafe(std::string_view text);
 //! One byte as TerminalSafe escapes it: "\xNN", upper-case hex.
 std::string EscapedByte(unsigned char byte);
 
+//! `text` with each byte that is not part of a valid UTF-8 character escaped as \xNN (as
+//! TerminalSafe does), everything else as it is (control characters, \r, a backslash that was
+//! there: "\x41" in the text stays, so the escape is for reading, not for decoding back).
+//! Valid UTF-8 as DuckDB checks it: no overlong forms, surrogates or code points past U+10FFFF.
+std::string EscapeUndecodable(std::string_view text);
+
+//! True when every byte of `text` is part of a valid UTF-8 character (as EscapeUndecodable
+//! judges).
+bool IsUtf8(std::string_view text);
+
 //! True when stderr is a terminal (progress lines redraw in place only then).
 bool StderrIsTerminal();
 

@@ -60,7 +60,8 @@ class LocalCache {
   //! store, the cache folder otherwise. What DuckDB may be confined to (allowed_directories).
   const std::filesystem::path& root() const { return root_; }
 
-  //! The cache folder (for a local store: where it would be; nothing is created there).
+  //! The cache folder (for a local store: where it would be; the cache creates nothing there,
+  //! though catalog::SnapshotScanSql keeps raw files' UTF-8 copies in its text/ folder).
   const std::filesystem::path& folder() const { return folder_; }
 
   //! Where files being downloaded are staged: in the cache folder, so that a finished one is

@@ -254,10 +254,11 @@ void QueryEngine::MountNamed(std::string_view sql) {
 }
 
 void QueryEngine::LockDown() {
-  // DuckDB reads only below the lake's folder (or its cache's, for a remote lake); the lock
-  // keeps a query from SETting it back.
+  // DuckDB reads only below the lake's folder (or its cache's, for a remote lake) and the
+  // raw files' UTF-8 copies; the lock keeps a query from SETting it back.
   connection_.Execute("SET allowed_directories = [" +
-                      db::QuoteLiteral(cache_.root().string() + "/") + "]");
+                      db::QuoteLiteral(cache_.root().string() + "/") + ", " +
+                      db::QuoteLiteral(catalog::RawTextFolder(cache_).string() + "/") + "]");
   connection_.Execute("SET enable_external_access = false");
   connection_.Execute("SET lock_configuration = true");
 }

@@ -78,6 +78,18 @@ class ExportTest : public ::testing::Test {
   }
 
   Table OrderLines() { return catalog_->FindTable("shop", "order_lines").value(); }
+  // A CSV table of the raw zone's folder raw/test/<name>/, partitioned by day=N folders.
+  static Table RawCsvTable(const std::string& database, const std::string& name,
+                           std::vector<Column> columns) {
+    Table table;
+    table.database = database;
+    table.name = name;
+    table.location = "raw/test/" + name + "/";
+    table.format = "csv";
+    table.columns = std::move(columns);
+    table.partition_keys = {{"day", "INTEGER", false}};
+    return table;
+  }
   // The lake's files as DuckDB reads them (a local lake: its own).
   lake::LocalCache& Files() {
     if (!files_) files_ = std::make_unique<lake::LocalCache>(*store_);
@@ -278,14 +290,9 @@ TEST_F(ExportTest, ACsvTableMountsItsFilesByNameWithTheCatalogsTypes) {
   // Two files of one CSV table, the second with an added column (a new table version).
   store_->WriteAll("raw/test/visits/day=1/a.csv", "id,amount\n1,2.50\n2,3.25\n");
   store_->WriteAll("raw/test/visits/day=2/b.csv", "id,amount,note\n3,1.00,\"x, y\"\n");
-  Table table;
-  table.database = "test";
-  table.name = "visits";
-  table.location = "raw/test/visits/";
-  table.format = "csv";
-  table.columns = {
-      {"id", "BIGINT", false}, {"amount", "DECIMAL(8,2)", true}, {"note", "VARCHAR", true}};
-  table.partition_keys = {{"day", "INTEGER", false}};
+  Table table = RawCsvTable(
+      "test", "visits",
+      {{"id", "BIGINT", false}, {"amount", "DECIMAL(8,2)", true}, {"note", "VARCHAR", true}});
   Snapshot snapshot;
   snapshot.files = {{"raw/test/visits/day=1/a.csv", "day=1", 2, 0},
                     {"raw/test/visits/day=2/b.csv", "day=2", 1, 0}};
@@ -303,6 +310,52 @@ TEST_F(ExportTest, ACsvTableMountsItsFilesByNameWithTheCatalogsTypes) {
   EXPECT_EQ(rows[2][3].value(), "2");
   EXPECT_EQ(rows[0][4].value(), "DECIMAL(8,2)");
   EXPECT_EQ(rows[0][5].value(), "INTEGER");
+}
+
+TEST_F(ExportTest, ARawTableGivesEveryRecordWhicheverColumnsAQueryReads) {
+  // A raw file as shops send them: CRLF, a windows-1252 byte (0xE9, no UTF-8), a short record
+  // and a long one. With ignore_errors, count(*) and a query reading `name` disagreed.
+  store_->WriteAll("raw/test/arrivals/day=1/a.csv",
+                   "id,name,amount\r\n"
+                   "1,caf\xE9,2.50\r\n"
+                   "2,short\r\n"
+                   "3,\"tea, green\",1.00\r\n"
+                   "4,long,3.00,extra\r\n");
+  Table table = RawCsvTable(
+      "raw_test", "arrivals",
+      {{"id", "BIGINT", true}, {"name", "VARCHAR", true}, {"amount", "DECIMAL(8,2)", true}});
+  Snapshot snapshot;
+  snapshot.files = {{"raw/test/arrivals/day=1/a.csv", "day=1", 4, 0}};
+  ::shoplake::testing::TempFolder cache_folder("shoplake-catalog-text");
+  lake::LocalCache cache(*store_, cache_folder.path());
+  std::string scan = SnapshotScanSql(cache, table, snapshot);
+  db::Database db;
+  db::Connection conn(db);
+  EXPECT_EQ(conn.QueryScalar("SELECT count(*) FROM " + scan).value(), "4");
+  for (const char* column : {"id", "name", "amount", "day"}) {
+    // Counting what the query reads, NULLs too (the short record's amount).
+    EXPECT_EQ(conn.QueryScalar("SELECT count(coalesce(CAST(" + std::string(column) +
+                               " AS VARCHAR), '-')) FROM " + scan)
+                  .value(),
+              "4")
+        << column;
+  }
+  auto rows = conn.Query("SELECT id, name, coalesce(amount::VARCHAR, '-'), day FROM " + scan +
+                         " ORDER BY id")
+                  .Rows();
+  ASSERT_EQ(rows.size(), 4u);
+  std::vector<std::string> got;
+  for (const auto& r : rows) {
+    got.push_back(r[0].value() + "|" + r[1].value() + "|" + r[2].value() + "|" + r[3].value());
+  }
+  // The undecodable byte reads as the \xNN a reject's raw_line shows; no \r ends a value.
+  EXPECT_EQ(got, (std::vector<std::string>{"1|caf\\xE9|2.50|1", "2|short|-|1",
+                                           "3|tea, green|1.00|1", "4|long|3.00|1"}));
+  // The file in the lake is as it arrived; the copy lies in the cache.
+  EXPECT_EQ(store_->ReadAll("raw/test/arrivals/day=1/a.csv").substr(16, 6), "1,caf\xE9");
+  EXPECT_EQ(scan.find(folder_->path().string() + "/lake/raw/test/arrivals"), std::string::npos)
+      << scan;
+  EXPECT_NE(scan.find(RawTextFolder(cache).string()), std::string::npos) << scan;
 }
 
 TEST_F(ExportTest, ARemoteLakeMountsCopiesOfTheSnapshotsFilesFromTheCache) {

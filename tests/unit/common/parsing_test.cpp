@@ -41,5 +41,20 @@ TEST(Log, TerminalSafeEscapesControlsAndBrokenUtf8) {
   EXPECT_EQ(TerminalSafe("cut \xE2\x82"), "cut \\xE2\\x82");
 }
 
+TEST(Log, EscapeUndecodableKeepsControlsAndEscapesWhatDuckDbRefuses) {
+  // A raw CSV line keeps its CR and tabs; only bytes that are no UTF-8 character change.
+  EXPECT_EQ(EscapeUndecodable("1,caf\xE9,\x93q\x94\r\n"), "1,caf\\xE9,\\x93q\\x94\r\n");
+  EXPECT_EQ(EscapeUndecodable("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\t"),
+            "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\t");
+  // Overlong forms, a surrogate, past U+10FFFF: well-shaped, yet not UTF-8.
+  EXPECT_EQ(EscapeUndecodable("\xC0\xAF \xE0\x80\xAF \xED\xA0\x80 \xF4\x90\x80\x80"),
+            "\\xC0\\xAF \\xE0\\x80\\xAF \\xED\\xA0\\x80 \\xF4\\x90\\x80\\x80");
+  EXPECT_TRUE(IsUtf8("caf\xC3\xA9\r\n\x01"));
+  EXPECT_TRUE(IsUtf8(""));
+  EXPECT_FALSE(IsUtf8("caf\xE9"));
+  EXPECT_FALSE(IsUtf8("\xED\xA0\x80"));
+  EXPECT_FALSE(IsUtf8("cut \xE2\x82"));
+}
+
 }  // namespace
 }  // namespace shoplake
