@@ -146,6 +146,8 @@ struct RuleViolation {
 
 }  // namespace
 
+std::string RoundedColumn(const ColumnSpec& c) { return "__rounded_" + c.name; }
+
 void Parse::CheckEveryRecordRead(const InputFile& file, uint64_t file_records,
                                  uint64_t rows_read) const {
   uint64_t records = mapping_.csv.header && file_records > 0 ? file_records - 1 : file_records;
@@ -216,7 +218,9 @@ Parse::Parse(const Mapping& mapping, std::vector<InputFile> files,
   // The reader casts a column itself unless it cannot as the mapping says: a timestamp
   // (date) whose format is not the one read_csv takes for all of them (the first formatted
   // one's), or a source two columns share. Those are read as text and cast in SQL, where a
-  // failed cast is a rule of its own ("type").
+  // failed cast is a rule of its own ("type"). So is a decimal: the reader's cast rounds
+  // 1.255 to 1.26 without a word, where the text tells a value with more decimals than the
+  // scale ("scale", or rounded and counted with `round: true`).
   std::map<std::string, int> uses;
   for (const auto& c : mapping_.columns) ++uses[c.source];
   bool timestamp_chosen = false, date_chosen = false;
@@ -231,7 +235,7 @@ Parse::Parse(const Mapping& mapping, std::vector<InputFile> files,
     }
   }
   for (const auto& c : mapping_.columns) {
-    bool reader = uses[c.source] == 1;
+    bool reader = uses[c.source] == 1 && c.type != ColumnType::kDecimal;
     if (c.type == ColumnType::kTimestamp) reader = reader && c.format == timestamp_format_;
     if (c.type == ColumnType::kDate) reader = reader && c.format == date_format_;
     by_reader_.push_back(reader);
@@ -307,7 +311,15 @@ std::string Parse::CopySql(bool parallel, const std::string& rejects) const {
   // by when its line is read back.
   // A row's file is its index in the run's list (DuckDB's file_index): a path on every row
   // costs a tenth of the parse.
-  return "COPY (SELECT __file_index, " + Join(typed_columns_, ", ") +
+  // A column that rounds says, per row, whether it rounded: the run counts them (RoundedColumn).
+  std::string rounded;
+  for (const auto& c : mapping_.columns) {
+    if (c.round) {
+      rounded +=
+          ", " + ExtraDecimalsExpr(c, TextExprs(c)) + " AS " + QuoteIdentifier(RoundedColumn(c));
+    }
+  }
+  return "COPY (SELECT __file_index, " + Join(typed_columns_, ", ") + rounded +
          ", __ok, CASE WHEN __ok THEN NULL ELSE " + ViolationsExpr(checks) +
          " END AS __violations, CASE WHEN __ok THEN NULL ELSE hash(" + Join(typed_values_, ", ") +
          ") END AS __hash FROM (SELECT *, file_index AS __file_index, " + OkExpr(checks) +

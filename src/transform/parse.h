@@ -41,6 +41,10 @@ struct ParsedFile {
 void InsertRows(db::Connection& conn, const std::string& table, size_t width,
                 const std::vector<db::Parameter>& values);
 
+//! The column of `parsed` that tells whether a row's value of `c` (a decimal with `round:
+//! true`) was rounded.
+std::string RoundedColumn(const ColumnSpec& c);
+
 class Parse {
  public:
   //! `files` in ingest order; `reference_tables`: per column with `references`, the temp
@@ -59,7 +63,7 @@ class Parse {
   //!  - the view `parsed`: every row the reader took: __file_index (its file's place in
   //!    `files`, from 0), the mapping's columns typed and named as targets, __ok (no rule
   //!    but references broken), __rid (its place: rows of one file are contiguous, in the
-  //!    file's order);
+  //!    file's order), and per column with `round: true` its RoundedColumn;
   //!  - the table `refused` (__file_index, __rid, ...): the rows a rule or a reference
   //!    refuses.
   //! Appends a Reject per broken rule of every refused row or record to `rejects`; returns

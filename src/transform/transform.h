@@ -66,6 +66,8 @@ struct TransformResult {
   std::vector<FileCounts> files;
   FileCounts totals;  //!< raw_key empty
   std::vector<Reject> rejects;
+  //! Per column with `round: true`: how many of the values written were rounded to its scale.
+  std::map<std::string, uint64_t> rounded;
   //! Every refused row's line was confirmed by reading it back from its file (false: the
   //! lines may be off; the run says so in a warning).
   bool lines_confirmed = true;
