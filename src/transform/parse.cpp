@@ -240,8 +240,8 @@ Parse::Parse(const Mapping& mapping, std::vector<InputFile> files,
     if (c.type == ColumnType::kDate) reader = reader && c.format == date_format_;
     by_reader_.push_back(reader);
     reader_types_.push_back(reader ? SqlType(c) : "VARCHAR");
-    typed_values_.push_back(reader ? QuoteIdentifier(c.source) : CastExpr(c));
-    typed_columns_.push_back(typed_values_.back() + " AS " + QuoteIdentifier(c.name));
+    typed_columns_.push_back((reader ? QuoteIdentifier(c.source) : CastExpr(c)) + " AS " +
+                             QuoteIdentifier(c.name));
   }
 
   // The refused rows: those breaking a rule, and those naming an unknown key, with only the
@@ -302,29 +302,42 @@ std::string Parse::ReadCsv(const std::string& from, const std::vector<std::strin
 }
 
 std::string Parse::CopySql(bool parallel, const std::string& rejects) const {
+  // A column cast in SQL is cast once, beside the read (its cast named "__cast_<name>"), and
+  // its rules, its value and the hash take that cast: a cast written in each would run each.
+  std::vector<std::string> casts, typed, typed_columns;
+  std::vector<ColumnExprs> exprs;
+  for (size_t i = 0; i < mapping_.columns.size(); ++i) {
+    const ColumnSpec& c = mapping_.columns[i];
+    exprs.push_back(ParseExprs(c, by_reader_[i]));
+    if (!by_reader_[i]) {
+      exprs.back().typed = QuoteIdentifier("__cast_" + c.name);
+      casts.push_back(", " + CastExpr(c) + " AS " + exprs.back().typed);
+    }
+    typed.push_back(exprs.back().typed);
+    typed_columns.push_back(typed.back() + " AS " + QuoteIdentifier(c.name));
+  }
   std::vector<Check> checks = Checks(
-      mapping_, [&](size_t i) { return ParseExprs(mapping_.columns[i], by_reader_[i]); },
-      reference_tables_, false);
+      mapping_, [&](size_t i) { return exprs[i]; }, reference_tables_, false);
+  // A column that rounds says, per row, whether it rounded: the run counts them (RoundedColumn).
+  std::string rounded;
+  for (size_t i = 0; i < mapping_.columns.size(); ++i) {
+    const ColumnSpec& c = mapping_.columns[i];
+    if (c.round) {
+      rounded += ", " + ExtraDecimalsExpr(c, exprs[i]) + " AS " + QuoteIdentifier(RoundedColumn(c));
+    }
+  }
   std::vector<std::string> paths;
   for (const auto& f : files_) paths.push_back(QuoteLiteral(f.path));
   // Only a refused row keeps what it breaks, and a hash of its typed values to recognize it
   // by when its line is read back.
   // A row's file is its index in the run's list (DuckDB's file_index): a path on every row
   // costs a tenth of the parse.
-  // A column that rounds says, per row, whether it rounded: the run counts them (RoundedColumn).
-  std::string rounded;
-  for (const auto& c : mapping_.columns) {
-    if (c.round) {
-      rounded +=
-          ", " + ExtraDecimalsExpr(c, TextExprs(c)) + " AS " + QuoteIdentifier(RoundedColumn(c));
-    }
-  }
-  return "COPY (SELECT __file_index, " + Join(typed_columns_, ", ") + rounded +
+  return "COPY (SELECT __file_index, " + Join(typed_columns, ", ") + rounded +
          ", __ok, CASE WHEN __ok THEN NULL ELSE " + ViolationsExpr(checks) +
-         " END AS __violations, CASE WHEN __ok THEN NULL ELSE hash(" + Join(typed_values_, ", ") +
-         ") END AS __hash FROM (SELECT *, file_index AS __file_index, " + OkExpr(checks) +
-         " AS __ok FROM " +
-         ReadCsv("[" + Join(paths, ", ") + "]", reader_types_, parallel, rejects) + ")) TO " +
+         " END AS __violations, CASE WHEN __ok THEN NULL ELSE hash(" + Join(typed, ", ") +
+         ") END AS __hash FROM (SELECT *, " + OkExpr(checks) +
+         " AS __ok FROM (SELECT *, file_index AS __file_index" + Join(casts, "") + " FROM " +
+         ReadCsv("[" + Join(paths, ", ") + "]", reader_types_, parallel, rejects) + "))) TO " +
          QuoteLiteral(parsed_path_) + " (FORMAT parquet, COMPRESSION " + kWorkCompression + ")";
 }
 

@@ -119,8 +119,9 @@ class Parse {
   std::vector<bool> by_reader_;
   std::string timestamp_format_, date_format_;  // read_csv's, when a column takes one
   std::vector<std::string> reader_types_;       // per column, what read_csv reads it as
-  std::vector<std::string> typed_values_;       // per column, its typed value from the read
-  std::vector<std::string> typed_columns_;      // the same, AS the column's name
+  // Per column, its typed value from the read, AS the column's name (for the read back: the
+  // parse's own statement casts each column once, CopySql).
+  std::vector<std::string> typed_columns_;
   std::string refused_sql_, violations_sql_;
   bool lines_confirmed_ = false;
 };

@@ -15,7 +15,7 @@ std::string Literal(const ColumnSpec& c, const std::string& text) {
 }
 
 // Whether the text `v` reads as a number at all (a decimal's cast failing on it means it is
-// too large for the precision, not that it is no number). Costly: only for failed casts.
+// too large for the precision, not that it is no number).
 std::string IsNumber(const std::string& v) {
   return "coalesce(NOT isnan(TRY_CAST(" + v + " AS DOUBLE)), false)";
 }
@@ -65,13 +65,15 @@ std::string PrecisionMessage(const ColumnSpec& c, const std::string& text) {
 }  // namespace
 
 std::string ExtraDecimalsExpr(const ColumnSpec& c, const ColumnExprs& e) {
-  // Most values cannot have too many decimals (no more characters after the point than the
-  // scale, no exponent): two string lookups rule them out before anything is parsed.
+  // Most values have no more decimals than the scale, and a cheap test tells them: a value
+  // written in 15 characters or fewer has at most 15 significant digits, as its rounding to
+  // the scale has, and two such numbers that differ are different DOUBLEs. Only a value that
+  // differs as a DOUBLE, or a long one, has its decimals counted from its text.
   const std::string& v = e.source;
   std::string s = std::to_string(c.scale);
-  return "CASE WHEN ((instr(" + v + ", '.') > 0 AND strlen(" + v + ") - instr(" + v + ", '.') > " +
-         s + ") OR contains(" + v + ", 'e') OR contains(" + v + ", 'E')) AND " + e.typed +
-         " IS NOT NULL THEN " + DecimalsExpr(v) + " > " + s + " ELSE false END";
+  return "CASE WHEN " + e.typed + " IS NOT NULL AND (strlen(" + v + ") > 15 OR TRY_CAST(" + v +
+         " AS DOUBLE) <> CAST(" + e.typed + " AS DOUBLE)) THEN " + DecimalsExpr(v) + " > " + s +
+         " ELSE false END";
 }
 
 std::string Join(const std::vector<std::string>& parts, const std::string& separator) {
@@ -124,28 +126,28 @@ std::vector<Check> Checks(const Mapping& mapping, const std::function<ColumnExpr
   for (size_t i = 0; i < mapping.columns.size(); ++i) {
     const ColumnSpec& c = mapping.columns[i];
     ColumnExprs e = exprs(i);
-    // `message_sql`: the message as SQL, for one that names the value.
-    auto add_sql = [&](const std::string& rule, const std::string& condition,
+    // `rule_sql` and `message_sql`: SQL, for a rule or message that depends on the value.
+    auto add_sql = [&](const std::string& rule_sql, const std::string& condition,
                        const std::string& message_sql) {
       checks.push_back({condition, "struct_pack(\"column\" := " + QuoteLiteral(c.name) +
-                                       ", rule := " + QuoteLiteral(rule) + ", message := " +
-                                       message_sql + ", value := " + e.text + ")"});
+                                       ", rule := " + rule_sql + ", message := " + message_sql +
+                                       ", value := " + e.text + ")"});
     };
     auto add = [&](const std::string& rule, const std::string& condition,
-                   const std::string& message) { add_sql(rule, condition, QuoteLiteral(message)); };
+                   const std::string& message) {
+      add_sql(QuoteLiteral(rule), condition, QuoteLiteral(message));
+    };
     if (!c.nullable) add("not_null", e.source + " IS NULL", "a value is required");
-    bool decimal_text = e.cast_in_sql && c.type == ColumnType::kDecimal;
     std::string failed_cast = e.source + " IS NOT NULL AND " + e.typed + " IS NULL";
-    if (decimal_text) {
-      // A number that does not cast is too large for the precision: a rule of its own.
-      add("type",
-          "CASE WHEN " + failed_cast + " THEN NOT " + IsNumber(e.source) + " ELSE false END",
-          TypeMessage(c));
-      add_sql("precision",
-              "CASE WHEN " + failed_cast + " THEN " + IsNumber(e.source) + " ELSE false END",
-              PrecisionMessage(c, e.text));
+    if (e.cast_in_sql && c.type == ColumnType::kDecimal) {
+      // A number that does not cast is too large for the precision: a rule of its own, told
+      // apart only for the rows refused.
+      std::string number = IsNumber(e.source);
+      add_sql("CASE WHEN " + number + " THEN 'precision' ELSE 'type' END", failed_cast,
+              "CASE WHEN " + number + " THEN " + PrecisionMessage(c, e.text) + " ELSE " +
+                  QuoteLiteral(TypeMessage(c)) + " END");
       // More decimals than the scale: refused, unless the column says to round them.
-      if (!c.round) add_sql("scale", ExtraDecimalsExpr(c, e), ScaleMessage(c, e.text));
+      if (!c.round) add_sql("'scale'", ExtraDecimalsExpr(c, e), ScaleMessage(c, e.text));
     } else if (e.cast_in_sql) {
       add("type", failed_cast, TypeMessage(c));
     }
