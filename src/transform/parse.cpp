@@ -392,19 +392,33 @@ std::map<std::string, std::pair<uint64_t, uint64_t>> Parse::GoodRanges(db::Conne
 
 std::map<uint64_t, uint64_t> Parse::MultiLineRows(db::Connection& conn, size_t file_index,
                                                   uint64_t first_rid) const {
-  std::vector<std::string> concat;
-  for (const auto& c : mapping_.columns) {
+  // A line break in a varchar column is in its value. A column read as text and cast in SQL
+  // (a decimal, a formatted timestamp) keeps no text, but a value holding a line break does
+  // not cast: its row was refused, and the refusal keeps the text.
+  std::vector<std::string> concat, cast_in_sql;
+  for (size_t i = 0; i < mapping_.columns.size(); ++i) {
+    const ColumnSpec& c = mapping_.columns[i];
     if (c.type == ColumnType::kVarchar) {
       concat.push_back("coalesce(" + QuoteIdentifier(c.name) + ", '')");
+    } else if (!by_reader_[i]) {
+      cast_in_sql.push_back(QuoteLiteral(c.name));
     }
   }
   if (concat.empty()) concat.push_back("''");
+  const std::string file = std::to_string(file_index);
+  std::string texts = "SELECT __rid, concat(" + Join(concat, ", ") +
+                      ") AS s FROM parsed WHERE __file_index = " + file;
+  if (!cast_in_sql.empty()) {
+    // Each column's value once, though it may break several rules.
+    texts +=
+        " UNION ALL SELECT __rid, s FROM (SELECT DISTINCT __rid, v.\"column\", v.value AS s"
+        " FROM (SELECT __rid, unnest(__violations) AS v FROM parsed WHERE __file_index = " +
+        file + " AND NOT __ok) WHERE v.\"column\" IN (" + Join(cast_in_sql, ", ") + "))";
+  }
   std::map<uint64_t, uint64_t> multi;
   for (const auto& r :
-       conn.Query("SELECT __rid, length(s) - length(replace(s, chr(10), '')) FROM (SELECT"
-                  " __rid, concat(" +
-                  Join(concat, ", ") + ") AS s FROM parsed WHERE __file_index = " +
-                  std::to_string(file_index) + ") WHERE s LIKE '%' || chr(10) || '%'")
+       conn.Query("SELECT __rid, sum(length(s) - length(replace(s, chr(10), ''))) FROM (" + texts +
+                  ") WHERE s LIKE '%' || chr(10) || '%' GROUP BY __rid")
            .Rows()) {
     multi[ToU64(r[0]) - first_rid + 1] = ToU64(r[1]);
   }
