@@ -44,6 +44,12 @@ void PrintResult(const transform::TransformResult& r, bool dry_run) {
       r.dataset, r.table, r.files.size(), t.rows_read, t.rows_written, t.rows_rejected, rate,
       t.duplicates_dropped, r.seconds);
   fmt::print("  snapshot {}: {} rows; run {}\n", r.snapshot_id, r.table_rows, r.run_id);
+  if (!r.rounded.empty()) {
+    std::string columns;
+    for (const auto& [column, n] : r.rounded)
+      columns += fmt::format("{}{} {}", columns.empty() ? "" : ", ", column, n);
+    fmt::print("  rounded to the column's scale (round: true): {}\n", columns);
+  }
   if (!r.rejects.empty()) {
     std::map<std::string, int> by_rule;
     for (const auto& reject : r.rejects) ++by_rule[reject.rule];

@@ -209,6 +209,8 @@ nlohmann::json TransformJson(const transform::TransformResult& result, bool deta
                         {"rejects_prefix", result.rejects_prefix},
                         {"quarantined", result.quarantined},
                         {"seconds", result.seconds}};
+  // Only a mapping that rounds (`round: true`) has counts to give.
+  if (!result.rounded.empty()) out["rounded"] = result.rounded;
   if (!detail) return out;
   nlohmann::json files = nlohmann::json::array();
   for (const auto& f : result.files) {

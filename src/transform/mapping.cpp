@@ -30,8 +30,8 @@ const std::vector<std::string> kCsvKeys = {"delimiter", "quote",    "escape",
                                            "header",    "encoding", "null_strings"};
 const std::vector<std::string> kPartitionKeys = {"name", "from", "part"};
 const std::vector<std::string> kColumnKeys = {
-    "name", "source", "description",     "type",  "format",     "nullable",
-    "min",  "max",    "accepted_values", "regex", "max_length", "references"};
+    "name", "source",          "description", "type",       "format",     "nullable", "min",
+    "max",  "accepted_values", "regex",       "max_length", "references", "round"};
 const std::vector<std::string> kReferenceKeys = {"dataset", "column"};
 // What DuckDB's CSV reader decodes.
 const std::vector<std::string> kEncodings = {"utf-8", "utf-16", "latin-1"};
@@ -399,6 +399,7 @@ class MappingParser {
     only_for("max_length", is_varchar, "varchar");
     only_for("min", is_ordered, "number, date and timestamp");
     only_for("max", is_ordered, "number, date and timestamp");
+    only_for("round", column.type == ColumnType::kDecimal, "decimal");
 
     if (node["format"]) column.format = ReadFormat(node["format"], path + ".format");
     for (const char* key : {"min", "max"}) {
@@ -441,6 +442,8 @@ class MappingParser {
       }
     }
     if (node["references"]) column.references = ReadReference(node["references"], path);
+    if (node["round"])
+      column.round = reader_.Get<bool>(node["round"], path + ".round", "true or false");
     return column;
   }
 

@@ -17,6 +17,7 @@
 //     - {name: order_ts, type: timestamp, format: "%Y-%m-%d %H:%M:%S", nullable: false}
 //     - {name: status, type: varchar, accepted_values: [completed, cancelled, returned]}
 //     - {name: unit_price, type: "decimal(12,2)", min: 0}
+//     - {name: tax, type: "decimal(12,2)", round: true}   # 0.125 -> 0.13, counted
 //     - {name: customer_email, source: email, type: varchar, regex: "^[^@]+@[^@]+$",
 //        max_length: 254}
 //     - {name: product_id, type: bigint, references: {dataset: products, column: product_id}}
@@ -54,6 +55,9 @@ struct ColumnSpec {
   std::optional<std::string> regex;          //!< varchar only: the whole value must match
   std::optional<int> max_length;             //!< varchar only: in characters
   std::optional<Reference> references;
+  //! decimal only: a value with more decimals than `scale` is rounded half away from zero
+  //! (and counted) instead of refused (rule "scale"): money never loses digits silently.
+  bool round = false;
   int line = 0;  //!< where the column is declared in the spec (1-based)
 };
 

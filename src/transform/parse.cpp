@@ -152,6 +152,8 @@ struct RuleViolation {
 
 }  // namespace
 
+std::string RoundedColumn(const ColumnSpec& c) { return "__rounded_" + c.name; }
+
 void Parse::CheckEveryRecordRead(const InputFile& file, uint64_t file_records,
                                  uint64_t rows_read) const {
   uint64_t records = mapping_.csv.header && file_records > 0 ? file_records - 1 : file_records;
@@ -222,7 +224,9 @@ Parse::Parse(const Mapping& mapping, std::vector<InputFile> files,
   // The reader casts a column itself unless it cannot as the mapping says: a timestamp
   // (date) whose format is not the one read_csv takes for all of them (the first formatted
   // one's), or a source two columns share. Those are read as text and cast in SQL, where a
-  // failed cast is a rule of its own ("type").
+  // failed cast is a rule of its own ("type"). So is a decimal: the reader's cast rounds
+  // 1.255 to 1.26 without a word, where the text tells a value with more decimals than the
+  // scale ("scale", or rounded and counted with `round: true`).
   std::map<std::string, int> uses;
   for (const auto& c : mapping_.columns) ++uses[c.source];
   bool timestamp_chosen = false, date_chosen = false;
@@ -237,13 +241,13 @@ Parse::Parse(const Mapping& mapping, std::vector<InputFile> files,
     }
   }
   for (const auto& c : mapping_.columns) {
-    bool reader = uses[c.source] == 1;
+    bool reader = uses[c.source] == 1 && c.type != ColumnType::kDecimal;
     if (c.type == ColumnType::kTimestamp) reader = reader && c.format == timestamp_format_;
     if (c.type == ColumnType::kDate) reader = reader && c.format == date_format_;
     by_reader_.push_back(reader);
     reader_types_.push_back(reader ? SqlType(c) : "VARCHAR");
-    typed_values_.push_back(reader ? QuoteIdentifier(c.source) : CastExpr(c));
-    typed_columns_.push_back(typed_values_.back() + " AS " + QuoteIdentifier(c.name));
+    typed_columns_.push_back((reader ? QuoteIdentifier(c.source) : CastExpr(c)) + " AS " +
+                             QuoteIdentifier(c.name));
   }
 
   // The refused rows: those breaking a rule, and those naming an unknown key, with only the
@@ -304,21 +308,42 @@ std::string Parse::ReadCsv(const std::string& from, const std::vector<std::strin
 }
 
 std::string Parse::CopySql(bool parallel, const std::string& rejects) const {
+  // A column cast in SQL is cast once, beside the read (its cast named "__cast_<name>"), and
+  // its rules, its value and the hash take that cast: a cast written in each would run each.
+  std::vector<std::string> casts, typed, typed_columns;
+  std::vector<ColumnExprs> exprs;
+  for (size_t i = 0; i < mapping_.columns.size(); ++i) {
+    const ColumnSpec& c = mapping_.columns[i];
+    exprs.push_back(ParseExprs(c, by_reader_[i]));
+    if (!by_reader_[i]) {
+      exprs.back().typed = QuoteIdentifier("__cast_" + c.name);
+      casts.push_back(", " + CastExpr(c) + " AS " + exprs.back().typed);
+    }
+    typed.push_back(exprs.back().typed);
+    typed_columns.push_back(typed.back() + " AS " + QuoteIdentifier(c.name));
+  }
   std::vector<Check> checks = Checks(
-      mapping_, [&](size_t i) { return ParseExprs(mapping_.columns[i], by_reader_[i]); },
-      reference_tables_, false);
+      mapping_, [&](size_t i) { return exprs[i]; }, reference_tables_, false);
+  // A column that rounds says, per row, whether it rounded: the run counts them (RoundedColumn).
+  std::string rounded;
+  for (size_t i = 0; i < mapping_.columns.size(); ++i) {
+    const ColumnSpec& c = mapping_.columns[i];
+    if (c.round) {
+      rounded += ", " + ExtraDecimalsExpr(c, exprs[i]) + " AS " + QuoteIdentifier(RoundedColumn(c));
+    }
+  }
   std::vector<std::string> paths;
   for (const auto& f : files_) paths.push_back(QuoteLiteral(f.path));
   // Only a refused row keeps what it breaks, and a hash of its typed values to recognize it
   // by when its line is read back.
   // A row's file is its index in the run's list (DuckDB's file_index): a path on every row
   // costs a tenth of the parse.
-  return "COPY (SELECT __file_index, " + Join(typed_columns_, ", ") +
+  return "COPY (SELECT __file_index, " + Join(typed_columns, ", ") + rounded +
          ", __ok, CASE WHEN __ok THEN NULL ELSE " + ViolationsExpr(checks) +
-         " END AS __violations, CASE WHEN __ok THEN NULL ELSE hash(" + Join(typed_values_, ", ") +
-         ") END AS __hash FROM (SELECT *, file_index AS __file_index, " + OkExpr(checks) +
-         " AS __ok FROM " +
-         ReadCsv("[" + Join(paths, ", ") + "]", reader_types_, parallel, rejects) + ")) TO " +
+         " END AS __violations, CASE WHEN __ok THEN NULL ELSE hash(" + Join(typed, ", ") +
+         ") END AS __hash FROM (SELECT *, " + OkExpr(checks) +
+         " AS __ok FROM (SELECT *, file_index AS __file_index" + Join(casts, "") + " FROM " +
+         ReadCsv("[" + Join(paths, ", ") + "]", reader_types_, parallel, rejects) + "))) TO " +
          QuoteLiteral(parsed_path_) + " (FORMAT parquet, COMPRESSION " + kWorkCompression + ")";
 }
 
@@ -373,19 +398,33 @@ std::map<std::string, std::pair<uint64_t, uint64_t>> Parse::GoodRanges(db::Conne
 
 std::map<uint64_t, uint64_t> Parse::MultiLineRows(db::Connection& conn, size_t file_index,
                                                   uint64_t first_rid) const {
-  std::vector<std::string> concat;
-  for (const auto& c : mapping_.columns) {
+  // A line break in a varchar column is in its value. A column read as text and cast in SQL
+  // (a decimal, a formatted timestamp) keeps no text, but a value holding a line break does
+  // not cast: its row was refused, and the refusal keeps the text.
+  std::vector<std::string> concat, cast_in_sql;
+  for (size_t i = 0; i < mapping_.columns.size(); ++i) {
+    const ColumnSpec& c = mapping_.columns[i];
     if (c.type == ColumnType::kVarchar) {
       concat.push_back("coalesce(" + QuoteIdentifier(c.name) + ", '')");
+    } else if (!by_reader_[i]) {
+      cast_in_sql.push_back(QuoteLiteral(c.name));
     }
   }
   if (concat.empty()) concat.push_back("''");
+  const std::string file = std::to_string(file_index);
+  std::string texts = "SELECT __rid, concat(" + Join(concat, ", ") +
+                      ") AS s FROM parsed WHERE __file_index = " + file;
+  if (!cast_in_sql.empty()) {
+    // Each column's value once, though it may break several rules.
+    texts +=
+        " UNION ALL SELECT __rid, s FROM (SELECT DISTINCT __rid, v.\"column\", v.value AS s"
+        " FROM (SELECT __rid, unnest(__violations) AS v FROM parsed WHERE __file_index = " +
+        file + " AND NOT __ok) WHERE v.\"column\" IN (" + Join(cast_in_sql, ", ") + "))";
+  }
   std::map<uint64_t, uint64_t> multi;
   for (const auto& r :
-       conn.Query("SELECT __rid, length(s) - length(replace(s, chr(10), '')) FROM (SELECT"
-                  " __rid, concat(" +
-                  Join(concat, ", ") + ") AS s FROM parsed WHERE __file_index = " +
-                  std::to_string(file_index) + ") WHERE s LIKE '%' || chr(10) || '%'")
+       conn.Query("SELECT __rid, sum(length(s) - length(replace(s, chr(10), ''))) FROM (" + texts +
+                  ") WHERE s LIKE '%' || chr(10) || '%' GROUP BY __rid")
            .Rows()) {
     multi[ToU64(r[0]) - first_rid + 1] = ToU64(r[1]);
   }

@@ -41,6 +41,10 @@ struct ParsedFile {
 void InsertRows(db::Connection& conn, const std::string& table, size_t width,
                 const std::vector<db::Parameter>& values);
 
+//! The column of `parsed` that tells whether a row's value of `c` (a decimal with `round:
+//! true`) was rounded.
+std::string RoundedColumn(const ColumnSpec& c);
+
 class Parse {
  public:
   //! `files` in ingest order; `reference_tables`: per column with `references`, the temp
@@ -59,7 +63,7 @@ class Parse {
   //!  - the view `parsed`: every row the reader took: __file_index (its file's place in
   //!    `files`, from 0), the mapping's columns typed and named as targets, __ok (no rule
   //!    but references broken), __rid (its place: rows of one file are contiguous, in the
-  //!    file's order);
+  //!    file's order), and per column with `round: true` its RoundedColumn;
   //!  - the table `refused` (__file_index, __rid, ...): the rows a rule or a reference
   //!    refuses.
   //! Appends a Reject per broken rule of every refused row or record to `rejects`; returns
@@ -118,8 +122,9 @@ class Parse {
   std::vector<bool> by_reader_;
   std::string timestamp_format_, date_format_;  // read_csv's, when a column takes one
   std::vector<std::string> reader_types_;       // per column, what read_csv reads it as
-  std::vector<std::string> typed_values_;       // per column, its typed value from the read
-  std::vector<std::string> typed_columns_;      // the same, AS the column's name
+  // Per column, its typed value from the read, AS the column's name (for the read back: the
+  // parse's own statement casts each column once, CopySql).
+  std::vector<std::string> typed_columns_;
   std::string refused_sql_, violations_sql_;
   bool lines_confirmed_ = false;
 };

@@ -39,6 +39,11 @@ ColumnExprs TextExprs(const ColumnSpec& c);
 //! The column as the parse reads it: typed by the reader (`by_reader`), or as text.
 ColumnExprs ParseExprs(const ColumnSpec& c, bool by_reader);
 
+//! True when the text of decimal column `c` (as `e` gives it) holds more decimals than its
+//! scale (1.255 in a DECIMAL(12,2); not 1.2500), as SQL; false for NULL and for text that
+//! does not cast. What the rule "scale" refuses, and what `round: true` rounds and counts.
+std::string ExtraDecimalsExpr(const ColumnSpec& c, const ColumnExprs& e);
+
 //! One rule of one column: the condition that breaks it, and what to say.
 struct Check {
   std::string condition;  //!< true when the row breaks the rule (NULL counts as not broken)

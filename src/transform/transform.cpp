@@ -542,6 +542,7 @@ struct RowPlan {
   // The parsed rows no rule refused, less the losers among duplicate keys, and the old rows
   // of the partitions the new rows touch less the keys that come again.
   std::string final_rows;
+  std::string kept;  // the new rows written, as a predicate on `parsed` (KeptRows)
   std::vector<catalog::SnapshotFile> kept_files;  // current files the new snapshot keeps
   std::vector<catalog::SnapshotFile> replaced;    // current files whose partitions it rewrites
 };
@@ -628,7 +629,8 @@ RowPlan PlanRows(db::Connection& conn, RunState& run) {
       partition_columns.empty() ? "" : ", " + Join(partition_columns, ", ");
   for (const auto& k : mapping.primary_key) pk.push_back(QuoteIdentifier(k));
   plan.dedup = !pk.empty();
-  std::string kept = KeptRows(conn, pk);
+  plan.kept = KeptRows(conn, pk);
+  const std::string& kept = plan.kept;
   std::string new_rows =
       "SELECT " + Join(plan.data_columns, ", ") + partition_select + " FROM parsed WHERE " + kept;
   SortCurrentFiles(conn, run, new_rows, kept, pk, plan);
@@ -670,6 +672,22 @@ void CountRows(db::Connection& conn, const std::vector<InputFile>& files,
     result.totals.duplicates_dropped += fc.duplicates_dropped;
     result.files.push_back(fc);
   }
+}
+
+// The values each column with `round: true` rounded, among the rows `kept` (a predicate on
+// `parsed`) writes: the run says how many, so rounding is never silent.
+void CountRounded(db::Connection& conn, const Mapping& mapping, const std::string& kept,
+                  TransformResult& result) {
+  std::vector<const ColumnSpec*> rounding;
+  std::vector<std::string> counts;
+  for (const auto& c : mapping.columns) {
+    if (!c.round) continue;
+    rounding.push_back(&c);
+    counts.push_back("count(*) FILTER (WHERE " + QuoteIdentifier(RoundedColumn(c)) + ")");
+  }
+  if (rounding.empty()) return;
+  auto row = conn.Query("SELECT " + Join(counts, ", ") + " FROM parsed WHERE " + kept).Rows().at(0);
+  for (size_t i = 0; i < rounding.size(); ++i) result.rounded[rounding[i]->name] = ToU64(row[i]);
 }
 
 // The rejects step: the refused rows to rejects/<table>/run_id=<id>/part-0.parquet. They go
@@ -907,6 +925,7 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
   RowPlan rows = PlanRows(session.conn(), run);
   session.Step("duplicates and touched partitions");
   CountRows(session.conn(), run.files, parsed, rows.dedup, run.result);
+  CountRounded(session.conn(), mapping, rows.kept, run.result);
   WriteRejects(session.conn(), run);
   FailOnTooManyRejects(catalog_.db(), records_, run);
   session.Step("counts and rejects");

@@ -52,8 +52,9 @@ struct Reject {
   uint64_t line = 0;      //!< 1-based physical line where the record starts
   uint64_t end_line = 0;  //!< where it ends (> line when a broken quote ran on)
   std::string column;     //!< empty for whole-record errors
-  std::string rule;       //!< not_null, type, min, max, accepted_values, regex, max_length,
-                          //!< references, or the CSV error: column_count, quote, encoding, ...
+  std::string rule;       //!< not_null, type, precision, scale, min, max, accepted_values,
+                          //!< regex, max_length, references, or the CSV error: column_count,
+                          //!< quote, encoding, ...
   std::string message;
   std::string value;     //!< the raw value of the column
   std::string raw_line;  //!< the record's raw text
@@ -66,6 +67,8 @@ struct TransformResult {
   std::vector<FileCounts> files;
   FileCounts totals;  //!< raw_key empty
   std::vector<Reject> rejects;
+  //! Per column with `round: true`: how many of the values written were rounded to its scale.
+  std::map<std::string, uint64_t> rounded;
   //! Every refused row's line was confirmed by reading it back from its file (false: the
   //! lines may be off; the run says so in a warning).
   bool lines_confirmed = true;

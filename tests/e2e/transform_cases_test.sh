@@ -150,6 +150,12 @@ run_case() {
   if [[ -f "$dir/expected_counts" && "$(cat "$dir/expected_counts")" != "$totals" ]]; then
     echo "  counts: expected [$(cat "$dir/expected_counts")], got [$totals]"
   fi
+  local rounded
+  rounded="$(jq -r '.[0].rounded // {} | to_entries | map("\(.key)=\(.value)") | join(" ")' \
+    <<<"$result")"
+  if [[ -f "$dir/expected_rounded" && "$(cat "$dir/expected_rounded")" != "$rounded" ]]; then
+    echo "  rounded: expected [$(cat "$dir/expected_rounded")], got [$rounded]"
+  fi
 
   run_status code in_project "$project" "$SHOPLAKE" -q query --format csv \
     "SELECT * FROM $database.$table ORDER BY ALL"
@@ -170,6 +176,13 @@ run_case() {
     rejects="$OUT"
   fi
   diff_csv "expected_rejects.csv" "$dir/expected_rejects.csv" "$rejects"
+  if [[ -f "$dir/expected_messages.csv" ]]; then
+    run_status code in_project "$project" "$SHOPLAKE" -q query --format csv \
+      "SELECT line, \"column\", rule, message FROM rejects.$table
+         ORDER BY regexp_extract(source_file, '[^/]*\$'), line, \"column\", rule"
+    [[ "$code" == 0 ]] || { echo "  reading the rejects' messages: exit $code: $ERR"; return; }
+    diff_csv "expected_messages.csv" "$dir/expected_messages.csv" "$OUT"
+  fi
 }
 
 # The default is every case; disabled ones are only listed.
