@@ -3,7 +3,11 @@
 # history, ddl and export --glue, their JSON and exit codes, and an unknown table.
 source "$(dirname "$0")/lib.sh"
 
-shop_project() { make_shop_project "$1" --days 3 --orders 2000 --dirty-rate 0.01 --seed 9; }
+# --realities 0: the raw-table check below needs a shop whose broken quotes close where
+# DuckDB's close them (docs/catalog.md), which this seed's shop without realities is.
+shop_project() {
+  make_shop_project "$1" --days 3 --orders 2000 --dirty-rate 0.01 --realities 0 --seed 9
+}
 shoplake() { (cd shop && "$SHOPLAKE" "$@"); }
 
 shop_project shop
@@ -79,9 +83,9 @@ assert_eq "$(shoplake catalog show order_lines --json | jq -r '[.version, .versi
 run_status code shoplake catalog ddl shop.order_lines
 assert_eq "$code" 0 "ddl exit code: $ERR"
 assert_contains "$OUT" 'CREATE EXTERNAL TABLE IF NOT EXISTS `shop`.`order_lines` (' "ddl"
-assert_contains "$OUT" '  `unit_price` decimal(12,2),' "ddl column"
-assert_contains "$OUT" '  `quantity` bigint,' "ddl follows the current version"
-assert_contains "$OUT" $'PARTITIONED BY (\n  `year` int,\n  `month` int\n)' "ddl keys"
+assert_contains "$OUT" "  \`unit_price\` decimal(12,2) COMMENT 'Price of one unit'," "ddl column, its description"
+assert_contains "$OUT" '  `quantity` bigint COMMENT ' "ddl follows the current version"
+assert_contains "$OUT" $'PARTITIONED BY (\n  `year` int COMMENT \'the year of order_ts\',\n  `month` int COMMENT \'the month of order_ts\'\n)' "ddl keys"
 assert_contains "$OUT" "STORED AS PARQUET" "ddl"
 assert_contains "$OUT" "LOCATION '$lake_uri/processed/shop/order_lines/'" "ddl location"
 columns="$(sqlite3 "$db" "SELECT count(*) FROM catalog_tables t, catalog_table_versions v, json_each(v.columns) WHERE v.table_id = t.id AND v.version = t.version AND t.database = 'shop' AND t.name = 'order_lines'")"

@@ -80,7 +80,7 @@ assert_eq "$(jqf .substitutions)" \
   "DefinitionSubstitutions"
 assert_eq "$(jqf .tables)" '["GlueTableShopCustomers","GlueTableShopOrderLines","GlueTableShopProducts"]' \
   "a Glue table per mapping"
-assert_eq "$(jqf .orderLinesKeys)" '[{"Name":"year","Type":"int"},{"Name":"month","Type":"int"}]' \
+assert_eq "$(jqf .orderLinesKeys)" '[{"Comment":"the year of order_ts","Name":"year","Type":"int"},{"Comment":"the month of order_ts","Name":"month","Type":"int"}]' \
   "order_lines' partition keys (pipeline/mappings/orders.yaml)"
 assert_eq "$(jqf .orderLinesLocation)" '{"Fn::Sub":"s3://${ProcessedBucket}/${LakePrefix}/processed/shop/order_lines/"}' \
   "order_lines' location in the lake"
