@@ -51,8 +51,12 @@ struct CsvError {
   std::string column;  // the source column; empty for whole-record errors
   std::string type;    // DuckDB's error type: CAST, TOO MANY COLUMNS, ...
   std::string message;
-  std::string raw;           // the record's text
   uint64_t line_breaks = 0;  // in the record: the physical lines it spans, less one
+  // The reject's raw_line when it is not the record's lines read from the file: a record
+  // that runs to the file's end (its first MiB). Empty otherwise: DuckDB's own text of a
+  // record (csv_line) writes "?" for bytes that do not decode, and is UTF-8 whatever the
+  // file's encoding.
+  std::string raw_line;
 };
 
 // The records the reader refused (a record may carry several errors), as its rejects table
@@ -67,15 +71,15 @@ std::map<std::string, std::map<uint64_t, std::vector<CsvError>>> RefusedByReader
            .Rows()) {
     uint64_t line = ToU64(r[1]), byte = ToU64(r[2]);
     std::string raw = r[6].value_or("");
-    // After a quoted line break in a CRLF file, DuckDB (1.4) starts the next record at the
-    // "\n" of its predecessor's "\r\n": a record starts with no line break, so it is not the
-    // record's.
+    // In a CRLF file DuckDB (1.4) starts every refused record's text and byte position at
+    // the "\n" of the "\r\n" before it (in an LF file, at the record itself). A record starts
+    // with no line break, so that one is not the record's: counted, it made each refused
+    // record two lines, and the lines after it drift.
     size_t lead = std::min(raw.find_first_not_of("\r\n"), raw.size());
     raw.erase(0, lead);
     byte += lead;
-    uint64_t breaks = CountNewlines(raw);
     errors[r[0].value_or("")][header ? line - 1 : line].push_back(
-        {byte, r[3].value_or(""), r[4].value_or(""), r[5].value_or(""), std::move(raw), breaks});
+        {byte, r[3].value_or(""), r[4].value_or(""), r[5].value_or(""), CountNewlines(raw), ""});
   }
   return errors;
 }
@@ -105,10 +109,12 @@ bool RefuseUnclosedLastRecord(const InputFile& file, const CsvDialect& csv, cons
                               std::map<uint64_t, std::vector<CsvError>>& errors) {
   uint64_t header = csv.header ? 1 : 0;
   if (!scan.ends_inside_quote || scan.records <= header) return false;
-  uint64_t last = scan.records - header;
+  // Its index among the records, and as DuckDB numbers it (blank lines count: LineMap).
+  uint64_t records = scan.records - header;
+  uint64_t last = LineMap(csv.header, {}, {}, scan.blank_lines).RecordOfGood(records);
   bool refused = errors.count(last) > 0;
   bool lost =
-      !refused && rows_read + 1 == last && (errors.empty() || errors.rbegin()->first < last);
+      !refused && rows_read + 1 == records && (errors.empty() || errors.rbegin()->first < last);
   if (!refused && !lost) return false;
   spdlog::debug("{}: the last record opens a quote that never closes; the reader {} it",
                 file.raw_key, refused ? "refused" : "dropped");
@@ -117,8 +123,8 @@ bool RefuseUnclosedLastRecord(const InputFile& file, const CsvDialect& csv, cons
   if (!end.whole) {
     message += fmt::format(" ({} bytes; the first {} are kept)", end.size, end.text.size());
   }
-  errors[last] = {CsvError{scan.last_record_offset, "", "UNQUOTED VALUE", message,
-                           RawTextAsUtf8(end.text, csv.encoding), end.line_breaks}};
+  errors[last] = {CsvError{scan.last_record_offset, "", "UNQUOTED VALUE", message, end.line_breaks,
+                           RawTextAsUtf8(end.text, csv.encoding)}};
   return true;
 }
 
@@ -386,11 +392,7 @@ std::map<uint64_t, uint64_t> Parse::MultiLineRows(db::Connection& conn, size_t f
   return multi;
 }
 
-bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
-                    std::map<std::string, ParsedFile>& counts, std::vector<Reject>& rejects,
-                    const std::function<void(const char*)>& step) {
-  std::string errors_table = parallel ? "csv_errors" : "csv_errors_serial";
-  std::string copy = CopySql(parallel, errors_table);
+void Parse::WriteParsed(db::Connection& conn, int threads, const std::string& copy) const {
   if (KeepsOrder(conn, copy)) {
     conn.Execute(copy);
   } else {
@@ -406,6 +408,13 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
       "CREATE OR REPLACE TEMP VIEW parsed AS SELECT * EXCLUDE (file_row_number),"
       " file_row_number AS __rid FROM read_parquet(" +
       QuoteLiteral(parsed_path_) + ", file_row_number = true)");
+}
+
+bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
+                    std::map<std::string, ParsedFile>& counts, std::vector<Reject>& rejects,
+                    const std::function<void(const char*)>& step) {
+  std::string errors_table = parallel ? "csv_errors" : "csv_errors_serial";
+  WriteParsed(conn, threads, CopySql(parallel, errors_table));
   step("parse");
 
   auto good_range = GoodRanges(conn);  // path -> (first, count)
@@ -460,11 +469,14 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
     };
     std::map<uint64_t, RawLine> raw_lines;
     LineScan scan = ScanLines(f.path, mapping_.csv, wanted_lines(), raw_lines);
-    if (RefuseUnclosedLastRecord(f, mapping_.csv, scan, counted.rows_read, file_errors)) {
-      rejected = RefusedRecords(file_errors);  // the last record's lines are wanted too
+    bool unclosed = RefuseUnclosedLastRecord(f, mapping_.csv, scan, counted.rows_read, file_errors);
+    bool blanks = !scan.blank_lines.empty() && !(rejected.empty() && file_violations.empty());
+    if (unclosed || blanks) {
+      // The last record's lines are wanted too; blank lines shift the lines after them.
+      rejected = RefusedRecords(file_errors);
       counted = {parsed + rejected.size(), parsed, file_violations.size(),
                  rejected.size() + file_violations.size()};
-      lines = LineMap(mapping_.csv.header, rejected, {});
+      lines = LineMap(mapping_.csv.header, rejected, {}, scan.blank_lines);
       raw_lines.clear();
       scan = ScanLines(f.path, mapping_.csv, wanted_lines(), raw_lines);
     }
@@ -474,7 +486,8 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
     if (physical != lines.ExpectedLines(counted.rows_read)) {
       // Some parsed records hold line breaks inside quotes: count them in, then look again.
       lines = LineMap(mapping_.csv.header, rejected,
-                      MultiLineRows(conn, static_cast<size_t>(&f - files_.data()), first_rid));
+                      MultiLineRows(conn, static_cast<size_t>(&f - files_.data()), first_rid),
+                      scan.blank_lines);
       raw_lines.clear();
       physical = ScanLines(f.path, mapping_.csv, wanted_lines(), raw_lines).lines;
       if (physical != lines.ExpectedLines(counted.rows_read)) {
@@ -484,10 +497,12 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
     }
     if (mapping_.csv.header && header_line.empty()) header_line = raw_lines[1].text;
     const std::string line_break(LineBreak(mapping_.csv.encoding));
+    // A record's bytes as the file has them (a CRLF inside quotes too: a value read back
+    // must be the value parsed), but its last line break.
     auto record_text = [&](uint64_t line, uint64_t end_line) {
       std::string text;
       for (uint64_t l = line; l <= end_line; ++l)
-        text += (l == line ? "" : line_break) + raw_lines[l].text;
+        text += (l == line ? "" : raw_lines[l - 1].cr + line_break) + raw_lines[l].text;
       return text;
     };
 
@@ -513,11 +528,14 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
             {&f, line, end_line, record, false, record_text(line, end_line), errors, {}});
         continue;
       }
+      // The record as the file has it, as a record read back is.
+      const std::string raw_line =
+          RawTextAsUtf8(record_text(line, end_line), mapping_.csv.encoding);
       for (const auto& e : errors) {
         // A column-count, quoting or encoding error: the cast errors it causes say nothing.
         if (e.type == "CAST") continue;
         rejects.push_back({f.raw_key, line, end_line, CsvErrorColumn(mapping_, e), CsvRule(e.type),
-                           e.message, "", e.raw});
+                           e.message, "", e.raw_line.empty() ? raw_line : e.raw_line});
       }
     }
     // Rows a rule refused: read back to confirm their place and to take their values as text.

@@ -95,6 +95,9 @@ class Parse {
                       const std::string& rejects) const;
   // The parse itself: a COPY into the work file.
   std::string CopySql(bool parallel, const std::string& rejects) const;
+  // Runs `copy` (CopySql) on `conn`, on one thread when DuckDB would not keep the rows'
+  // order on `threads`, and makes the view `parsed` over the work file.
+  void WriteParsed(db::Connection& conn, int threads, const std::string& copy) const;
   // One parse and the lines of what it refused; false when a line was not confirmed.
   bool RunOnce(db::Connection& conn, int threads, bool parallel,
                std::map<std::string, ParsedFile>& files, std::vector<Reject>& rejects,

@@ -38,6 +38,7 @@ bool RecordCounter::EndsField(char c) {
 void RecordCounter::Step(char c) {
   switch (state_) {
     case State::kRecordStart:
+      if (c == '\n') blank_lines_.push_back(records_);
       if (c == '\n' || c == '\r') return;  // a blank line is no record
       state_ = State::kFieldStart;
       [[fallthrough]];
@@ -93,7 +94,11 @@ const char* RecordCounter::SkipPlainLines(const char* p, const char* end) {
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(limit - p)));
     if (!nl) break;
     bool blank = nl == p || (nl == p + 1 && *p == '\r');
-    if (!blank) ++records_;
+    if (blank) {
+      blank_lines_.push_back(records_);
+    } else {
+      ++records_;
+    }
     p = nl + 1;
   }
   return p;
@@ -171,7 +176,10 @@ LineScan ScanLines(const std::string& path, const CsvDialect& csv, const std::se
   auto close_line = [&](uint64_t next_start) {
     if (keep()) {
       std::string_view cr = utf16 ? std::string_view("\r\0", 2) : std::string_view("\r");
-      if (current.text.ends_with(cr)) current.text.resize(current.text.size() - cr.size());
+      if (current.text.ends_with(cr)) {
+        current.text.resize(current.text.size() - cr.size());
+        current.cr = cr;
+      }
       current.offset = line_start;
       found[line] = std::move(current);
       current = RawLine{};
@@ -229,7 +237,7 @@ LineScan ScanLines(const std::string& path, const CsvDialect& csv, const std::se
     found[line] = std::move(current);
   }
   return {line_open ? line : line - 1, records.records(), records.ends_inside_quote(),
-          records.last_record_offset()};
+          records.last_record_offset(), records.blank_lines()};
 }
 
 FileEnd ReadToEnd(const std::string& path, uint64_t offset, size_t most) {

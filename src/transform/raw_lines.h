@@ -21,19 +21,28 @@ namespace shoplake::transform {
 //! rejects by record (header + record index), a parsed row's place in the parse is its
 //! index among the good records, and a record can span several lines (a broken quote runs
 //! on to the next quote; a good record may hold quoted line breaks), so lines are worked
-//! out from the records that span several. A value; not synchronized.
+//! out from the records that span several. A blank line is no record, but DuckDB's numbers
+//! count it as one: here too it takes a record index, neither good nor refused, one line
+//! long. A value; not synchronized.
 class LineMap {
  public:
   // `rejected`: the refused records (1-based record index) with the extra lines each
   // spans; `multi_line_good`: good records (1-based among the good ones) holding line
-  // breaks inside quotes, with their extra lines.
+  // breaks inside quotes, with their extra lines; `blank_lines`: per blank line, the records
+  // before it, the header among them (LineScan::blank_lines; one before the header is left
+  // out: the lines it adds make ExpectedLines disagree).
   LineMap(bool header, const std::map<uint64_t, uint64_t>& rejected,
-          const std::map<uint64_t, uint64_t>& multi_line_good)
+          const std::map<uint64_t, uint64_t>& multi_line_good,
+          const std::vector<uint64_t>& blank_lines = {})
       : header_(header ? 1 : 0) {
-    uint64_t j = 0;
-    for (const auto& [record, extra] : rejected) {
-      goods_before_.push_back(record - 1 - j++);  // non-decreasing
+    std::set<uint64_t> not_good;  // record indexes that are no good record
+    for (const auto& [record, extra] : rejected) not_good.insert(record);
+    for (uint64_t records_before : blank_lines) {
+      if (records_before < header_) continue;
+      not_good.insert(records_before - header_ + ++blanks_);
     }
+    uint64_t j = 0;
+    for (uint64_t record : not_good) goods_before_.push_back(record - 1 - j++);  // non-decreasing
     std::map<uint64_t, uint64_t> extra = rejected;
     for (const auto& [good, lines] : multi_line_good) extra[RecordOfGood(good)] += lines;
     uint64_t sum = 0;
@@ -65,14 +74,16 @@ class LineMap {
                ? extra_lines_[static_cast<size_t>(it - extra_records_.begin())]
                : 0;
   }
-  //! Lines the file should have: header, records and their extra lines.
+  //! Lines the file should have: header, records, blank lines and records' extra lines.
   uint64_t ExpectedLines(uint64_t records) const {
-    return header_ + records + (extra_before_and_at_.empty() ? 0 : extra_before_and_at_.back());
+    return header_ + records + blanks_ +
+           (extra_before_and_at_.empty() ? 0 : extra_before_and_at_.back());
   }
 
  private:
   uint64_t header_;
-  std::vector<uint64_t> goods_before_;  // per refused record: good records before it
+  uint64_t blanks_ = 0;                 // blank lines after the header
+  std::vector<uint64_t> goods_before_;  // per refused record or blank line: good records before it
   std::vector<uint64_t> extra_records_, extra_lines_, extra_before_and_at_;
 };
 
@@ -81,6 +92,10 @@ class LineMap {
 struct RawLine {
   uint64_t offset = 0;
   std::string text;
+  //! The carriage return that came before its line break, as the file has it ("\r", or
+  //! UTF-16's); empty when none did. A record of several lines is its lines joined by
+  //! `cr` and the line break.
+  std::string cr;
 };
 
 //! Counts the records of a CSV file as DuckDB's reader (strict mode) delimits them, from its
@@ -104,6 +119,9 @@ class RecordCounter {
   bool ends_inside_quote() const { return state_ == State::kQuoted || state_ == State::kEscaped; }
   //! The byte offset in the file (a BOM counted) where the last record so far starts.
   uint64_t last_record_offset() const { return last_record_offset_; }
+  //! Per blank line so far (no record, outside any), the records before it, the header
+  //! among them.
+  const std::vector<uint64_t>& blank_lines() const { return blank_lines_; }
 
  private:
   enum class State {
@@ -134,6 +152,7 @@ class RecordCounter {
   int odd_byte_ = -1;                // UTF-16: the first byte of a code unit the chunk cut
   uint64_t position_ = 0;            // the file offset of the next byte to take
   uint64_t last_record_offset_ = 0;  // where the last record started
+  std::vector<uint64_t> blank_lines_;
 };
 
 //! What ScanLines found in a file.
@@ -144,6 +163,8 @@ struct LineScan {
   //! never closes its quote.
   bool ends_inside_quote = false;
   uint64_t last_record_offset = 0;
+  //! Per blank line, the records before it, the header among them (RecordCounter).
+  std::vector<uint64_t> blank_lines;
 };
 
 //! Counts the lines and records of the local file `path` (in dialect `csv`), streaming it

@@ -134,6 +134,10 @@ run_case() {
     while IFS= read -r line; do
       [[ -z "$line" || "$ERR" == *"$line"* ]] || echo "  stderr lacks [$line]: ${ERR:0:800}"
     done <"$dir/expected_error"
+  elif [[ "$code" == 0 && -n "$ERR" ]]; then
+    # A quiet (-q) run that says nothing the case expects says nothing: a warning (a line that
+    # could not be confirmed, a parse run again) is a difference.
+    echo "  stderr is not empty: ${ERR:0:800}"
   fi
   [[ "$code" == 0 ]] || return 0
 
@@ -152,12 +156,16 @@ run_case() {
   [[ "$code" == 0 ]] || { echo "  reading $database.$table back: exit $code: $ERR"; return; }
   diff_csv "expected.csv" "$dir/expected.csv" "$OUT"
 
-  local rejects='file,line,end_line,column,rule,value'
+  # The rejects' raw_line too, when the case's expected rejects have that column.
+  local rejects='file,line,end_line,column,rule,value' raw_line=''
+  if [[ "$(head -n1 "$dir/expected_rejects.csv" 2>/dev/null)" == "$rejects,raw_line" ]]; then
+    rejects+=',raw_line' raw_line=', raw_line'
+  fi
   if [[ "$(jq '.[0].rejects' <<<"$result")" != 0 ]]; then
     in_project "$project" "$SHOPLAKE" -q crawl rejects >/dev/null || fail "$1: crawl of rejects/"
     run_status code in_project "$project" "$SHOPLAKE" -q query --format csv \
       "SELECT regexp_extract(source_file, '[^/]*\$') AS file, line, end_line, \"column\", rule,
-         value FROM rejects.$table ORDER BY file, line, \"column\", rule"
+         value$raw_line FROM rejects.$table ORDER BY file, line, \"column\", rule"
     [[ "$code" == 0 ]] || { echo "  reading rejects.$table back: exit $code: $ERR"; return; }
     rejects="$OUT"
   fi

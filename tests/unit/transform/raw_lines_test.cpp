@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include "common/files.h"
 #include "db/duckdb.h"
 #include "support/temp_folder.h"
@@ -34,6 +36,21 @@ TEST(LineMap, WithoutHeaderOrLongRecordsALineIsItsRecord) {
   EXPECT_EQ(lines.LineOfRecord(7), 7u);
   EXPECT_EQ(lines.ExtraLines(7), 0u);
   EXPECT_EQ(lines.ExpectedLines(7), 7u);
+}
+
+// header, blank, r1, blank, r2 (refused), r3 (good, 1 quoted line break), blank, r4: DuckDB
+// numbers the blank lines as records (1, 3 and 6), so the refused record is its record 4.
+TEST(LineMap, BlankLinesAreNumberedAsRecordsAndTakeALineEach) {
+  LineMap lines(true, {{4, 0}}, {{2, 1}}, {1, 2, 4});
+  // good record -> its record index -> its line
+  const std::vector<std::array<uint64_t, 3>> goods = {{1, 2, 3}, {2, 5, 6}, {3, 7, 9}};
+  for (const auto& [good, record, line] : goods) {
+    EXPECT_EQ(lines.RecordOfGood(good), record) << good;
+    EXPECT_EQ(lines.LineOfRecord(record), line) << record;
+  }
+  EXPECT_EQ(lines.LineOfRecord(4), 5u);  // the refused record
+  EXPECT_EQ(lines.ExtraLines(5), 1u);
+  EXPECT_EQ(lines.ExpectedLines(4), 9u);
 }
 
 TEST(ScanLines, CountsLinesAndReturnsTheWantedOnesWithWhereTheyStart) {
@@ -145,6 +162,20 @@ TEST(RecordCounter, CountsTheRecordsDuckDbsReaderDelimits) {
     uint64_t expected = cases[i].empty() ? 0 : DuckDbRecords(file, "utf-8");
     EXPECT_EQ(CountRecords(cases[i], 1 << 20), expected) << "case " << i << ": " << cases[i];
     EXPECT_EQ(CountRecords(cases[i], 1), expected) << "case " << i << " byte by byte";
+  }
+}
+
+TEST(RecordCounter, SaysWhereTheBlankLinesAreByTheRecordsBeforeThem) {
+  // Blank lines after the header, two after a record, one inside quotes (no blank line: it is
+  // the record's), one at the end.
+  const std::string bytes = "a,b,c\r\n\r\n1,2,3\r\n\r\n\r\n4,\"5\r\n\r\n6\",7\r\n\r\n";
+  for (size_t chunk : {size_t{1} << 20, size_t{1}, size_t{3}}) {
+    RecordCounter counter{CsvDialect{}};
+    for (size_t at = 0; at < bytes.size(); at += chunk) {
+      counter.Feed(bytes.data() + at, std::min(chunk, bytes.size() - at));
+    }
+    counter.Finish();
+    EXPECT_EQ(counter.blank_lines(), (std::vector<uint64_t>{1, 2, 2, 3})) << "by " << chunk;
   }
 }
 
