@@ -776,11 +776,10 @@ void FailOnWrongEncoding(db::SqliteDatabase& db, TransformRecords& records, cons
     }
     const std::string& declared = run.mapping.csv.encoding;
     const UndecodableByte& first = p.first_undecodable;
-    // The bytes around the first that does not decode tell what the file is in.
+    // The bytes from the first that does not decode on (up to a MB) tell what the file is in:
+    // one odd byte alone may be a character of several encodings (0xA0, a no-break space).
     std::string looks_like =
-        LooksLike(ReadToEnd(f.raw_path.empty() ? f.path : f.raw_path,
-                            first.byte - std::min<uint64_t>(first.byte, 4096), 16384)
-                      .text);
+        LooksLike(ReadToEnd(f.raw_path.empty() ? f.path : f.raw_path, first.byte, 1 << 20).text);
     std::string advice = looks_like == declared
                              ? "the bytes do not look like any one encoding: check the export"
                              : fmt::format("it looks like {}: set csv.encoding: {} in {}",
