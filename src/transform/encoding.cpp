@@ -92,13 +92,12 @@ class Decoder {
       if (done != static_cast<size_t>(-1) || errno == E2BIG) continue;
       if (errno == EINVAL && !last) break;  // cut off: the next chunk has the rest
       if (errno != EILSEQ && errno != EINVAL) throw SystemError("cannot decode", name_, errno);
+      // One code unit (or what the end leaves of one) stands for what does not decode.
       size_t skip = std::min(unit_, left);
-      for (size_t k = 0; k < skip; ++k) {
-        auto byte = static_cast<unsigned char>(in[k]);
-        bad(static_cast<size_t>(in + k - data), byte, out.size());
-        // A continuation byte alone is no UTF-8, whatever comes before or after it.
-        out += byte >= 0x80 && byte <= 0xBF ? static_cast<char>(byte) : '\xFF';
-      }
+      auto byte = static_cast<unsigned char>(*in);
+      bad(static_cast<size_t>(in - data), byte, out.size());
+      // A continuation byte alone is no UTF-8, whatever comes before or after it.
+      out += byte >= 0x80 && byte <= 0xBF ? static_cast<char>(byte) : '\xFF';
       in += skip;
       left -= skip;
     }
