@@ -358,7 +358,7 @@ TEST_F(TransformTest, CrlfLinesHoldAroundBlankLinesAndQuotedLineBreaksInAnyPiece
     uint64_t lines = two_lines ? 2 : 1;
     std::string what = cast       ? "id type"
                        : rule     ? "kind accepted_values"
-                       : encoding ? "text csv:invalid_encoding"
+                       : encoding ? "text encoding"
                                   : "";
     csv += record + "\r\n";
     if (!what.empty()) {
