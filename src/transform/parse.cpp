@@ -640,7 +640,7 @@ bool Parse::Reread(db::Connection& conn, std::vector<RereadRecord> records,
   size_t violators = static_cast<size_t>(std::count_if(
       records.begin(), records.end(), [](const RereadRecord& r) { return r.violator; }));
   std::string path = work_folder_ + "/reread.csv";
-  // In the file's encoding, as the raw lines are (a UTF-16 line break is two bytes).
+  // In UTF-8, as the raw lines are: the parse reads a file in another encoding from its copy.
   const std::string line_break(LineBreak(read_csv_.encoding));
   std::string csv = mapping_.csv.header ? header_line + line_break : "";
   for (const auto& r : records) csv += r.text + line_break;
