@@ -102,6 +102,15 @@ bool IsUtf8(std::string_view text) {
   return true;
 }
 
+std::optional<size_t> FirstInvalidUtf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    size_t length = static_cast<unsigned char>(text[i]) < 0x80 ? 1 : Utf8Length(text, i);
+    if (length == 0) return i;
+    i += length;
+  }
+  return std::nullopt;
+}
+
 LogFormat ParseLogFormat(const std::string& name) {
   if (name == "text") return LogFormat::kText;
   if (name == "json") return LogFormat::kJson;

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,10 @@ void ReportError(const Error& error, LogFormat format);
 //! `text` with what a terminal would act on escaped as \xNN: control characters (but
 //! newlines and tabs) and bytes that are not valid UTF-8.
 std::string TerminalSafe(std::string_view text);
+
+//! Where the first byte that is no valid UTF-8 is in `text` (as TerminalSafe sees it);
+//! nullopt when all of it is.
+std::optional<size_t> FirstInvalidUtf8(std::string_view text);
 
 //! One byte as TerminalSafe escapes it: "\xNN", upper-case hex.
 std::string EscapedByte(unsigned char byte);

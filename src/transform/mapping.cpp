@@ -18,6 +18,7 @@
 #include "common/numbers.h"
 #include "common/yaml_reader.h"
 #include "db/duckdb.h"
+#include "transform/encoding.h"
 
 namespace shoplake::transform {
 namespace fs = std::filesystem;
@@ -34,7 +35,6 @@ const std::vector<std::string> kColumnKeys = {
     "max",  "accepted_values", "regex",       "max_length", "references", "round"};
 const std::vector<std::string> kReferenceKeys = {"dataset", "column"};
 // What DuckDB's CSV reader decodes.
-const std::vector<std::string> kEncodings = {"utf-8", "utf-16", "latin-1"};
 const std::vector<std::string> kParts = {"year", "month", "day", "value"};
 
 struct TypeName {
@@ -67,10 +67,6 @@ std::string Trim(std::string_view text) {
   if (first == std::string_view::npos) return {};
   auto last = text.find_last_not_of(" \t");
   return std::string(text.substr(first, last - first + 1));
-}
-
-bool Contains(const std::vector<std::string>& names, const std::string& name) {
-  return std::find(names.begin(), names.end(), name) != names.end();
 }
 
 // [a-z_][a-z0-9_]*: a name DuckDB, Hive folders and Athena all take without quoting.
@@ -317,11 +313,12 @@ class MappingParser {
       csv.header = reader_.Get<bool>(node["header"], "csv.header", "true or false");
     if (node["encoding"]) {
       csv.encoding = reader_.String(node["encoding"], "csv.encoding");
-      if (!Contains(kEncodings, csv.encoding)) {
-        reader_.Fail(
-            node["encoding"],
-            "'csv.encoding' is '" + csv.encoding + "'" + DidYouMean(csv.encoding, kEncodings),
-            "one of: " + YamlReader::JoinAll(kEncodings));
+      if (!KnownEncoding(csv.encoding)) {
+        reader_.Fail(node["encoding"],
+                     "'csv.encoding' is '" + csv.encoding + "', which iconv does not know" +
+                         DidYouMean(csv.encoding, kCommonEncodings),
+                     "common ones: " + YamlReader::JoinAll(kCommonEncodings) +
+                         "; 'iconv -l' lists every name");
       }
     }
     if (node["null_strings"])

@@ -66,7 +66,9 @@ struct CsvDialect {
   char quote = '"';
   char escape = '"';
   bool header = true;
-  std::string encoding = "utf-8";  //!< utf-8, utf-16 or latin-1 (what DuckDB reads)
+  //! utf-8, or any name glibc's iconv knows (windows-1252, utf-16, ...): the raw file is
+  //! transcoded to UTF-8 before DuckDB reads it (transform/encoding.h)
+  std::string encoding = "utf-8";
   std::vector<std::string> null_strings = {""};
 };
 

@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "common/log.h"
 #include "transform/raw_lines.h"
 #include "transform/rules.h"
 
@@ -145,6 +146,65 @@ std::string CsvErrorColumn(const Mapping& mapping, const CsvError& e) {
   return c ? c->name : e.column;
 }
 
+// True when every error the reader found in a record lies on `first_line`, the line worked
+// out for it (its byte positions are of the file it read: the raw file, or its UTF-8 copy);
+// warns of each that does not.
+bool OnItsLine(const InputFile& file, const std::vector<CsvError>& errors, uint64_t line,
+               const RawLine& first_line) {
+  bool on_it = true;
+  for (const auto& e : errors) {
+    if (e.byte < first_line.offset || e.byte > first_line.offset + first_line.text.size() + 1) {
+      spdlog::warn("{}: the reader's error at byte {} is not on line {}", file.raw_key, e.byte,
+                   line);
+      on_it = false;
+    }
+  }
+  return on_it;
+}
+
+// The first byte of lines [line, end_line] of `file` that does not decode in its encoding:
+// as the transcoding found it (a UTF-8 copy), or the first that is no UTF-8 in the raw lines
+// (a UTF-8 file, read as it is). A copy's line past the lines the transcoding kept is left
+// to the reader's own error.
+std::optional<UndecodableByte> FirstUndecodable(const InputFile& file,
+                                                const std::map<uint64_t, RawLine>& raw_lines,
+                                                uint64_t line, uint64_t end_line) {
+  for (uint64_t l = line; l <= end_line; ++l) {
+    if (!file.raw_path.empty()) {
+      auto it = file.undecodable.find(l);
+      if (it != file.undecodable.end()) return it->second;
+      continue;
+    }
+    auto it = raw_lines.find(l);
+    if (it == raw_lines.end()) continue;
+    if (auto at = FirstInvalidUtf8(it->second.text)) {
+      return UndecodableByte{it->second.offset + *at,
+                             static_cast<unsigned char>(it->second.text[*at])};
+    }
+  }
+  return std::nullopt;
+}
+
+// The reject of a record holding `bad`, a byte that does not decode: rule `encoding`, on the
+// column the reader names for it (none when it named none).
+Reject UndecodableReject(const Mapping& mapping, const InputFile& file, uint64_t line,
+                         uint64_t end_line, const UndecodableByte& bad,
+                         const std::vector<CsvError>& errors, std::string raw_line) {
+  std::string column;
+  for (const auto& e : errors) {
+    if (e.type == "INVALID ENCODING") column = CsvErrorColumn(mapping, e);
+  }
+  return {file.raw_key,
+          line,
+          end_line,
+          column,
+          "encoding",
+          fmt::format("byte 0x{:02X} at byte {} of the file does not decode as {}", bad.value,
+                      bad.byte, mapping.csv.encoding),
+          "",
+          std::move(raw_line)};
+}
+
 // One rule a parsed row breaks.
 struct RuleViolation {
   std::string column, rule, message, value;
@@ -216,11 +276,13 @@ Parse::Parse(const Mapping& mapping, std::vector<InputFile> files,
              std::map<std::string, std::string> reference_tables, std::string work_folder,
              int64_t csv_buffer_size)
     : mapping_(mapping),
+      read_csv_(mapping.csv),
       files_(std::move(files)),
       reference_tables_(std::move(reference_tables)),
       work_folder_(std::move(work_folder)),
       parsed_path_(work_folder_ + "/parsed.parquet"),
       csv_buffer_size_(csv_buffer_size) {
+  read_csv_.encoding = "utf-8";
   // The reader casts a column itself unless it cannot as the mapping says: a timestamp
   // (date) whose format is not the one read_csv takes for all of them (the first formatted
   // one's), or a source two columns share. Those are read as text and cast in SQL, where a
@@ -295,7 +357,7 @@ std::string Parse::ReadCsv(const std::string& from, const std::vector<std::strin
                     ", delim = " + CharLiteral(mapping_.csv.delimiter) +
                     ", quote = " + CharLiteral(mapping_.csv.quote) +
                     ", escape = " + CharLiteral(mapping_.csv.escape) + ", nullstr = [" +
-                    Join(nulls, ", ") + "], encoding = " + QuoteLiteral(mapping_.csv.encoding);
+                    Join(nulls, ", ") + "], encoding = " + QuoteLiteral(read_csv_.encoding);
   if (!timestamp_format_.empty()) sql += ", timestampformat = " + QuoteLiteral(timestamp_format_);
   if (!date_format_.empty()) sql += ", dateformat = " + QuoteLiteral(date_format_);
   if (csv_buffer_size_ > 0) sql += ", buffer_size = " + std::to_string(csv_buffer_size_);
@@ -472,8 +534,6 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
   // Per file: records to physical lines, checked against the file, and the refused records
   // that are read back.
   bool placed = true;
-  // DuckDB's byte positions are of the text it decoded: the raw file's only in UTF-8.
-  bool bytes_are_the_files = mapping_.csv.encoding == "utf-8";
   std::vector<RereadRecord> reread;
   std::string header_line;
   for (const auto& f : files_) {
@@ -486,8 +546,13 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
         good_range.count(f.path) ? good_range[f.path] : std::pair<uint64_t, uint64_t>{0, 0};
     const uint64_t first_rid = range.first, parsed = range.second;
     ParsedFile& counted = counts[f.path];
-    counted = {parsed + rejected.size(), parsed, file_violations.size(),
-               rejected.size() + file_violations.size()};
+    counted = {parsed + rejected.size(),
+               parsed,
+               file_violations.size(),
+               rejected.size() + file_violations.size(),
+               0,
+               0,
+               {}};
 
     LineMap lines(mapping_.csv.header, rejected, {});
     // The refused records' lines, and the header. first_rid is captured by copy: clang 14
@@ -507,17 +572,22 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
       return wanted;
     };
     std::map<uint64_t, RawLine> raw_lines;
-    LineScan scan = ScanLines(f.path, mapping_.csv, wanted_lines(), raw_lines);
-    bool unclosed = RefuseUnclosedLastRecord(f, mapping_.csv, scan, counted.rows_read, file_errors);
+    LineScan scan = ScanLines(f.path, read_csv_, wanted_lines(), raw_lines);
+    bool unclosed = RefuseUnclosedLastRecord(f, read_csv_, scan, counted.rows_read, file_errors);
     bool blanks = !scan.blank_lines.empty() && !(rejected.empty() && file_violations.empty());
     if (unclosed || blanks) {
       // The last record's lines are wanted too; blank lines shift the lines after them.
       rejected = RefusedRecords(file_errors);
-      counted = {parsed + rejected.size(), parsed, file_violations.size(),
-                 rejected.size() + file_violations.size()};
+      counted = {parsed + rejected.size(),
+                 parsed,
+                 file_violations.size(),
+                 rejected.size() + file_violations.size(),
+                 0,
+                 0,
+                 {}};
       lines = LineMap(mapping_.csv.header, rejected, {}, scan.blank_lines);
       raw_lines.clear();
-      scan = ScanLines(f.path, mapping_.csv, wanted_lines(), raw_lines);
+      scan = ScanLines(f.path, read_csv_, wanted_lines(), raw_lines);
     }
     CheckEveryRecordRead(f, scan.records, counted.rows_read);
     if (rejected.empty() && file_violations.empty()) continue;  // no line to tell
@@ -528,14 +598,14 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
                       MultiLineRows(conn, static_cast<size_t>(&f - files_.data()), first_rid),
                       scan.blank_lines);
       raw_lines.clear();
-      physical = ScanLines(f.path, mapping_.csv, wanted_lines(), raw_lines).lines;
+      physical = ScanLines(f.path, read_csv_, wanted_lines(), raw_lines).lines;
       if (physical != lines.ExpectedLines(counted.rows_read)) {
         spdlog::warn("{}: {} lines but {} records", f.raw_key, physical, counted.rows_read);
         placed = false;
       }
     }
     if (mapping_.csv.header && header_line.empty()) header_line = raw_lines[1].text;
-    const std::string line_break(LineBreak(mapping_.csv.encoding));
+    const std::string line_break(LineBreak(read_csv_.encoding));
     // A record's bytes as the file has them (a CRLF inside quotes too: a value read back
     // must be the value parsed), but its last line break.
     auto record_text = [&](uint64_t line, uint64_t end_line) {
@@ -550,17 +620,19 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
     for (const auto& [record, errors] : file_errors) {
       uint64_t line = lines.LineOfRecord(record);
       uint64_t end_line = line + lines.ExtraLines(record);
-      const RawLine& first_line = raw_lines[line];
-      bool cast_only = true;
-      for (const auto& e : errors) {
-        if (bytes_are_the_files && (e.byte < first_line.offset ||
-                                    e.byte > first_line.offset + first_line.text.size() + 1)) {
-          spdlog::warn("{}: the reader's error at byte {} is not on line {}", f.raw_key, e.byte,
-                       line);
-          placed = false;
+      placed = OnItsLine(f, errors, line, raw_lines[line]) && placed;
+      if (auto bad = FirstUndecodable(f, raw_lines, line, end_line)) {
+        // Bytes that do not decode: one reject, whatever else the reader said of the record.
+        rejects.push_back(UndecodableReject(mapping_, f, line, end_line, *bad, errors,
+                                            RawTextAsUtf8(record_text(line, end_line), "utf-8")));
+        if (counted.rows_undecodable++ == 0) {
+          counted.first_undecodable_line = line;
+          counted.first_undecodable = *bad;
         }
-        cast_only = cast_only && e.type == "CAST";
+        continue;
       }
+      bool cast_only = std::all_of(errors.begin(), errors.end(),
+                                   [](const CsvError& e) { return e.type == "CAST"; });
       if (cast_only) {
         // A cast error alone: the record is read back as text, where every rule is checked.
         reread.push_back(
@@ -568,8 +640,7 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
         continue;
       }
       // The record as the file has it, as a record read back is.
-      const std::string raw_line =
-          RawTextAsUtf8(record_text(line, end_line), mapping_.csv.encoding);
+      const std::string raw_line = RawTextAsUtf8(record_text(line, end_line), read_csv_.encoding);
       for (const auto& e : errors) {
         // A column-count, quoting or encoding error: the cast errors it causes say nothing.
         if (e.type == "CAST") continue;
@@ -608,8 +679,8 @@ bool Parse::Reread(db::Connection& conn, std::vector<RereadRecord> records,
   size_t violators = static_cast<size_t>(std::count_if(
       records.begin(), records.end(), [](const RereadRecord& r) { return r.violator; }));
   std::string path = work_folder_ + "/reread.csv";
-  // In the file's encoding, as the raw lines are (a UTF-16 line break is two bytes).
-  const std::string line_break(LineBreak(mapping_.csv.encoding));
+  // In UTF-8, as the raw lines are: the parse reads a file in another encoding from its copy.
+  const std::string line_break(LineBreak(read_csv_.encoding));
   std::string csv = mapping_.csv.header ? header_line + line_break : "";
   for (const auto& r : records) csv += r.text + line_break;
   WriteFileAtomically(path, csv);
@@ -705,7 +776,7 @@ bool Parse::Reread(db::Connection& conn, std::vector<RereadRecord> records,
     for (auto& v : found) {
       if (auto t = text_of(i, v.column)) v.value = *t;
       rejects.push_back({r.file->raw_key, r.line, r.end_line, v.column, v.rule, v.message, v.value,
-                         RawTextAsUtf8(r.text, mapping_.csv.encoding)});
+                         RawTextAsUtf8(r.text, read_csv_.encoding)});
     }
   }
   return placed;

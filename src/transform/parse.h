@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "db/duckdb.h"
+#include "transform/encoding.h"
 #include "transform/mapping.h"
 #include "transform/transform.h"
 
@@ -23,8 +24,12 @@ namespace shoplake::transform {
 //! One raw file of a run, in ingest order (priority rises with it: the latest wins).
 struct InputFile {
   std::string raw_key;
-  std::string path;  //!< the local file
+  std::string path;  //!< the local file the parse reads: the raw file, or its UTF-8 copy
   int64_t priority = 0;
+  //! When `path` is a UTF-8 copy (a raw file in another encoding: transform/encoding.h):
+  //! the raw file's local path, and the bytes of it that do not decode, by line.
+  std::string raw_path;
+  std::map<uint64_t, UndecodableByte> undecodable;
 };
 
 //! What the parse made of one raw file.
@@ -33,6 +38,11 @@ struct ParsedFile {
   uint64_t rows_parsed = 0;    //!< records the reader took (the file's rows in `parsed`)
   uint64_t rows_refused = 0;   //!< of those, the rows a rule or a reference refuses
   uint64_t rows_rejected = 0;  //!< records the reader refused, plus rows_refused
+  //! Of the records the reader refused, those holding bytes that do not decode in the
+  //! file's encoding (rule `encoding`), and the first such byte.
+  uint64_t rows_undecodable = 0;
+  uint64_t first_undecodable_line = 0;
+  UndecodableByte first_undecodable;
 };
 
 //! Inserts `values` (rows of `width` values, one after the other) into the DuckDB table
@@ -113,6 +123,9 @@ class Parse {
               std::vector<Reject>& rejects) const;
 
   const Mapping& mapping_;
+  // The dialect the files are read in: the mapping's, in UTF-8 (a raw file in another
+  // encoding is read from its UTF-8 copy).
+  CsvDialect read_csv_;
   std::vector<InputFile> files_;
   std::map<std::string, std::string> reference_tables_;
   std::string work_folder_;

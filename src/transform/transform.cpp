@@ -23,7 +23,9 @@
 #include "db/duckdb.h"
 #include "ingest/ledger.h"
 #include "lake/local_cache.h"
+#include "transform/encoding.h"
 #include "transform/parse.h"
+#include "transform/raw_lines.h"
 #include "transform/records.h"
 #include "transform/rules.h"
 
@@ -118,24 +120,22 @@ struct RemovedOnExit {
   }
 };
 
-// The first line of a raw file (its header) as bytes, line break included, read through the
-// store. UTF-16 (little-endian, as DuckDB reads it) ends a line with the code unit 0x000A.
-std::string FirstLineBytes(lake::Store& lake, const std::string& key, bool utf16) {
+// The first line of a raw file (its header) as UTF-8 text, line break included, read through
+// the store: a file in another encoding is decoded (transform/encoding.h) from its first MB.
+std::string FirstLine(lake::Store& lake, const std::string& key, const std::string& encoding) {
   constexpr size_t kLongestHeader = 1 << 20;
   auto reader = lake.Open(key, 0, kLongestHeader);
   std::string head(kLongestHeader, '\0');
   size_t n = 0, got;
   while (n < head.size() && (got = reader->Read(head.data() + n, head.size() - n)) > 0) n += got;
   head.resize(n);
-  for (size_t at = head.find('\n'); at != std::string::npos; at = head.find('\n', at + 1)) {
-    if (!utf16) return head.substr(0, at + 1);
-    if (at % 2 == 0 && at + 1 < head.size() && head[at + 1] == '\0') return head.substr(0, at + 2);
-  }
-  return head;
+  if (!IsUtf8(encoding)) head = DecodeText(head, encoding);
+  size_t at = head.find('\n');
+  return at == std::string::npos ? head : head.substr(0, at + 1);
 }
 
 // The names in the header of raw file `key` as DuckDB's reader decodes them with the mapping's
-// dialect (a BOM dropped; UTF-16 and Latin-1 turned into UTF-8): its first line alone is copied
+// dialect (a BOM dropped; another encoding than UTF-8 decoded): its first line alone is copied
 // to `scratch` for the reader to sniff, so that a bad record further down (or a huge one)
 // cannot get in the way. nullopt for an empty file, which has no header: a quiet day.
 std::optional<std::vector<std::string>> HeaderNames(db::Connection& conn, lake::Store& lake,
@@ -143,7 +143,7 @@ std::optional<std::vector<std::string>> HeaderNames(db::Connection& conn, lake::
                                                     const fs::path& scratch) {
   std::string head;
   try {
-    head = FirstLineBytes(lake, key, csv.encoding == "utf-16");
+    head = FirstLine(lake, key, csv.encoding);
   } catch (const Error& e) {
     if (e.code() != ErrorCode::kNotFound) throw;
     throw Error(ErrorCode::kNotFound, "the ingest ledger lists this raw file but the lake has none",
@@ -157,9 +157,8 @@ std::optional<std::vector<std::string>> HeaderNames(db::Connection& conn, lake::
          conn.Query("SELECT column_name FROM (DESCRIBE SELECT * FROM read_csv(" +
                     QuoteLiteral(scratch.string()) + ", header = true, all_varchar = true" +
                     ", delim = " + QuoteLiteral(std::string(1, csv.delimiter)) +
-                    ", quote = " + QuoteLiteral(std::string(1, csv.quote)) +
-                    ", escape = " + QuoteLiteral(std::string(1, csv.escape)) +
-                    ", encoding = " + QuoteLiteral(csv.encoding) + "))")
+                    ", quote = " + QuoteLiteral(std::string(1, csv.quote)) + ", escape = " +
+                    QuoteLiteral(std::string(1, csv.escape)) + ", encoding = 'utf-8'))")
              .Rows()) {
       names.push_back(r[0].value_or(""));
     }
@@ -419,7 +418,8 @@ std::vector<InputFile> SelectInputs(db::SqliteDatabase& db, TransformRecords& re
   for (const auto& [key, p] : priority) keys.push_back(key);
   std::vector<std::string> paths = run.LocalPaths(keys);
   std::vector<InputFile> files;
-  for (size_t i = 0; i < keys.size(); ++i) files.push_back({keys[i], paths[i], priority[keys[i]]});
+  for (size_t i = 0; i < keys.size(); ++i)
+    files.push_back({keys[i], paths[i], priority[keys[i]], "", {}});
   std::sort(files.begin(), files.end(),
             [](const InputFile& a, const InputFile& b) { return a.priority < b.priority; });
   return files;
@@ -472,7 +472,13 @@ References PlanReferences(catalog::Catalog& catalog, RunState& run) {
 
 // A dry run's result: the files it would read and the SQL it would run, in order.
 TransformResult DryRunPlan(RunState& run, const References& references, const Parse& parse) {
-  for (const auto& f : run.files) run.result.plan.push_back("read " + f.raw_key);
+  for (const auto& f : run.files) {
+    if (!IsUtf8(run.mapping.csv.encoding)) {
+      run.result.plan.push_back("decode " + f.raw_key + " from " + run.mapping.csv.encoding +
+                                " to UTF-8 (iconv), into the work folder");
+    }
+    run.result.plan.push_back("read " + f.raw_key);
+  }
   std::vector<std::string> plan = references.sql;
   for (const auto& s : parse.Plan()) plan.push_back(s);
   for (const auto& s : plan) run.result.plan.push_back(s + ";");
@@ -750,6 +756,69 @@ void FailOnTooManyRejects(db::SqliteDatabase& db, TransformRecords& records, con
                            "--max-reject-rate");
 }
 
+// A file fails for its encoding when more of its records than this hold bytes that do not
+// decode, and more than 1% of them (below either, each is a reject like any other): a
+// handful of bad lines in a big UTF-8 export (the simulator's Latin-1 lines: about 1 in
+// 10,000) are rejects, a file in another encoding is not.
+constexpr uint64_t kMostUndecodableRecords = 100;
+
+// The decode step: each raw file not in UTF-8 is transcoded into the run's work folder by
+// iconv, streamed (transform/encoding.h), and the parse reads the copy, whose lines are the
+// raw file's; the bytes that do not decode are kept by line, for their rejects.
+void DecodeInputs(RunState& run) {
+  const std::string& encoding = run.mapping.csv.encoding;
+  if (IsUtf8(encoding)) return;
+  for (size_t i = 0; i < run.files.size(); ++i) {
+    InputFile& file = run.files[i];
+    std::string copy = run.work + "/utf8-" + std::to_string(i) + ".csv";
+    DecodedFile decoded = DecodeToUtf8(file.path, encoding, copy);
+    if (decoded.undecodable > 0) {
+      spdlog::debug("{}: {} bytes do not decode as {}", file.raw_key, decoded.undecodable,
+                    encoding);
+    }
+    file.raw_path = file.path;
+    file.path = copy;
+    file.undecodable = std::move(decoded.first_by_line);
+  }
+}
+
+// Fails the run when a file looks like it is in another encoding than the mapping says: more
+// than 1% of its records, and more than 100, hold bytes that do not decode. Its rows would be
+// committed with those records missing, and the totals wrong without a word. Records the
+// run as failed and throws TooManyRejects naming the file, the first such byte and the
+// encoding its bytes look like; nothing is published.
+void FailOnWrongEncoding(db::SqliteDatabase& db, TransformRecords& records, const RunState& run,
+                         std::map<std::string, ParsedFile>& parsed) {
+  for (const auto& f : run.files) {
+    const ParsedFile& p = parsed[f.path];
+    if (p.rows_undecodable <= kMostUndecodableRecords || p.rows_undecodable * 100 <= p.rows_read) {
+      continue;
+    }
+    const std::string& declared = run.mapping.csv.encoding;
+    const UndecodableByte& first = p.first_undecodable;
+    // The bytes from the first that does not decode on (up to a MB) tell what the file is in:
+    // one odd byte alone may be a character of several encodings (0xA0, a no-break space).
+    std::string looks_like =
+        LooksLike(ReadToEnd(f.raw_path.empty() ? f.path : f.raw_path, first.byte, 1 << 20).text);
+    std::string advice = looks_like == declared
+                             ? "the bytes do not look like any one encoding: check the export"
+                             : fmt::format("it looks like {}: set csv.encoding: {} in {}",
+                                           looks_like, looks_like, run.mapping.file.string());
+    std::string message = fmt::format(
+        "{} of its {} records hold bytes that do not decode as {} (the first on line {}, byte "
+        "{}: 0x{:02X}); {}",
+        p.rows_undecodable, p.rows_read, declared, p.first_undecodable_line, first.byte,
+        first.value, advice);
+    db::SqliteTransaction tx(db);
+    RecordRun(records, run, "failed", run.current ? run.current->id : 0, message);
+    tx.Commit();
+    throw TooManyRejects(ErrorCode::kData, message + "; nothing was published", f.raw_key,
+                         "a file fails for its encoding when more than 1% of its records, and "
+                         "more than 100, do not decode; its rejects are in " +
+                             run.result.rejects_prefix);
+  }
+}
+
 // Moves the Parquet files written under `data_dir` into the table's folder (a local lake: an
 // atomic rename, the work folder being inside the table's folder; a remote one: an upload,
 // completed before the commit that lists the file), each with its rows (from its footer) and
@@ -914,9 +983,15 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
   // The parse (transform/parse.h): every file read by DuckDB's CSV reader in one parallel
   // statement, each row checked against the rules, into a work file in the files' order;
   // then the line of every refused row, confirmed against its file.
-  Parse parse(mapping, run.files, references.tables, run.work, options.csv_buffer_size);
-  if (options.dry_run) return DryRunPlan(run, references, parse);
+  if (options.dry_run) {
+    return DryRunPlan(
+        run, references,
+        Parse(mapping, run.files, references.tables, run.work, options.csv_buffer_size));
+  }
   WorkSession session(run, references);
+  DecodeInputs(run);
+  session.Step("decode to UTF-8");
+  Parse parse(mapping, run.files, references.tables, run.work, options.csv_buffer_size);
   std::map<std::string, ParsedFile> parsed =
       parse.Run(session.conn(), session.threads(), run.result.rejects,
                 [&](const char* name) { session.Step(name); });
@@ -927,6 +1002,7 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
   CountRows(session.conn(), run.files, parsed, rows.dedup, run.result);
   CountRounded(session.conn(), mapping, rows.kept, run.result);
   WriteRejects(session.conn(), run);
+  FailOnWrongEncoding(catalog_.db(), records_, run, parsed);
   FailOnTooManyRejects(catalog_.db(), records_, run);
   session.Step("counts and rejects");
 
