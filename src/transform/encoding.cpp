@@ -140,13 +140,13 @@ size_t ReadFull(int fd, std::vector<char>& buffer, size_t at, const std::string&
 
 }  // namespace
 
-bool IsUtf8(std::string_view encoding) {
+bool IsUtf8Encoding(std::string_view encoding) {
   std::string lower = Lower(encoding);
   return lower == "utf-8" || lower == "utf8" || lower == "utf-8-sig";
 }
 
 bool KnownEncoding(const std::string& encoding) {
-  return IsUtf8(encoding) || Iconv(IconvName(encoding, "")).valid();
+  return IsUtf8Encoding(encoding) || Iconv(IconvName(encoding, "")).valid();
 }
 
 DecodedFile DecodeToUtf8(const std::string& from, const std::string& encoding,
@@ -199,7 +199,7 @@ DecodedFile DecodeToUtf8(const std::string& from, const std::string& encoding,
 }
 
 std::string DecodeText(std::string_view bytes, const std::string& encoding) {
-  if (IsUtf8(encoding)) {
+  if (IsUtf8Encoding(encoding)) {
     return std::string(bytes.starts_with(kUtf8Bom) ? bytes.substr(kUtf8Bom.size()) : bytes);
   }
   Decoder decoder(encoding, bytes);

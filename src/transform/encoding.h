@@ -21,7 +21,7 @@ extern const std::vector<std::string> kCommonEncodings;
 
 //! True for the names of UTF-8 (utf-8, utf8, utf-8-sig; any case): DuckDB reads the raw file
 //! as it is, a BOM skipped.
-bool IsUtf8(std::string_view encoding);
+bool IsUtf8Encoding(std::string_view encoding);
 
 //! True when the file can be decoded from `encoding`: UTF-8, or a name glibc's iconv knows.
 bool KnownEncoding(const std::string& encoding);

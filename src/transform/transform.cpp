@@ -129,7 +129,7 @@ std::string FirstLine(lake::Store& lake, const std::string& key, const std::stri
   size_t n = 0, got;
   while (n < head.size() && (got = reader->Read(head.data() + n, head.size() - n)) > 0) n += got;
   head.resize(n);
-  if (!IsUtf8(encoding)) head = DecodeText(head, encoding);
+  if (!IsUtf8Encoding(encoding)) head = DecodeText(head, encoding);
   size_t at = head.find('\n');
   return at == std::string::npos ? head : head.substr(0, at + 1);
 }
@@ -473,7 +473,7 @@ References PlanReferences(catalog::Catalog& catalog, RunState& run) {
 // A dry run's result: the files it would read and the SQL it would run, in order.
 TransformResult DryRunPlan(RunState& run, const References& references, const Parse& parse) {
   for (const auto& f : run.files) {
-    if (!IsUtf8(run.mapping.csv.encoding)) {
+    if (!IsUtf8Encoding(run.mapping.csv.encoding)) {
       run.result.plan.push_back("decode " + f.raw_key + " from " + run.mapping.csv.encoding +
                                 " to UTF-8 (iconv), into the work folder");
     }
@@ -767,7 +767,7 @@ constexpr uint64_t kMostUndecodableRecords = 100;
 // raw file's; the bytes that do not decode are kept by line, for their rejects.
 void DecodeInputs(RunState& run) {
   const std::string& encoding = run.mapping.csv.encoding;
-  if (IsUtf8(encoding)) return;
+  if (IsUtf8Encoding(encoding)) return;
   for (size_t i = 0; i < run.files.size(); ++i) {
     InputFile& file = run.files[i];
     std::string copy = run.work + "/utf8-" + std::to_string(i) + ".csv";
