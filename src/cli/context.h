@@ -86,6 +86,7 @@ struct ExitStatus {
 
 // One function per verb (one file each in cli/): declares the verb's flags on `app` and
 // sets its callback. The callback may throw shoplake::Error; main() reports it.
+void AddInitCommand(CLI::App& app, Context& context);
 void AddInfoCommand(CLI::App& app, Context& context);
 void AddSimulateCommand(CLI::App& app, Context& context);
 //! `ingest` and `ledger`.

@@ -59,6 +59,7 @@ int Run(int argc, char** argv) {
   app.parse_complete_callback(
       [&] { SetUpLogging(ParseLogFormat(o.log_format), o.quiet ? -1 : o.verbose); });
 
+  AddInitCommand(app, context);
   AddInfoCommand(app, context);
   AddSimulateCommand(app, context);
   AddIngestCommand(app, context);
