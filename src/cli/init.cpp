@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -13,6 +15,7 @@
 #include "cli/context.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "db/duckdb.h"
 #include "transform/draft.h"
 
 namespace shoplake::cli {
@@ -107,8 +110,10 @@ std::string PipelineDefinition(const std::vector<Export>& exports) {
 std::string OverviewDashboard(const std::string& database, const std::vector<Export>& exports) {
   std::string sql, tiles;
   for (const auto& e : exports) {
+    // Quoted: a dataset may be named like a keyword (order, group).
     sql += fmt::format("{}(SELECT count(*) FROM {}.{}) AS {}", sql.empty() ? "" : ",\n        ",
-                       database, e.dataset, e.dataset);
+                       db::QuoteIdentifier(database), db::QuoteIdentifier(e.dataset),
+                       db::QuoteIdentifier(e.dataset));
     tiles += fmt::format("      - {{field: {}, label: {}, format: integer}}\n", e.dataset,
                          Quoted(e.dataset));
   }
