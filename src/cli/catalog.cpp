@@ -191,11 +191,12 @@ void ShowTable(Context& context, const CatalogFlags& flags) {
   }
   fmt::print("\ncolumns ({}):\n", t.columns.size());
   for (const auto& c : t.columns) {
-    std::string line = fmt::format("  {:<{}}  {:<14}  {}", c.name, width, c.type,
-                                   c.nullable ? "null" : "not null");
-    if (!c.description.empty())
-      line += fmt::format("{:<{}}  {}", "", 8 - (c.nullable ? 4 : 8), c.description);
-    fmt::print("{}\n", line);
+    const char* nulls = c.nullable ? "null" : "not null";
+    if (c.description.empty()) {
+      fmt::print("  {:<{}}  {:<14}  {}\n", c.name, width, c.type, nulls);
+    } else {
+      fmt::print("  {:<{}}  {:<14}  {:<8}  {}\n", c.name, width, c.type, nulls, c.description);
+    }
   }
   if (!t.partition_keys.empty()) {
     fmt::print("\npartition keys:\n");
