@@ -85,6 +85,14 @@ std::map<std::string, std::map<uint64_t, std::vector<CsvError>>> RefusedByReader
   return errors;
 }
 
+// RefusedByReader over each of `tables` (the rejects tables of the reads of one statement).
+std::map<std::string, std::map<uint64_t, std::vector<CsvError>>> RefusedByReaders(
+    db::Connection& conn, const std::vector<std::string>& tables, bool header) {
+  std::map<std::string, std::map<uint64_t, std::vector<CsvError>>> errors;
+  for (const auto& table : tables) errors.merge(RefusedByReader(conn, table, header));
+  return errors;
+}
+
 // The records the reader refused, by record (1-based), with the extra lines each spans.
 std::map<uint64_t, uint64_t> RefusedRecords(
     const std::map<uint64_t, std::vector<CsvError>>& errors) {
@@ -363,9 +371,11 @@ Parse::Parse(const Mapping& mapping, std::vector<InputFile> files,
   violations_sql_ += " ORDER BY __file_index, __rid, i";
 }
 
-size_t Parse::GroupOf(size_t file) const {
+size_t Parse::GroupOf(std::ptrdiff_t file) const {
   for (size_t g = 0; g < groups_.size(); ++g) {
-    if (std::find(groups_[g].begin(), groups_[g].end(), file) != groups_[g].end()) return g;
+    if (std::find(groups_[g].begin(), groups_[g].end(), static_cast<size_t>(file)) !=
+        groups_[g].end())
+      return g;
   }
   throw Error(ErrorCode::kInternal, "file " + std::to_string(file) + " is in no read");
 }
@@ -613,6 +623,7 @@ std::map<uint64_t, uint64_t> Parse::MultiLineRows(db::Connection& conn, size_t f
 }
 
 void Parse::WriteParsed(db::Connection& conn, int threads, const std::string& copy) const {
+  for (const auto& macro : DerivedMacros()) conn.Execute(macro);
   if (KeepsOrder(conn, copy)) {
     conn.Execute(copy);
   } else {
@@ -630,20 +641,39 @@ void Parse::WriteParsed(db::Connection& conn, int threads, const std::string& co
       QuoteLiteral(parsed_path_) + ", file_row_number = true)");
 }
 
+std::vector<std::string> Parse::RejectsTables(const std::string& rejects) const {
+  std::vector<std::string> tables;
+  for (size_t g = 0; g < groups_.size(); ++g) tables.push_back(GroupRejects(rejects, g));
+  return tables;
+}
+
+bool Parse::RereadByRead(db::Connection& conn, std::vector<RereadRecord> reread,
+                         std::map<size_t, std::string>& header_lines,
+                         const std::string& errors_table, std::vector<Reject>& rejects) const {
+  // The records of one read share its header.
+  bool placed = true;
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    std::vector<RereadRecord> group;
+    for (auto& r : reread) {
+      if (GroupOf(r.file - files_.data()) == g) group.push_back(std::move(r));
+    }
+    if (!group.empty() && !Reread(conn, std::move(group), g, header_lines[g],
+                                  GroupRejects(errors_table, g), rejects)) {
+      placed = false;
+    }
+  }
+  return placed;
+}
+
 bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
                     std::map<std::string, ParsedFile>& counts, std::vector<Reject>& rejects,
                     const std::function<void(const char*)>& step) {
   std::string errors_table = parallel ? "csv_errors" : "csv_errors_serial";
-  for (const auto& macro : DerivedMacros()) conn.Execute(macro);
   WriteParsed(conn, threads, CopySql(parallel, errors_table));
   step("parse");
 
   auto good_range = GoodRanges(conn);  // path -> (first, count)
-
-  std::map<std::string, std::map<uint64_t, std::vector<CsvError>>> csv_errors;
-  for (size_t g = 0; g < groups_.size(); ++g) {
-    csv_errors.merge(RefusedByReader(conn, GroupRejects(errors_table, g), mapping_.csv.header));
-  }
+  auto csv_errors = RefusedByReaders(conn, RejectsTables(errors_table), mapping_.csv.header);
 
   // Rows a rule or a reference refuses, and what they break, by file and place.
   conn.Execute(refused_sql_);
@@ -727,8 +757,7 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
         placed = false;
       }
     }
-    const size_t group = GroupOf(static_cast<size_t>(&f - files_.data()));
-    if (mapping_.csv.header && !header_lines.count(group)) header_lines[group] = raw_lines[1].text;
+    if (mapping_.csv.header) header_lines.emplace(GroupOf(&f - files_.data()), raw_lines[1].text);
     const std::string line_break(LineBreak(read_csv_.encoding));
     // A record's bytes as the file has them (a CRLF inside quotes too: a value read back
     // must be the value parsed), but its last line break.
@@ -781,17 +810,7 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
     }
   }
   step("line numbers");
-  // Read back by group: the records of one read share its header.
-  for (size_t g = 0; g < groups_.size(); ++g) {
-    std::vector<RereadRecord> group;
-    for (auto& r : reread) {
-      if (GroupOf(static_cast<size_t>(r.file - files_.data())) == g) group.push_back(std::move(r));
-    }
-    if (!group.empty() && !Reread(conn, std::move(group), g, header_lines[g],
-                                  GroupRejects(errors_table, g), rejects)) {
-      placed = false;
-    }
-  }
+  if (!RereadByRead(conn, std::move(reread), header_lines, errors_table, rejects)) placed = false;
   step("refused rows read back");
   return placed;
 }

@@ -114,7 +114,7 @@ class Parse {
   // The names the reader gives `file`'s columns (InputFile::columns, or the sources in order).
   std::vector<std::string> ReadNamesOf(const InputFile& file) const;
   // The read (groups_) file `file` (its index in files_) is in.
-  size_t GroupOf(size_t file) const;
+  size_t GroupOf(std::ptrdiff_t file) const;
   // The rejects table of read `group`: `rejects` itself when there is one read.
   std::string GroupRejects(const std::string& rejects, size_t group) const;
   // read_csv over `from` with the mapping's dialect, its columns named `names` (a header's
@@ -140,6 +140,12 @@ class Parse {
   bool RunOnce(db::Connection& conn, int threads, bool parallel,
                std::map<std::string, ParsedFile>& files, std::vector<Reject>& rejects,
                const std::function<void(const char*)>& step);
+  // The rejects table of each read (GroupRejects).
+  std::vector<std::string> RejectsTables(const std::string& rejects) const;
+  // Reread, one read (groups_) at a time, with its header line (by read).
+  bool RereadByRead(db::Connection& conn, std::vector<RereadRecord> reread,
+                    std::map<size_t, std::string>& header_lines, const std::string& errors_table,
+                    std::vector<Reject>& rejects) const;
   // Reads `records` back from their raw text (see parse.cpp); false when a violator does
   // not come back as the row the parse refused.
   bool Reread(db::Connection& conn, std::vector<RereadRecord> records, size_t group,
