@@ -208,6 +208,7 @@ nlohmann::json TransformJson(const transform::TransformResult& result, bool deta
                         {"rejects", result.rejects.size()},
                         {"rejects_prefix", result.rejects_prefix},
                         {"quarantined", result.quarantined},
+                        {"notes", result.notes},
                         {"seconds", result.seconds}};
   // Only a mapping that rounds (`round: true`) has counts to give.
   if (!result.rounded.empty()) out["rounded"] = result.rounded;

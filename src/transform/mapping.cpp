@@ -19,20 +19,24 @@
 #include "common/yaml_reader.h"
 #include "db/duckdb.h"
 #include "transform/encoding.h"
+#include "transform/rules.h"
 
 namespace shoplake::transform {
 namespace fs = std::filesystem;
 
 namespace {
 
-const std::vector<std::string> kTopKeys = {"dataset", "database",    "table",        "description",
-                                           "csv",     "primary_key", "partition_by", "columns"};
-const std::vector<std::string> kCsvKeys = {"delimiter", "quote",    "escape",
-                                           "header",    "encoding", "null_strings"};
+const std::vector<std::string> kTopKeys = {"dataset",      "database", "table",
+                                           "description",  "csv",      "primary_key",
+                                           "partition_by", "columns",  "on_new_columns"};
+const std::vector<std::string> kCsvKeys = {"delimiter", "quote",        "escape",      "header",
+                                           "encoding",  "null_strings", "header_match"};
+const std::vector<std::string> kHeaderMatches = {"exact", "case_insensitive", "normalized"};
+const std::vector<std::string> kNewColumns = {"fail", "ignore"};
 const std::vector<std::string> kPartitionKeys = {"name", "from", "part"};
 const std::vector<std::string> kColumnKeys = {
     "name", "source",          "description", "type",       "format",     "nullable", "min",
-    "max",  "accepted_values", "regex",       "max_length", "references", "round"};
+    "max",  "accepted_values", "regex",       "max_length", "references", "round",    "expr"};
 const std::vector<std::string> kReferenceKeys = {"dataset", "column"};
 // What DuckDB's CSV reader decodes.
 const std::vector<std::string> kParts = {"year", "month", "day", "value"};
@@ -240,6 +244,11 @@ class MappingParser {
     mapping.table = SqlName(Require(doc, "", "table"), "table");
     if (doc["description"]) mapping.description = reader_.String(doc["description"], "description");
     if (doc["csv"]) mapping.csv = ReadCsv(doc["csv"]);
+    if (doc["on_new_columns"]) {
+      mapping.on_new_columns = OneOf(doc["on_new_columns"], "on_new_columns", kNewColumns) == 0
+                                   ? NewColumns::kFail
+                                   : NewColumns::kIgnore;
+    }
     ReadColumns(Require(doc, "", "columns"), mapping);
     if (doc["primary_key"]) ReadPrimaryKey(doc["primary_key"], mapping);
     if (doc["partition_by"]) ReadPartitions(doc["partition_by"], mapping);
@@ -287,6 +296,18 @@ class MappingParser {
     return values;
   }
 
+  // The index in `choices` of the string at `node`, failing with a did-you-mean otherwise.
+  size_t OneOf(const YAML::Node& node, const std::string& path,
+               const std::vector<std::string>& choices) {
+    auto value = reader_.String(node, path);
+    auto at = std::find(choices.begin(), choices.end(), value);
+    if (at == choices.end()) {
+      reader_.Fail(node, "'" + path + "' is '" + value + "'" + DidYouMean(value, choices),
+                   "one of: " + YamlReader::JoinAll(choices));
+    }
+    return static_cast<size_t>(at - choices.begin());
+  }
+
   char Character(const YAML::Node& node, const std::string& path) {
     auto text = reader_.String(node, path);
     if (text.size() != 1) {
@@ -323,6 +344,10 @@ class MappingParser {
     }
     if (node["null_strings"])
       csv.null_strings = StringList(node["null_strings"], "csv.null_strings");
+    if (node["header_match"]) {
+      csv.header_match =
+          static_cast<HeaderMatch>(OneOf(node["header_match"], "csv.header_match", kHeaderMatches));
+    }
     return csv;
   }
 
@@ -340,20 +365,77 @@ class MappingParser {
       CheckSourceReadOnce(node[i], column, mapping);
       mapping.columns.push_back(std::move(column));
     }
+    for (size_t i = 0; i < node.size(); ++i) {
+      const ColumnSpec& c = mapping.columns[i];
+      if (c.expr.empty()) continue;
+      if (auto problem = ExprProblem(mapping, c)) {
+        reader_.Fail(node[i]["expr"], "'columns." + c.name + ".expr' " + *problem,
+                     "a scalar SQL expression over the other columns, by their names (not the "
+                     "CSV header's), e.g. quantity * unit_price; no subquery or table function");
+      }
+    }
   }
 
-  // Each CSV column is read by one mapping column (the header lists the sources in order),
-  // and DuckDB's reader tells names apart without their case: two columns cannot share one.
+  // What is wrong with derived column `c`'s expression, checked by DuckDB itself: it must
+  // parse as one scalar expression (no subquery, no table function: it must not read
+  // anything but its row) and bind over the read columns, typed, with a type that casts to
+  // the column's.
+  static std::optional<std::string> ExprProblem(const Mapping& mapping, const ColumnSpec& c) {
+    db::Database db(":memory:", {{"threads", "1"}, {"temp_directory", ""}});
+    db::Connection conn(db);
+    // The parse tree (DuckDB's own): one SELECT, no FROM, no subquery anywhere.
+    auto tree = conn.Query(
+                        "SELECT t->>'error_message', json_array_length(t->'statements'), "
+                        "t->'statements'->0->'node'->'from_table'->>'type', "
+                        "contains(t::VARCHAR, '\"class\":\"SUBQUERY\"'), "
+                        "json_array_length(t->'statements'->0->'node'->'select_list') FROM "
+                        "(SELECT json_serialize_sql(" +
+                        db::QuoteLiteral("SELECT (" + c.expr + ")") + ")::JSON AS t)")
+                    .Rows()
+                    .at(0);
+    if (tree[0] && !tree[0]->empty()) return "does not parse: " + *tree[0];
+    if (tree[1].value_or("") != "1" || tree[2].value_or("") != "EMPTY" ||
+        tree[4].value_or("") != "1") {
+      return "is not one scalar expression";
+    }
+    if (tree[3].value_or("") == "true") return "holds a subquery, which may read other tables";
+    std::vector<std::string> nulls;
+    for (const ColumnSpec* r : transform::ReadColumns(mapping))
+      nulls.push_back("CAST(NULL AS " + SqlType(*r) + ")");
+    try {
+      conn.Execute(DerivedMacroSql(mapping, c));
+      conn.Query("DESCRIBE SELECT CAST(" + DerivedMacro(c) + "(" + Join(nulls, ", ") + ") AS " +
+                 SqlType(c) + ")");
+    } catch (const Error& e) {
+      std::vector<std::string> names;
+      for (const ColumnSpec* r : transform::ReadColumns(mapping)) names.push_back(r->name);
+      // Its first line: the rest points into the macro's SQL, not the mapping's.
+      std::string message = e.message().substr(0, e.message().find('\n'));
+      return "is refused by DuckDB: " + message + " (the columns it may use: " + Join(names, ", ") +
+             ")";
+    }
+    return std::nullopt;
+  }
+
+  // Each CSV column is read by one mapping column, and DuckDB's reader tells names apart
+  // without their case (nor does csv.header_match, when normalized, tell "a b" from "a_b"):
+  // two columns cannot share one.
   void CheckSourceReadOnce(const YAML::Node& node, const ColumnSpec& column,
                            const Mapping& mapping) {
+    HeaderMatch match = mapping.csv.header_match == HeaderMatch::kNormalized
+                            ? HeaderMatch::kNormalized
+                            : HeaderMatch::kCaseInsensitive;
     for (const auto& other : mapping.columns) {
-      if (Lower(other.source) != Lower(column.source)) continue;
-      std::string same = other.source == column.source ? "" : " (case does not count)";
+      if (HeaderKey(other.source, match) != HeaderKey(column.source, match)) continue;
+      std::string same = other.source == column.source ? ""
+                         : match == HeaderMatch::kNormalized
+                             ? " (as csv.header_match: normalized compares them)"
+                             : " (case does not count)";
       reader_.Fail(node["source"] ? node["source"] : node["name"],
                    "'columns." + column.name + "' reads the CSV column '" + column.source +
                        "', which column '" + other.name + "' (line " + std::to_string(other.line) +
                        ") already reads" + same,
-                   "each CSV column is read by one mapping column, in the header's order; give "
+                   "each CSV column is read by one mapping column; give "
                    "this column its own source, or derive the second value in a query");
     }
   }
@@ -369,6 +451,15 @@ class MappingParser {
     reader_.ExpectMap(node, path, kColumnKeys);
 
     column.source = column.name;
+    if (node["expr"]) {
+      if (node["source"]) {
+        reader_.Fail(KeyOf(node, "expr"), "'" + path + "' has both a source and an expr",
+                     "a column is read from the file (source) or derived (expr), not both");
+      }
+      column.expr = reader_.String(node["expr"], path + ".expr");
+      if (column.expr.empty()) reader_.Fail(node["expr"], "'" + path + ".expr' is empty");
+      column.source = DerivedSource(column.name);
+    }
     if (node["source"]) {
       column.source = reader_.String(node["source"], path + ".source");
       if (column.source.empty()) reader_.Fail(node["source"], "'" + path + ".source' is empty");
@@ -640,6 +731,50 @@ Mapping ParseMapping(const std::string& text, const fs::path& file) {
 }
 
 Mapping LoadMapping(const fs::path& file) { return ParseMapping(ReadFile(file), file); }
+
+std::string DerivedSource(const std::string& name) { return "__expr_" + name; }
+
+std::string DerivedMacro(const ColumnSpec& c) { return db::QuoteIdentifier("__derived_" + c.name); }
+
+std::vector<const ColumnSpec*> ReadColumns(const Mapping& mapping) {
+  std::vector<const ColumnSpec*> read;
+  for (const auto& c : mapping.columns) {
+    if (c.expr.empty()) read.push_back(&c);
+  }
+  return read;
+}
+
+std::string DerivedMacroSql(const Mapping& mapping, const ColumnSpec& c) {
+  // A macro's parameters are bound by name in its body: the expression sees the read columns
+  // by their target names, whatever the query around it holds.
+  std::vector<std::string> parameters;
+  for (const ColumnSpec* r : transform::ReadColumns(mapping))
+    parameters.push_back(db::QuoteIdentifier(r->name));
+  return "CREATE OR REPLACE TEMP MACRO " + DerivedMacro(c) + "(" + Join(parameters, ", ") +
+         ") AS (" + c.expr + ")";
+}
+
+std::string HeaderKey(const std::string& name, HeaderMatch match) {
+  if (match == HeaderMatch::kExact) return name;
+  std::string lower = Lower(name);
+  if (match == HeaderMatch::kCaseInsensitive) return lower;
+  std::string key;
+  bool gap = false;
+  for (char ch : lower) {
+    if (ch == ' ' || ch == '_' || ch == '-' || ch == '\t') {
+      gap = !key.empty();
+      continue;
+    }
+    if (gap) key += ' ';
+    gap = false;
+    key += ch;
+  }
+  return key;
+}
+
+std::string HeaderMatchName(HeaderMatch match) {
+  return kHeaderMatches[static_cast<size_t>(match)];
+}
 
 std::string SqlType(const ColumnSpec& column) {
   switch (column.type) {

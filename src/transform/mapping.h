@@ -7,7 +7,8 @@
 //   database: shop
 //   table: order_lines
 //   csv: {delimiter: ",", quote: "\"", escape: "\"", header: true, encoding: utf-8,
-//         null_strings: [""]}
+//         null_strings: [""], header_match: exact}
+//   on_new_columns: fail                      # or ignore: a column later files add
 //   primary_key: [order_id, line_no]          # unique; duplicates dropped, latest wins
 //   partition_by:
 //     - {name: year, from: order_ts, part: year}
@@ -21,6 +22,7 @@
 //     - {name: customer_email, source: email, type: varchar, regex: "^[^@]+@[^@]+$",
 //        max_length: 254}
 //     - {name: product_id, type: bigint, references: {dataset: products, column: product_id}}
+//     - {name: revenue, type: "decimal(14,4)", expr: "quantity * unit_price"}   # derived
 #pragma once
 
 #include <filesystem>
@@ -39,8 +41,12 @@ struct Reference {
 };
 
 struct ColumnSpec {
-  std::string name;         //!< the target column
-  std::string source;       //!< the CSV header's column; defaults to `name`
+  std::string name;    //!< the target column
+  std::string source;  //!< the CSV header's column; defaults to `name`
+  //! A derived column: a scalar SQL expression over the other (read) columns, by their target
+  //! names and typed, cast to `type` per row (a value that does not cast: rule "type"). Its
+  //! `source` is then DerivedSource(name), no header's column.
+  std::string expr;
   std::string description;  //!< what the column means (the catalog, Athena, the web app)
   ColumnType type = ColumnType::kVarchar;
   int precision = 0;   //!< decimal(p,s) only: 1..38
@@ -61,6 +67,16 @@ struct ColumnSpec {
   int line = 0;  //!< where the column is declared in the spec (1-based)
 };
 
+//! How a header's names are matched to the mapping's sources (docs/transform.md).
+enum class HeaderMatch {
+  kExact,            //!< byte for byte (the default: a renamed column is noticed)
+  kCaseInsensitive,  //!< "InvoiceNo" = "invoiceno"
+  kNormalized,       //!< case, surrounding and repeated spaces, and _ - space alike
+};
+
+//! What a run does with a header column the run's first file did not have (exports grow).
+enum class NewColumns { kFail, kIgnore };
+
 struct CsvDialect {
   char delimiter = ',';
   char quote = '"';
@@ -70,6 +86,7 @@ struct CsvDialect {
   //! transcoded to UTF-8 before DuckDB reads it (transform/encoding.h)
   std::string encoding = "utf-8";
   std::vector<std::string> null_strings = {""};
+  HeaderMatch header_match = HeaderMatch::kExact;
 };
 
 //! A Hive partition key derived from a column: year=2026/month=03 from order_ts.
@@ -90,6 +107,7 @@ struct Mapping {
   std::vector<ColumnSpec> columns;          //!< in output order
   std::vector<std::string> primary_key;     //!< column names; empty: no dedup
   std::vector<PartitionSpec> partition_by;  //!< outermost first
+  NewColumns on_new_columns = NewColumns::kFail;
 
   const ColumnSpec* Column(const std::string& name) const;
 };
@@ -102,6 +120,24 @@ Mapping LoadMapping(const std::filesystem::path& file);
 
 //! Parses and checks YAML `text` as if read from `file` (for tests and error messages).
 Mapping ParseMapping(const std::string& text, const std::filesystem::path& file);
+
+//! The form of a header name that `match` compares: `name` itself (exact), lower-cased
+//! (case_insensitive), or lower-cased with `_`, `-` and runs of spaces made one space and the
+//! ends trimmed (normalized: "Invoice_No " = "invoice no" = "INVOICE-NO").
+std::string HeaderKey(const std::string& name, HeaderMatch match);
+
+//! The name `header_match` takes in a mapping: exact, case_insensitive, normalized.
+std::string HeaderMatchName(HeaderMatch match);
+
+//! The internal source of derived column `name`: its expression's value as text.
+std::string DerivedSource(const std::string& name);
+
+//! The SQL of the DuckDB macro `DerivedMacro(c)` that computes derived column `c` from the
+//! typed values of the mapping's read columns, passed in their order (ReadColumns).
+std::string DerivedMacroSql(const Mapping& mapping, const ColumnSpec& c);
+std::string DerivedMacro(const ColumnSpec& c);
+//! The mapping's columns read from the file (not derived), in order.
+std::vector<const ColumnSpec*> ReadColumns(const Mapping& mapping);
 
 //! The DuckDB type of a column: INTEGER, BIGINT, DECIMAL(p,s), DOUBLE, VARCHAR, BOOLEAN,
 //! DATE, TIMESTAMP.

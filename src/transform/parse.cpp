@@ -85,6 +85,14 @@ std::map<std::string, std::map<uint64_t, std::vector<CsvError>>> RefusedByReader
   return errors;
 }
 
+// RefusedByReader over each of `tables` (the rejects tables of the reads of one statement).
+std::map<std::string, std::map<uint64_t, std::vector<CsvError>>> RefusedByReaders(
+    db::Connection& conn, const std::vector<std::string>& tables, bool header) {
+  std::map<std::string, std::map<uint64_t, std::vector<CsvError>>> errors;
+  for (const auto& table : tables) errors.merge(RefusedByReader(conn, table, header));
+  return errors;
+}
+
 // The records the reader refused, by record (1-based), with the extra lines each spans.
 std::map<uint64_t, uint64_t> RefusedRecords(
     const std::map<uint64_t, std::vector<CsvError>>& errors) {
@@ -143,7 +151,7 @@ const ColumnSpec* ColumnOfSource(const Mapping& mapping, const std::string& sour
 std::string CsvErrorColumn(const Mapping& mapping, const CsvError& e) {
   if (e.type != "CAST" && e.type != "INVALID ENCODING") return "";
   const ColumnSpec* c = ColumnOfSource(mapping, e.column);
-  return c ? c->name : e.column;
+  return c ? c->name : "";
 }
 
 // True when every error the reader found in a record lies on `first_line`, the line worked
@@ -214,6 +222,8 @@ struct RuleViolation {
 
 std::string RoundedColumn(const ColumnSpec& c) { return "__rounded_" + c.name; }
 
+std::string UnmappedColumn(size_t i) { return "__unmapped_" + std::to_string(i + 1); }
+
 void Parse::CheckEveryRecordRead(const InputFile& file, uint64_t file_records,
                                  uint64_t rows_read) const {
   uint64_t records = mapping_.csv.header && file_records > 0 ? file_records - 1 : file_records;
@@ -283,6 +293,22 @@ Parse::Parse(const Mapping& mapping, std::vector<InputFile> files,
       parsed_path_(work_folder_ + "/parsed.parquet"),
       csv_buffer_size_(csv_buffer_size) {
   read_csv_.encoding = "utf-8";
+  // Files whose headers put the sources in the same places are read by one read_csv.
+  for (size_t i = 0; i < files_.size(); ++i) {
+    auto same = std::find_if(groups_.begin(), groups_.end(), [&](const std::vector<size_t>& g) {
+      return ReadNamesOf(files_[g.front()]) == ReadNamesOf(files_[i]);
+    });
+    if (same == groups_.end()) {
+      groups_.push_back({i});
+    } else {
+      same->push_back(i);
+    }
+  }
+  for (const auto& f : files_) {
+    for (size_t i = 0; i < f.columns.size(); ++i) {
+      unread_columns_ = unread_columns_ || f.columns[i] == UnmappedColumn(i);
+    }
+  }
   // The reader casts a column itself unless it cannot as the mapping says: a timestamp
   // (date) whose format is not the one read_csv takes for all of them (the first formatted
   // one's), or a source two columns share. Those are read as text and cast in SQL, where a
@@ -303,7 +329,7 @@ Parse::Parse(const Mapping& mapping, std::vector<InputFile> files,
     }
   }
   for (const auto& c : mapping_.columns) {
-    bool reader = uses[c.source] == 1 && c.type != ColumnType::kDecimal;
+    bool reader = uses[c.source] == 1 && c.type != ColumnType::kDecimal && c.expr.empty();
     if (c.type == ColumnType::kTimestamp) reader = reader && c.format == timestamp_format_;
     if (c.type == ColumnType::kDate) reader = reader && c.format == date_format_;
     by_reader_.push_back(reader);
@@ -345,11 +371,34 @@ Parse::Parse(const Mapping& mapping, std::vector<InputFile> files,
   violations_sql_ += " ORDER BY __file_index, __rid, i";
 }
 
-std::string Parse::ReadCsv(const std::string& from, const std::vector<std::string>& types,
-                           bool parallel, const std::string& rejects) const {
+size_t Parse::GroupOf(std::ptrdiff_t file) const {
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    if (std::find(groups_[g].begin(), groups_[g].end(), static_cast<size_t>(file)) !=
+        groups_[g].end())
+      return g;
+  }
+  throw Error(ErrorCode::kInternal, "file " + std::to_string(file) + " is in no read");
+}
+
+std::vector<std::string> Parse::ReadNamesOf(const InputFile& file) const {
+  if (!file.columns.empty()) return file.columns;
+  std::vector<std::string> names;
+  for (const ColumnSpec* c : ReadColumns(mapping_)) names.push_back(c->source);
+  return names;
+}
+
+std::string Parse::ReadCsv(const std::string& from, const std::vector<std::string>& names,
+                           const std::vector<std::string>& types, bool parallel,
+                           const std::string& rejects) const {
+  // A column the mapping does not read is read as text and left out of every select: the
+  // reader still splits the record at it, but keeps nothing of it.
   std::vector<std::string> columns, nulls;
-  for (size_t i = 0; i < mapping_.columns.size(); ++i) {
-    columns.push_back(QuoteLiteral(mapping_.columns[i].source) + ": " + QuoteLiteral(types[i]));
+  for (const auto& name : names) {
+    std::string type = "VARCHAR";
+    for (size_t i = 0; i < mapping_.columns.size(); ++i) {
+      if (mapping_.columns[i].source == name) type = types[i];
+    }
+    columns.push_back(QuoteLiteral(name) + ": " + QuoteLiteral(type));
   }
   for (const auto& n : mapping_.csv.null_strings) nulls.push_back(QuoteLiteral(n));
   std::string sql = "read_csv(" + from + ", columns = {" + Join(columns, ", ") +
@@ -372,14 +421,17 @@ std::string Parse::ReadCsv(const std::string& from, const std::vector<std::strin
 std::string Parse::CopySql(bool parallel, const std::string& rejects) const {
   // A column cast in SQL is cast once, beside the read (its cast named "__cast_<name>"), and
   // its rules, its value and the hash take that cast: a cast written in each would run each.
-  std::vector<std::string> casts, typed, typed_columns;
+  // A derived column is cast a layer above the read columns' casts, which its expression
+  // takes.
+  std::vector<std::string> casts, derived_casts, typed, typed_columns;
   std::vector<ColumnExprs> exprs;
   for (size_t i = 0; i < mapping_.columns.size(); ++i) {
     const ColumnSpec& c = mapping_.columns[i];
     exprs.push_back(ParseExprs(c, by_reader_[i]));
     if (!by_reader_[i]) {
       exprs.back().typed = QuoteIdentifier("__cast_" + c.name);
-      casts.push_back(", " + CastExpr(c) + " AS " + exprs.back().typed);
+      (c.expr.empty() ? casts : derived_casts)
+          .push_back(", " + CastExpr(c) + " AS " + exprs.back().typed);
     }
     typed.push_back(exprs.back().typed);
     typed_columns.push_back(typed.back() + " AS " + QuoteIdentifier(c.name));
@@ -394,22 +446,92 @@ std::string Parse::CopySql(bool parallel, const std::string& rejects) const {
       rounded += ", " + ExtraDecimalsExpr(c, exprs[i]) + " AS " + QuoteIdentifier(RoundedColumn(c));
     }
   }
-  std::vector<std::string> paths;
-  for (const auto& f : files_) paths.push_back(QuoteLiteral(f.path));
   // Only a refused row keeps what it breaks, and a hash of its typed values to recognize it
   // by when its line is read back.
   // A row's file is its index in the run's list (DuckDB's file_index): a path on every row
   // costs a tenth of the parse.
-  return "COPY (SELECT __file_index, " + Join(typed_columns, ", ") + rounded +
+  // A line break inside quotes in a column the mapping does not read is in no value kept:
+  // counted per row, for the lines (MultiLineRows).
+  std::string unread = unread_columns_ ? ", __unread_breaks" : "";
+  std::string read = "(SELECT *" + Join(casts, "") + " FROM " + Read(parallel, rejects) + ")";
+  if (!derived_casts.empty()) {
+    read = "(SELECT *" + Join(derived_casts, "") + " FROM " +
+           WithDerived(read, [&](size_t i) { return exprs[i].typed; }) + ")";
+  }
+  return "COPY (SELECT __file_index, " + Join(typed_columns, ", ") + rounded + unread +
          ", __ok, CASE WHEN __ok THEN NULL ELSE " + ViolationsExpr(checks) +
          " END AS __violations, CASE WHEN __ok THEN NULL ELSE hash(" + Join(typed, ", ") +
-         ") END AS __hash FROM (SELECT *, " + OkExpr(checks) +
-         " AS __ok FROM (SELECT *, file_index AS __file_index" + Join(casts, "") + " FROM " +
-         ReadCsv("[" + Join(paths, ", ") + "]", reader_types_, parallel, rejects) + "))) TO " +
+         ") END AS __hash FROM (SELECT *, " + OkExpr(checks) + " AS __ok FROM " + read + ")) TO " +
          QuoteLiteral(parsed_path_) + " (FORMAT parquet, COMPRESSION " + kWorkCompression + ")";
 }
 
-std::vector<std::string> Parse::Plan() const { return {CopySql(true, "csv_errors"), refused_sql_}; }
+std::string Parse::WithDerived(const std::string& relation,
+                               const std::function<std::string(size_t)>& typed) const {
+  std::vector<std::string> arguments, values;
+  for (size_t i = 0; i < mapping_.columns.size(); ++i) {
+    if (mapping_.columns[i].expr.empty()) arguments.push_back(typed(i));
+  }
+  for (const auto& c : mapping_.columns) {
+    if (c.expr.empty()) continue;
+    values.push_back(", CAST(" + DerivedMacro(c) + "(" + Join(arguments, ", ") +
+                     ") AS VARCHAR) AS " + QuoteIdentifier(c.source));
+  }
+  if (values.empty()) return relation;
+  return "(SELECT *" + Join(values, "") + " FROM " + relation + ")";
+}
+
+std::vector<std::string> Parse::DerivedMacros() const {
+  std::vector<std::string> macros;
+  for (const auto& c : mapping_.columns) {
+    if (!c.expr.empty()) macros.push_back(DerivedMacroSql(mapping_, c));
+  }
+  return macros;
+}
+
+std::string Parse::GroupRejects(const std::string& rejects, size_t group) const {
+  return groups_.size() == 1 ? rejects : rejects + "_" + std::to_string(group + 1);
+}
+
+std::string Parse::Read(bool parallel, const std::string& rejects) const {
+  std::vector<std::string> reads;
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    std::vector<std::string> paths, indexes;
+    for (size_t i : groups_[g]) {
+      paths.push_back(QuoteLiteral(files_[i].path));
+      indexes.push_back(std::to_string(i));
+    }
+    const std::vector<std::string> names = ReadNamesOf(files_[groups_[g][0]]);
+    std::string read = ReadCsv("[" + Join(paths, ", ") + "]", names, reader_types_, parallel,
+                               GroupRejects(rejects, g));
+    std::vector<std::string> breaks;
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] != UnmappedColumn(i)) continue;
+      std::string u = QuoteIdentifier(names[i]);
+      breaks.push_back("coalesce(length(" + u + ") - length(replace(" + u + ", chr(10), '')), 0)");
+    }
+    if (breaks.empty()) breaks.push_back("0");
+    std::string unread =
+        unread_columns_ ? ", CAST(" + Join(breaks, " + ") + " AS BIGINT) AS __unread_breaks" : "";
+    if (groups_.size() == 1) {
+      return "(SELECT *, file_index AS __file_index" + unread + " FROM " + read + ")";
+    }
+    // Files with other headers are other reads, one after the other; a row's file is still its
+    // index in the run's list.
+    std::vector<std::string> sources;
+    for (const ColumnSpec* c : ReadColumns(mapping_)) sources.push_back(QuoteIdentifier(c->source));
+    reads.push_back("SELECT " + Join(sources, ", ") + ", CAST([" + Join(indexes, ", ") +
+                    "][CAST(file_index AS BIGINT) + 1] AS UBIGINT) AS __file_index" + unread +
+                    " FROM " + read);
+  }
+  return "(" + Join(reads, " UNION ALL ") + ")";
+}
+
+std::vector<std::string> Parse::Plan() const {
+  std::vector<std::string> plan = DerivedMacros();
+  plan.push_back(CopySql(true, "csv_errors"));
+  plan.push_back(refused_sql_);
+  return plan;
+}
 
 std::map<std::string, ParsedFile> Parse::Run(db::Connection& conn, int threads,
                                              std::vector<Reject>& rejects,
@@ -466,6 +588,7 @@ std::map<uint64_t, uint64_t> Parse::MultiLineRows(db::Connection& conn, size_t f
   std::vector<std::string> concat, cast_in_sql;
   for (size_t i = 0; i < mapping_.columns.size(); ++i) {
     const ColumnSpec& c = mapping_.columns[i];
+    if (!c.expr.empty()) continue;  // a value of the row's, not of its text
     if (c.type == ColumnType::kVarchar) {
       concat.push_back("coalesce(" + QuoteIdentifier(c.name) + ", '')");
     } else if (!by_reader_[i]) {
@@ -483,6 +606,12 @@ std::map<uint64_t, uint64_t> Parse::MultiLineRows(db::Connection& conn, size_t f
         " FROM (SELECT __rid, unnest(__violations) AS v FROM parsed WHERE __file_index = " +
         file + " AND NOT __ok) WHERE v.\"column\" IN (" + Join(cast_in_sql, ", ") + "))";
   }
+  if (unread_columns_) {
+    texts +=
+        " UNION ALL SELECT __rid, repeat(chr(10), __unread_breaks) FROM parsed WHERE "
+        "__file_index = " +
+        file + " AND __unread_breaks > 0";
+  }
   std::map<uint64_t, uint64_t> multi;
   for (const auto& r :
        conn.Query("SELECT __rid, sum(length(s) - length(replace(s, chr(10), ''))) FROM (" + texts +
@@ -494,6 +623,7 @@ std::map<uint64_t, uint64_t> Parse::MultiLineRows(db::Connection& conn, size_t f
 }
 
 void Parse::WriteParsed(db::Connection& conn, int threads, const std::string& copy) const {
+  for (const auto& macro : DerivedMacros()) conn.Execute(macro);
   if (KeepsOrder(conn, copy)) {
     conn.Execute(copy);
   } else {
@@ -511,6 +641,30 @@ void Parse::WriteParsed(db::Connection& conn, int threads, const std::string& co
       QuoteLiteral(parsed_path_) + ", file_row_number = true)");
 }
 
+std::vector<std::string> Parse::RejectsTables(const std::string& rejects) const {
+  std::vector<std::string> tables;
+  for (size_t g = 0; g < groups_.size(); ++g) tables.push_back(GroupRejects(rejects, g));
+  return tables;
+}
+
+bool Parse::RereadByRead(db::Connection& conn, std::vector<RereadRecord> reread,
+                         std::map<size_t, std::string>& header_lines,
+                         const std::string& errors_table, std::vector<Reject>& rejects) const {
+  // The records of one read share its header.
+  bool placed = true;
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    std::vector<RereadRecord> group;
+    for (auto& r : reread) {
+      if (GroupOf(r.file - files_.data()) == g) group.push_back(std::move(r));
+    }
+    if (!group.empty() && !Reread(conn, std::move(group), g, header_lines[g],
+                                  GroupRejects(errors_table, g), rejects)) {
+      placed = false;
+    }
+  }
+  return placed;
+}
+
 bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
                     std::map<std::string, ParsedFile>& counts, std::vector<Reject>& rejects,
                     const std::function<void(const char*)>& step) {
@@ -519,8 +673,7 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
   step("parse");
 
   auto good_range = GoodRanges(conn);  // path -> (first, count)
-
-  auto csv_errors = RefusedByReader(conn, errors_table, mapping_.csv.header);
+  auto csv_errors = RefusedByReaders(conn, RejectsTables(errors_table), mapping_.csv.header);
 
   // Rows a rule or a reference refuses, and what they break, by file and place.
   conn.Execute(refused_sql_);
@@ -535,7 +688,7 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
   // that are read back.
   bool placed = true;
   std::vector<RereadRecord> reread;
-  std::string header_line;
+  std::map<size_t, std::string> header_lines;  // by group
   for (const auto& f : files_) {
     auto& file_errors = csv_errors[f.path];
     const auto& file_violations = violations[f.path];
@@ -604,7 +757,7 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
         placed = false;
       }
     }
-    if (mapping_.csv.header && header_line.empty()) header_line = raw_lines[1].text;
+    if (mapping_.csv.header) header_lines.emplace(GroupOf(&f - files_.data()), raw_lines[1].text);
     const std::string line_break(LineBreak(read_csv_.encoding));
     // A record's bytes as the file has them (a CRLF inside quotes too: a value read back
     // must be the value parsed), but its last line break.
@@ -657,9 +810,7 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
     }
   }
   step("line numbers");
-  if (!reread.empty() && !Reread(conn, std::move(reread), header_line, errors_table, rejects)) {
-    placed = false;
-  }
+  if (!RereadByRead(conn, std::move(reread), header_lines, errors_table, rejects)) placed = false;
   step("refused rows read back");
   return placed;
 }
@@ -671,7 +822,7 @@ bool Parse::RunOnce(db::Connection& conn, int threads, bool parallel,
 //  - the values in the rejects are their text, as the file has them;
 //  - a record refused for a cast has every rule checked on its text, as a row refused by a
 //    rule has (a row breaking two rules appears twice).
-bool Parse::Reread(db::Connection& conn, std::vector<RereadRecord> records,
+bool Parse::Reread(db::Connection& conn, std::vector<RereadRecord> records, size_t group,
                    const std::string& header_line, const std::string& suffix,
                    std::vector<Reject>& rejects) const {
   std::stable_partition(records.begin(), records.end(),
@@ -685,6 +836,7 @@ bool Parse::Reread(db::Connection& conn, std::vector<RereadRecord> records,
   for (const auto& r : records) csv += r.text + line_break;
   WriteFileAtomically(path, csv);
 
+  const std::vector<std::string> names = ReadNamesOf(files_[groups_[group].front()]);
   bool placed = true;
   if (violators > 0) {
     std::vector<std::string> hash_typed, same_references;
@@ -705,7 +857,12 @@ bool Parse::Reread(db::Connection& conn, std::vector<RereadRecord> records,
     InsertRows(conn, "reread_place", 3, place);
     conn.Execute("CREATE OR REPLACE TEMP TABLE reread_typed AS SELECT " +
                  Join(typed_columns_, ", ") + " FROM " +
-                 ReadCsv(QuoteLiteral(path), reader_types_, false, "reread_typed_" + suffix));
+                 WithDerived(ReadCsv(QuoteLiteral(path), names, reader_types_, false,
+                                     "reread_typed_" + suffix),
+                             [&](size_t i) {
+                               const ColumnSpec& c = mapping_.columns[i];
+                               return by_reader_[i] ? QuoteIdentifier(c.source) : CastExpr(c);
+                             }));
     uint64_t same = ToU64(conn.QueryScalar(
         "SELECT count(*) FROM reread_place x JOIN reread_typed t ON t.rowid = x.i JOIN refused r"
         " ON r.__file_index = x.file_index AND r.__rid = x.rid"
@@ -723,9 +880,10 @@ bool Parse::Reread(db::Connection& conn, std::vector<RereadRecord> records,
   std::map<size_t, std::vector<RuleViolation>> text_violations;  // by record
   try {
     conn.Execute("CREATE OR REPLACE TEMP TABLE reread_text AS SELECT * FROM " +
-                 ReadCsv(QuoteLiteral(path),
-                         std::vector<std::string>(mapping_.columns.size(), "VARCHAR"), false,
-                         "reread_text_" + suffix));
+                 WithDerived(ReadCsv(QuoteLiteral(path), names,
+                                     std::vector<std::string>(mapping_.columns.size(), "VARCHAR"),
+                                     false, "reread_text_" + suffix),
+                             [&](size_t i) { return CastExpr(mapping_.columns[i]); }));
     std::vector<std::string> sources;
     for (const auto& c : mapping_.columns) sources.push_back(QuoteIdentifier(c.source));
     text = conn.Query("SELECT " + Join(sources, ", ") + " FROM reread_text ORDER BY rowid").Rows();

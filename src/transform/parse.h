@@ -30,7 +30,15 @@ struct InputFile {
   //! the raw file's local path, and the bytes of it that do not decode, by line.
   std::string raw_path;
   std::map<uint64_t, UndecodableByte> undecodable;
+  //! The names the reader gives the file's columns, in its header's order: the mapping's source
+  //! where a column reads one, UnmappedColumn(i) where none does (not read into the table);
+  //! empty: the mapping's sources in order (no header).
+  std::vector<std::string> columns;
 };
+
+//! The name the reader gives the header's `i`-th column (from 0) when no mapping column reads
+//! it.
+std::string UnmappedColumn(size_t i);
 
 //! What the parse made of one raw file.
 struct ParsedFile {
@@ -103,10 +111,26 @@ class Parse {
   // The local path of the file a parsed row's __file_index names.
   const std::string& PathOf(const std::optional<std::string>& file_index) const;
 
-  // read_csv over `from` with the mapping's dialect, each source read as `types` says;
+  // The names the reader gives `file`'s columns (InputFile::columns, or the sources in order).
+  std::vector<std::string> ReadNamesOf(const InputFile& file) const;
+  // The read (groups_) file `file` (its index in files_) is in.
+  size_t GroupOf(std::ptrdiff_t file) const;
+  // The rejects table of read `group`: `rejects` itself when there is one read.
+  std::string GroupRejects(const std::string& rejects, size_t group) const;
+  // read_csv over `from` with the mapping's dialect, its columns named `names` (a header's
+  // columns), each source read as `types` (per mapping column) says, the others as text;
   // refused records go to the rejects tables `rejects` and `rejects`_scans.
-  std::string ReadCsv(const std::string& from, const std::vector<std::string>& types, bool parallel,
+  std::string ReadCsv(const std::string& from, const std::vector<std::string>& names,
+                      const std::vector<std::string>& types, bool parallel,
                       const std::string& rejects) const;
+  // `relation` with the value of each derived column as text (its source, DerivedSource),
+  // from the read columns' typed values as `typed(i)` (i indexes mapping.columns) gives them.
+  std::string WithDerived(const std::string& relation,
+                          const std::function<std::string(size_t)>& typed) const;
+  // The statements that create the derived columns' macros (DerivedMacroSql).
+  std::vector<std::string> DerivedMacros() const;
+  // Every file read, one read_csv per group, as a subquery: the sources and __file_index.
+  std::string Read(bool parallel, const std::string& rejects) const;
   // The parse itself: a COPY into the work file.
   std::string CopySql(bool parallel, const std::string& rejects) const;
   // Runs `copy` (CopySql) on `conn`, on one thread when DuckDB would not keep the rows'
@@ -116,9 +140,15 @@ class Parse {
   bool RunOnce(db::Connection& conn, int threads, bool parallel,
                std::map<std::string, ParsedFile>& files, std::vector<Reject>& rejects,
                const std::function<void(const char*)>& step);
+  // The rejects table of each read (GroupRejects).
+  std::vector<std::string> RejectsTables(const std::string& rejects) const;
+  // Reread, one read (groups_) at a time, with its header line (by read).
+  bool RereadByRead(db::Connection& conn, std::vector<RereadRecord> reread,
+                    std::map<size_t, std::string>& header_lines, const std::string& errors_table,
+                    std::vector<Reject>& rejects) const;
   // Reads `records` back from their raw text (see parse.cpp); false when a violator does
   // not come back as the row the parse refused.
-  bool Reread(db::Connection& conn, std::vector<RereadRecord> records,
+  bool Reread(db::Connection& conn, std::vector<RereadRecord> records, size_t group,
               const std::string& header_line, const std::string& suffix,
               std::vector<Reject>& rejects) const;
 
@@ -127,6 +157,10 @@ class Parse {
   // encoding is read from its UTF-8 copy).
   CsvDialect read_csv_;
   std::vector<InputFile> files_;
+  // The files read together (by their index in files_): those whose headers put the sources in
+  // the same places (ReadNamesOf), in the order of their first file.
+  std::vector<std::vector<size_t>> groups_;
+  bool unread_columns_ = false;  // a file has columns the mapping does not read
   std::map<std::string, std::string> reference_tables_;
   std::string work_folder_;
   std::string parsed_path_;  // the work file

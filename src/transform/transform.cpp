@@ -20,6 +20,7 @@
 #include "common/crash.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "common/names.h"
 #include "db/duckdb.h"
 #include "ingest/ledger.h"
 #include "lake/local_cache.h"
@@ -169,36 +170,117 @@ std::optional<std::vector<std::string>> HeaderNames(db::Connection& conn, lake::
   return names;
 }
 
-// Every file's header must name the mapping's sources, in order (a file without a header,
-// `csv.header: false`, takes them by position; an empty file has none). Throws Error(kData)
-// naming the first file that does not.
-void CheckHeaders(lake::Store& lake, const std::vector<InputFile>& files, const Mapping& mapping,
-                  const std::string& run_id) {
+// Where each of the mapping's sources stands in `header` (matched as csv.header_match says),
+// as the names the reader gives the header's columns (InputFile::columns). Throws Error(kData)
+// naming `file` when a source is missing or two header columns match one source.
+std::vector<std::string> ReadNames(const Mapping& mapping, const InputFile& file,
+                                   const std::vector<std::string>& header) {
+  HeaderMatch match = mapping.csv.header_match;
+  std::vector<std::string> names;
+  for (size_t i = 0; i < header.size(); ++i) names.push_back(UnmappedColumn(i));
+  auto fix = [&] {
+    return "fix the file, or the mapping (" + mapping.file.string() +
+           "): its source, or csv.header_match (now " + HeaderMatchName(match) + ")";
+  };
+  for (const ColumnSpec* read : ReadColumns(mapping)) {
+    const ColumnSpec& c = *read;
+    std::optional<size_t> at;
+    for (size_t i = 0; i < header.size(); ++i) {
+      if (HeaderKey(header[i], match) != HeaderKey(c.source, match)) continue;
+      if (at) {
+        throw Error(ErrorCode::kData,
+                    fmt::format("the header's columns '{}' and '{}' both match the source '{}' "
+                                "of column '{}' (csv.header_match: {})",
+                                header[*at], header[i], c.source, c.name, HeaderMatchName(match)),
+                    file.raw_key, fix());
+      }
+      at = i;
+    }
+    if (!at) {
+      std::string spelled;
+      for (const auto& h : header) {
+        if (HeaderKey(h, HeaderMatch::kNormalized) == HeaderKey(c.source, HeaderMatch::kNormalized))
+          spelled = h;
+      }
+      // "..., did you mean 'x'? The header's columns are: ..." or "...: the header spells
+      // it 'x', ...; the header's columns are: ..."
+      std::string detail =
+          spelled.empty() ? DidYouMean(c.source, header)
+                          : fmt::format(
+                                ": the header spells it '{}', which csv.header_match: {} does not "
+                                "take for '{}'",
+                                spelled, HeaderMatchName(match), c.source);
+      detail += !detail.empty() && detail.back() == '?' ? " The" : "; the";
+      throw Error(ErrorCode::kData,
+                  fmt::format("the header has no column '{}' (the source of column '{}'){} "
+                              "header's columns are: {}",
+                              c.source, c.name, detail, Join(header, ", ")),
+                  file.raw_key, fix());
+    }
+    names[*at] = c.source;
+  }
+  return names;
+}
+
+// The header's columns that the run's first file did not have (by csv.header_match), and that
+// the mapping does not read: an export that grew.
+std::vector<std::string> NewColumnsOf(const Mapping& mapping, const std::vector<std::string>& first,
+                                      const std::vector<std::string>& header,
+                                      const std::vector<std::string>& names) {
+  std::set<std::string> known;
+  for (const auto& h : first) known.insert(HeaderKey(h, mapping.csv.header_match));
+  std::vector<std::string> added;
+  for (size_t i = 0; i < header.size(); ++i) {
+    if (names[i] == UnmappedColumn(i) &&
+        !known.count(HeaderKey(header[i], mapping.csv.header_match)))
+      added.push_back(header[i]);
+  }
+  return added;
+}
+
+// Reads every file's header and sets where the mapping's sources stand in it (InputFile::
+// columns): by name, in any order, the columns the mapping does not name left unread (a file
+// without a header, `csv.header: false`, takes the sources by position; an empty file has
+// none). A column the run's first file lacks fails the run naming it (on_new_columns: fail) or
+// is noted once in `notes` (ignore). Throws Error(kData) naming the first file that does not
+// fit.
+void MatchHeaders(lake::Store& lake, std::vector<InputFile>& files, const Mapping& mapping,
+                  const std::string& run_id, std::vector<std::string>& notes) {
   if (!mapping.csv.header || files.empty()) return;
-  std::vector<std::string> expected;
-  for (const auto& c : mapping.columns) expected.push_back(c.source);
   // A scratch folder of the run's own outside the lake: a dry run checks headers too.
   fs::path scratch = fs::temp_directory_path() / ("shoplake-headers-" + run_id);
   CreateFolders(scratch);
   RemovedOnExit remove_scratch{scratch};
   db::Database db(":memory:", {}, "transform");
   db::Connection conn(db);
+  std::optional<std::vector<std::string>> first;
+  std::set<std::string> noted;
   for (size_t i = 0; i < files.size(); ++i) {
-    const InputFile& file = files[i];
-    auto names = HeaderNames(conn, lake, file.raw_key, mapping.csv,
-                             scratch / ("header-" + std::to_string(i) + ".csv"));
-    if (!names || *names == expected) continue;
-    std::string detail =
-        fmt::format("it has {} columns, the mapping {}", names->size(), expected.size());
-    for (size_t c = 0; c < std::min(names->size(), expected.size()); ++c) {
-      if ((*names)[c] != expected[c]) {
-        detail = fmt::format("column {} is '{}' where the mapping expects '{}'", c + 1, (*names)[c],
-                             expected[c]);
-        break;
-      }
+    InputFile& file = files[i];
+    auto header = HeaderNames(conn, lake, file.raw_key, mapping.csv,
+                              scratch / ("header-" + std::to_string(i) + ".csv"));
+    if (!header) continue;
+    file.columns = ReadNames(mapping, file, *header);
+    if (!first) first = *header;
+    std::vector<std::string> added = NewColumnsOf(mapping, *first, *header, file.columns);
+    if (added.empty()) continue;
+    if (mapping.on_new_columns == NewColumns::kFail) {
+      throw Error(
+          ErrorCode::kData,
+          fmt::format("the header has columns that earlier files do not: {}", Join(added, ", ")),
+          file.raw_key,
+          "map them in " + mapping.file.string() +
+              " (a column with that source), or set 'on_new_columns: ignore' there to "
+              "leave them unread");
     }
-    throw Error(ErrorCode::kData, "the header does not match the mapping: " + detail, file.raw_key,
-                "fix the file or the mapping (" + mapping.file.string() + "), then run again");
+    std::vector<std::string> fresh;
+    for (const auto& a : added) {
+      if (noted.insert(a).second) fresh.push_back(a);
+    }
+    if (fresh.empty()) continue;
+    notes.push_back(fmt::format("{}: new columns left unread (on_new_columns: ignore): {}",
+                                file.raw_key, Join(fresh, ", ")));
+    spdlog::warn("transform {}: {}", mapping.dataset, notes.back());
   }
 }
 
@@ -419,7 +501,7 @@ std::vector<InputFile> SelectInputs(db::SqliteDatabase& db, TransformRecords& re
   std::vector<std::string> paths = run.LocalPaths(keys);
   std::vector<InputFile> files;
   for (size_t i = 0; i < keys.size(); ++i)
-    files.push_back({keys[i], paths[i], priority[keys[i]], "", {}});
+    files.push_back({keys[i], paths[i], priority[keys[i]], "", {}, {}});
   std::sort(files.begin(), files.end(),
             [](const InputFile& a, const InputFile& b) { return a.priority < b.priority; });
   return files;
@@ -977,7 +1059,7 @@ TransformResult Transformer::Run(const DatasetSpec& dataset, const Mapping& mapp
   }
   run.files = SelectInputs(catalog_.db(), records_, run);
   if (run.files.empty()) return NothingNew(run);
-  CheckHeaders(lake_, run.files, mapping, run.result.run_id);
+  MatchHeaders(lake_, run.files, mapping, run.result.run_id, run.result.notes);
   References references = PlanReferences(catalog_, run);
 
   // The parse (transform/parse.h): every file read by DuckDB's CSV reader in one parallel

@@ -80,6 +80,9 @@ struct TransformResult {
   //! Raw files the run would have read but skipped: quarantined in the ingest ledger
   //! (`shoplake ledger quarantine KEY`).
   std::vector<std::string> quarantined;
+  //! What the run noted for the person to look at: columns new in later files left unread
+  //! (on_new_columns: ignore), each named once.
+  std::vector<std::string> notes;
   double seconds = 0;
 };
 

@@ -640,9 +640,8 @@ TEST_F(TransformTest, AHeaderThatDoesNotMatchTheMappingIsNamed) {
     FAIL() << "expected a header error";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::kData);
-    EXPECT_NE(
-        std::string(e.what()).find("column 1 is 'id' where the mapping expects 'customer_id'"),
-        std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("the header has no column 'customer_id'"),
+              std::string::npos)
         << e.what();
     EXPECT_EQ(e.input(), "raw/shop/ingest_date=2026-11-27/customers/2026-03-30.csv");
   }
@@ -870,9 +869,8 @@ TEST_F(TransformTest, HeadersAreReadAsTheReaderDecodesThem) {
     TransformEvents(latin1, EventsMapping(true, "latin-1", "naive"), FullRefresh());
     FAIL() << "expected a header error";
   } catch (const Error& e) {
-    EXPECT_NE(
-        std::string(e.what()).find("column 3 is 'na\u00efve' where the mapping expects 'naive'"),
-        std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("the header's columns are: id, at, na\u00efve"),
+              std::string::npos)
         << e.what();
   }
 }
