@@ -66,6 +66,30 @@ assert_eq "$(figure "SELECT count(*), sum(sales), sum(profit), sum(quantity), co
   "$rows,$sales,$profit,$units,$orders,$customers" "Superstore's totals, to the data's 4 decimals"
 assert_eq "$(figure "SELECT string_agg(y || ':' || s, ' ' ORDER BY y) FROM (SELECT year(order_date) AS y, sum(sales) AS s FROM superstore.sample_superstore GROUP BY 1)")" \
   "$(sed -n 2p <<<"$expected")" "sales per year (M/D/YYYY dates read right)"
+# Per month, category and region, and the ten biggest customers and products by sales (ties
+# to the lower id), each summed exactly (printed at the column's scale, 4, as DuckDB does).
+groups="$(python_figures "../exports/superstore/Sample - Superstore.csv" cp1252 '
+def by(key):
+    sums = {}
+    for r in rows:
+        sums[key(r)] = sums.get(key(r), D(0)) + D(r["Sales"])
+    return sums
+months = by(lambda r: "%s-%02d" % (r["Order Date"].split("/")[2], int(r["Order Date"].split("/")[0])))
+four = D("0.0001")
+print(" ".join(f"{k}:{v.quantize(four)}" for k, v in sorted(months.items())))
+for column in ("Category", "Region"):
+    print(" ".join(f"{k}:{v.quantize(four)}" for k, v in sorted(by(lambda r: r[column]).items())))
+for column in ("Customer ID", "Product ID"):
+    top = sorted(by(lambda r: r[column]).items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+    print(" ".join(f"{k}:{v.quantize(four)}" for k, v in top))')"
+sums() { figure "SELECT string_agg(k || ':' || s, ' ' ORDER BY $2) FROM (SELECT $1 AS k, sum(sales) AS s FROM superstore.sample_superstore GROUP BY 1 ${3:-})"; }
+assert_eq "$(sums "strftime(order_date, '%Y-%m')" k)" "$(sed -n 1p <<<"$groups")" "sales per month"
+assert_eq "$(sums category k)" "$(sed -n 2p <<<"$groups")" "sales per category"
+assert_eq "$(sums region k)" "$(sed -n 3p <<<"$groups")" "sales per region"
+assert_eq "$(sums customer_id "s DESC, k" "ORDER BY s DESC, k LIMIT 10")" "$(sed -n 4p <<<"$groups")" \
+  "the ten biggest customers"
+assert_eq "$(sums product_id "s DESC, k" "ORDER BY s DESC, k LIMIT 10")" "$(sed -n 5p <<<"$groups")" \
+  "the ten best-selling products"
 nonascii="$(sed -n 3p <<<"$expected")"
 assert_eq "$(figure "SELECT count(*) FROM superstore.sample_superstore WHERE regexp_matches(product_name || customer_name, '[^\\x00-\\x7F]')")" \
   "$nonascii" "the rows with Windows-1252 letters and curly quotes, decoded"
