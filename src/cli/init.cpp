@@ -15,6 +15,8 @@
 #include "cli/context.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "common/names.h"
+#include "common/yaml_json.h"
 #include "db/duckdb.h"
 #include "transform/draft.h"
 
@@ -39,8 +41,7 @@ struct Export {
 };
 
 bool IsCsv(const fs::path& path) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  std::string ext = Lower(path.extension().string());
   return ext == ".csv" || ext == ".txt" || ext == ".tsv";
 }
 
@@ -73,23 +74,22 @@ std::vector<Export> FindExports(const fs::path& folder) {
   return out;
 }
 
-std::string Quoted(const std::string& text) { return nlohmann::json(text).dump(); }
-
 std::string ProjectYaml(const std::string& name, const std::string& uri,
                         const std::vector<Export>& exports) {
-  std::string out = fmt::format(
-      "# Written by `shoplake init` from {}. `shoplake run` ingests the exports into the lake\n"
-      "# beside this file, transforms each dataset with its mapping (pipeline/mappings/: "
-      "review\n# them first), crawls, and renders pipeline/dashboard.yaml.\n"
-      "name: {}\nlake: lake\n\nsources:\n  exports:\n    uri: {}\n\ndatasets:\n",
-      uri, name, Quoted(uri));
+  nlohmann::ordered_json project = {{"name", name},
+                                    {"lake", "lake"},
+                                    {"sources", {{"exports", {{"uri", uri}}}}},
+                                    {"datasets", nlohmann::ordered_json::object()}};
   for (const auto& e : exports) {
-    out += fmt::format(
-        "  {}:\n    source: exports\n    pattern: {}\n    mapping: "
-        "pipeline/mappings/{}.yaml\n",
-        e.dataset, Quoted(e.pattern), e.dataset);
+    project["datasets"][e.dataset] = {{"source", "exports"},
+                                      {"pattern", e.pattern},
+                                      {"mapping", "pipeline/mappings/" + e.dataset + ".yaml"}};
   }
-  return out;
+  return "# Written by `shoplake init` from " + uri +
+         ". `shoplake run` ingests the exports into the lake\n"
+         "# beside this file, transforms each dataset with its mapping (pipeline/mappings/: "
+         "review\n# them first), crawls, and renders pipeline/dashboard.yaml.\n" +
+         EmitYaml(project);
 }
 
 // The shipped pipeline definition (pipeline/pipeline.asl.json of shoplake's source, as
@@ -108,20 +108,24 @@ std::string PipelineDefinition(const std::vector<Export>& exports) {
 // A first dashboard: how many rows each table holds. The sales panels come with the sales
 // model (docs/report.md); this one works on any data.
 std::string OverviewDashboard(const std::string& database, const std::vector<Export>& exports) {
-  std::string sql, tiles;
+  std::string sql;
+  nlohmann::ordered_json tiles = nlohmann::ordered_json::array();
   for (const auto& e : exports) {
     // Quoted: a dataset may be named like a keyword (order, group).
-    sql += fmt::format("{}(SELECT count(*) FROM {}.{}) AS {}", sql.empty() ? "" : ",\n        ",
-                       db::QuoteIdentifier(database), db::QuoteIdentifier(e.dataset),
-                       db::QuoteIdentifier(e.dataset));
-    tiles += fmt::format("      - {{field: {}, label: {}, format: integer}}\n", e.dataset,
-                         Quoted(e.dataset));
+    sql += fmt::format("{}(SELECT count(*) FROM {}.{}) AS {}",
+                       sql.empty() ? "SELECT " : ",\n       ", db::QuoteIdentifier(database),
+                       db::QuoteIdentifier(e.dataset), db::QuoteIdentifier(e.dataset));
+    tiles.push_back({{"field", e.dataset}, {"label", e.dataset}, {"format", "integer"}});
   }
-  return fmt::format(
-      "# Written by `shoplake init`: the rows of each table. Add panels (docs/report.md).\n"
-      "title: {}\npanels:\n  - id: rows\n    type: kpi\n    title: Rows per table\n"
-      "    sql: |\n      SELECT {}\n    tiles:\n{}",
-      Quoted(database), sql, tiles);
+  nlohmann::ordered_json dashboard = {{"title", database},
+                                      {"panels",
+                                       {{{"id", "rows"},
+                                         {"type", "kpi"},
+                                         {"title", "Rows per table"},
+                                         {"sql", sql},
+                                         {"tiles", tiles}}}}};
+  return "# Written by `shoplake init`: the rows of each table. Add panels (docs/report.md).\n" +
+         EmitYaml(dashboard);
 }
 
 void Init(const InitFlags& flags) {
