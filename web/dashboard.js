@@ -104,6 +104,20 @@
       else if (panel.type === "table") renderTable(panel, section);
       else pending.push(renderChart(panel, section));
     }
+    // What this shop's data cannot show (no cost: no margin; no stock: no out-of-stock
+    // table), said on the page rather than shown empty or wrong.
+    if ((doc.skipped || []).length) {
+      const section = el("section", { class: "panel skipped", id: "skipped" });
+      section.append(el("h2", {}, "Not shown for this data"));
+      const list = el("ul", {});
+      for (const part of doc.skipped) {
+        const item = el("li", { "data-skipped": part.id });
+        item.append(el("strong", {}, part.title), document.createTextNode(": " + part.note));
+        list.append(item);
+      }
+      section.append(list);
+      main.append(section);
+    }
     // Tests wait for this attribute: every chart has been drawn (or has failed).
     Promise.allSettled(pending).then(() => document.body.setAttribute("data-rendered", String(Date.now())));
   }

@@ -23,6 +23,7 @@ struct ViewsFlags {
 
 void Apply(Context& context, const ViewsFlags& flags) {
   auto applied = pipeline::ApplyViews(context.workspace(), flags.dir, flags.dry_run);
+  for (const auto& note : applied.notes) fmt::print("note: {}\n", note);
   if (flags.dry_run) {
     for (const auto& view : applied.views) {
       fmt::print("would apply {}.{} from {}\n", view.database, view.name, view.file);

@@ -17,8 +17,9 @@ namespace {
 
 constexpr const char* kProjectFileName = "shoplake.yaml";
 
-const std::vector<std::string> kTopKeys = {"name",     "lake",   "sources",  "datasets", "paths",
-                                           "simulate", "notify", "workflow", "duckdb",   "query"};
+const std::vector<std::string> kTopKeys = {"name",   "lake",     "sources", "datasets",
+                                           "paths",  "simulate", "notify",  "workflow",
+                                           "duckdb", "query",    "sales"};
 const std::vector<std::string> kSourceKeys = {"uri"};
 const std::vector<std::string> kDatasetKeys = {"source", "pattern", "mapping"};
 const std::vector<std::string> kPathKeys = {"mappings", "views", "dashboard", "workflow",
@@ -30,6 +31,8 @@ const std::vector<std::string> kWorkflowKeys = {"bindings"};
 const std::vector<std::string> kDuckDbKeys = {"memory_limit", "temp_directory", "stages"};
 const std::vector<std::string> kDuckDbStageKeys = {"memory_limit", "temp_directory"};
 const std::vector<std::string> kQueryKeys = {"timeout_seconds"};
+const std::vector<std::string> kRequiredSalesRoles = {"order", "time", "revenue"};
+const std::vector<std::string> kRequiredStockRoles = {"product", "time", "on_hand"};
 
 std::map<std::string, std::string> DefaultPaths() {
   return {{"mappings", "pipeline/mappings"},
@@ -86,7 +89,93 @@ QuerySpec ParseQuerySpec(YamlReader& reader, const YAML::Node& query) {
   return spec;
 }
 
+// A table name as `sales.table` and `sales.stock.table` take it: `name` or `database.name`.
+bool IsTableName(const std::string& name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
+  });
+}
+
+// The roles of `node` (a `sales:` or `sales.stock:` mapping) into `roles`: every key but
+// `skip` must be one of `known`, each required role present and no value empty.
+void ReadRoles(const YamlReader& reader, const YAML::Node& node, const std::string& path,
+               const std::vector<std::string>& known, const std::vector<std::string>& required,
+               std::map<std::string, std::string>& roles) {
+  for (const auto& entry : node) {
+    auto key = entry.first.as<std::string>();
+    if (std::find(known.begin(), known.end(), key) == known.end()) continue;
+    auto value = reader.String(entry.second, path + "." + key);
+    if (value.find_first_not_of(" \t\n") == std::string::npos) {
+      reader.Fail(entry.second, "'" + path + "." + key + "' is empty",
+                  "write a column of the table or a SQL expression over its columns");
+    }
+    roles[key] = value;
+  }
+  for (const auto& role : required) {
+    if (!roles.count(role)) {
+      reader.Fail(node, "'" + path + "' needs '" + role + "'",
+                  "the required roles are " + YamlReader::JoinAll(required) +
+                      " (docs/query.md, \"The sales model\")");
+    }
+  }
+}
+
+SalesSpec ParseSalesSpec(const YamlReader& reader, const YAML::Node& node) {
+  std::vector<std::string> keys = {"table", "where", "stock"};
+  keys.insert(keys.end(), SalesRoles().begin(), SalesRoles().end());
+  reader.ExpectMap(node, "sales", keys);
+  SalesSpec spec;
+  spec.declared_at = reader.Where(node);
+  auto table = [&](const YAML::Node& map, const std::string& path) {
+    if (!map["table"]) {
+      reader.Fail(map, "'" + path + "' needs a 'table'",
+                  "the table holding the rows, e.g. table: order_lines");
+    }
+    auto name = reader.String(map["table"], path + ".table");
+    if (!IsTableName(name)) {
+      reader.Fail(map["table"], "'" + path + ".table' must be a table's name, not '" + name + "'",
+                  "for example: table: order_lines (or shop.order_lines)");
+    }
+    return name;
+  };
+  spec.table = table(node, "sales");
+  if (node["where"]) spec.where = reader.String(node["where"], "sales.where");
+  ReadRoles(reader, node, "sales", SalesRoles(), kRequiredSalesRoles, spec.roles);
+  if (spec.roles.count("cost") && spec.roles.count("profit")) {
+    reader.Fail(node["profit"], "'sales' names both 'cost' and 'profit'",
+                "keep one: profit stands in for cost as cost = revenue - profit");
+  }
+  if (auto stock = node["stock"]) {
+    std::vector<std::string> stock_keys = {"table"};
+    stock_keys.insert(stock_keys.end(), StockRoles().begin(), StockRoles().end());
+    reader.ExpectMap(stock, "sales.stock", stock_keys);
+    spec.stock_table = table(stock, "sales.stock");
+    ReadRoles(reader, stock, "sales.stock", StockRoles(), kRequiredStockRoles, spec.stock);
+  }
+  return spec;
+}
+
 }  // namespace
+
+const std::vector<std::string>& SalesRoles() {
+  static const std::vector<std::string> kRoles = {
+      "order",   "time",         "revenue",  "quantity", "customer",     "customer_name",
+      "product", "product_name", "category", "branch",   "branch_name",  "branch_type",
+      "gross",   "discount",     "cost",     "profit",   "cancellation", "product_line"};
+  return kRoles;
+}
+
+const std::vector<std::string>& StockRoles() {
+  static const std::vector<std::string> kRoles = {"product", "time", "on_hand", "product_name",
+                                                  "category"};
+  return kRoles;
+}
+
+bool SalesSpec::Has(const std::string& role) const {
+  if (role == "stock") return !stock_table.empty();
+  if (role == "cost") return roles.count("cost") || roles.count("profit");
+  return roles.count(role) > 0;
+}
 
 const std::vector<std::string>& DuckDbStages() {
   static const std::vector<std::string> kStages = {"transform", "crawl",  "query",
@@ -239,6 +328,7 @@ Project ParseProject(const std::string& text, const fs::path& file) {
   }
 
   if (auto query = doc["query"]) project.query = ParseQuerySpec(reader, query);
+  if (auto sales = doc["sales"]) project.sales = ParseSalesSpec(reader, sales);
 
   if (auto workflow = doc["workflow"]) {
     reader.ExpectMap(workflow, "workflow", kWorkflowKeys);

@@ -72,6 +72,28 @@ struct QuerySpec {
   std::optional<int> timeout_seconds;
 };
 
+//! How the project's tables give the sales model (shoplake.yaml's `sales:` section,
+//! docs/query.md "The sales model"): `<database>.sales`, which the shipped views and
+//! dashboard read, is generated from it. Each role is a SQL expression over the sales
+//! table's columns (usually one column's name).
+struct SalesSpec {
+  std::string table;  //!< the table holding one row per sale line, in the project's database
+  std::string where;  //!< a condition: which rows are sales; empty: every row
+  std::map<std::string, std::string> roles;  //!< role (SalesRoles()) -> SQL expression
+  //! `sales.stock`: the table of stock snapshots and its roles (StockRoles()); empty: none.
+  std::string stock_table;
+  std::map<std::string, std::string> stock;
+  std::string declared_at;  //!< "shoplake.yaml:line:column" of the section
+
+  //! True when the model names `role`; "cost" is also given by "profit".
+  bool Has(const std::string& role) const;
+};
+
+//! The roles a `sales:` section may name, the required ones (order, time, revenue) first.
+const std::vector<std::string>& SalesRoles();
+//! The roles of `sales.stock`, the required ones (product, time, on_hand) first.
+const std::vector<std::string>& StockRoles();
+
 struct Project {
   std::filesystem::path root;                 //!< folder holding shoplake.yaml (or the cwd)
   std::optional<std::filesystem::path> file;  //!< the shoplake.yaml, when one was found
@@ -84,6 +106,7 @@ struct Project {
   NotifySpec notify;
   DuckDbSpec duckdb;
   QuerySpec query;
+  std::optional<SalesSpec> sales;  //!< shoplake.yaml's `sales:`; none: the views folder only
   //! shoplake.yaml's workflow.bindings over the defaults: each substitution variable a state
   //! machine names ("${IngestFunctionArn}", as SAM's DefinitionSubstitutions do) -> the
   //! value it stands for locally, a task resource such as "shoplake:ingest".

@@ -11,6 +11,7 @@
 #include "pipeline/aws_bundle.h"
 #include "pipeline/bundle_athena.h"
 #include "pipeline/stages.h"
+#include "query/sales_model.h"
 #include "query/views.h"
 #include "transform/transform.h"
 
@@ -249,9 +250,9 @@ void AddNamedQueries(SamTemplate& tmpl, const Project& project,
                      const std::map<std::string, std::string>& databases,
                      std::map<std::string, std::string>& files) {
   const fs::path dir = project.PathOf("views");
-  if (!fs::is_directory(dir)) return;
+  if (!project.sales && !fs::is_directory(dir)) return;
   tmpl.Resource(kAthenaWorkGroup, "AWS::Athena::WorkGroup", "the views' named queries use it");
-  for (const auto& view : query::LoadViews(dir, project.root)) {
+  for (const auto& view : query::LoadProjectViews(project, dir).views) {
     auto database = databases.find(view.database);
     if (database == databases.end()) {
       throw Error(ErrorCode::kConfig,
@@ -259,10 +260,13 @@ void AddNamedQueries(SamTemplate& tmpl, const Project& project,
                       " is in a database no dataset's mapping creates",
                   view.file, "name it after a mapping's database");
     }
-    const std::string text = ReadFile(project.root / view.file);
-    WarnOfSpellingsAthenaLacks(view.file, text);
-    files["views/" + fs::path(view.file).filename().string()] = AthenaSql(text);
-    files["function/" + fs::path(view.file).generic_string()] = text;
+    WarnOfSpellingsAthenaLacks(view.file, view.sql);
+    files["views/" + view.name + ".sql"] = AthenaSql(view.sql);
+    // The function applies the project's own view files; the sales model's views are in
+    // its binary, rendered from shoplake.yaml (which the bundle carries).
+    if (fs::is_regular_file(project.root / view.file)) {
+      files["function/" + fs::path(view.file).generic_string()] = view.sql;
+    }
     tmpl.Add("NamedQuery" + PascalCase(view.name), {{"Type", "AWS::Athena::NamedQuery"},
                                                     {"Properties",
                                                      {{"Name", view.database + "." + view.name},

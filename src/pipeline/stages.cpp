@@ -11,6 +11,7 @@
 #include "common/uri.h"
 #include "db/sqlite.h"
 #include "query/engine.h"
+#include "query/sales_model.h"
 #include "query/views.h"
 #include "transform/mapping.h"
 #include "transform/rules.h"
@@ -257,7 +258,9 @@ AppliedViews ApplyViews(const Workspace& workspace, const std::filesystem::path&
                         bool dry_run) {
   const Project& project = workspace.project;
   AppliedViews applied;
-  applied.views = query::LoadViews(dir.empty() ? project.PathOf("views") : dir, project.root);
+  auto loaded = query::LoadProjectViews(project, dir.empty() ? project.PathOf("views") : dir);
+  applied.views = std::move(loaded.views);
+  applied.notes = std::move(loaded.notes);
   catalog::Catalog catalog(workspace.catalog_path);
   // The catalog's current views stay out: each file is defined anew, in order, and a view
   // that reads a missing one fails here rather than reading a stale definition.

@@ -91,11 +91,13 @@ nlohmann::json CrawlJson(const crawl::CrawlReport& report);
 struct AppliedViews {
   std::vector<catalog::View> views;           //!< in the order they were defined
   std::vector<catalog::ViewChange> changes;   //!< empty for a dry run
+  std::vector<std::string> notes;             //!< shipped views skipped, and why
   std::map<std::string, int> counts() const;  //!< created, updated, unchanged, dropped
 };
 
-//! Defines every view of `dir` (empty: the project's paths.views) against the lake's current
-//! tables, in dependency order, then (unless `dry_run`) records them as the catalog's views
+//! Defines the project's views (query/sales_model.h: the sales model's and the shipped ones,
+//! replaced or joined by the files of `dir`; empty: the project's paths.views) against the
+//! lake's current tables, in dependency order, then (unless `dry_run`) records them as the catalog's views
 //! (query/views.h). Throws Error(kConfig) naming the file and line of a view that fails.
 AppliedViews ApplyViews(const Workspace& workspace, const std::filesystem::path& dir, bool dry_run);
 

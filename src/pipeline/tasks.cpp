@@ -123,6 +123,7 @@ json RunViews(const Workspace& workspace, const json& input) {
   auto applied = ApplyViews(workspace, dir, false);
   json out = {{"views", applied.views.size()}};
   for (const auto& [change, count] : applied.counts()) out[change] = count;
+  if (!applied.notes.empty()) out["skipped"] = applied.notes;
   return out;
 }
 

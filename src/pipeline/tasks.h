@@ -46,7 +46,8 @@ std::string ErrorCause(const Error& error);
 //!   shoplake:transform  {"dataset", "maxRejectRate"?, "fullRefresh"?, "threads"?}
 //!                       -> the run's counts (TransformJson)
 //!   shoplake:crawl      {"paths"?, "recrawlAll"?} -> the crawl's report (CrawlJson)
-//!   shoplake:views      {"dir"?} -> {"views": n, "created", "updated", "unchanged", "dropped"}
+//!   shoplake:views      {"dir"?} -> {"views": n, "created", "updated", "unchanged", "dropped",
+//!                                    "skipped"?: [why, ...]}
 //!   shoplake:report     {"dashboard"?} -> {"key", "path"?, "bytes", "rendered_at", "date_from",
 //!                       "date_to", "panels": [{"id", "type", "rows"}]}
 //! A field of the wrong type fails the task with Shoplake.Config.

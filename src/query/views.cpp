@@ -77,7 +77,7 @@ catalog::View ReadViewFile(const fs::path& path, const fs::path& root) {
 
 }  // namespace
 
-std::vector<catalog::View> LoadViews(const fs::path& dir, const fs::path& root) {
+std::map<std::string, catalog::View> ReadViewFolder(const fs::path& dir, const fs::path& root) {
   if (!fs::is_directory(dir)) {
     throw Error(ErrorCode::kConfig, "no views folder", dir.string(),
                 "create it with one CREATE OR REPLACE VIEW per .sql file, or set paths.views in "
@@ -100,7 +100,15 @@ std::vector<catalog::View> LoadViews(const fs::path& dir, const fs::path& root) 
                   "also in " + at->second.file + ": keep one");
     }
   }
+  return by_name;
+}
 
+std::vector<catalog::View> LoadViews(const fs::path& dir, const fs::path& root) {
+  return OrderViews(ReadViewFolder(dir, root), dir.string());
+}
+
+std::vector<catalog::View> OrderViews(const std::map<std::string, catalog::View>& by_name,
+                                      const std::string& where) {
   // Kahn's order, ready views by name so the order is the same on every machine.
   std::map<std::string, std::set<std::string>> reads;  // view -> the views it reads
   for (const auto& [full, view] : by_name) {
@@ -129,7 +137,7 @@ std::vector<catalog::View> LoadViews(const fs::path& dir, const fs::path& root) 
       for (const auto& [full, deps] : reads) {
         if (!done.count(full)) cycle += (cycle.empty() ? "" : ", ") + by_name.at(full).file;
       }
-      throw Error(ErrorCode::kConfig, "views read each other in a cycle: " + cycle, dir.string(),
+      throw Error(ErrorCode::kConfig, "views read each other in a cycle: " + cycle, where,
                   "a view may read tables and views that do not read it back");
     }
   }

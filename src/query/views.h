@@ -7,6 +7,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,16 @@ namespace shoplake::query {
 //! or views that read each other in a cycle; Error(kConfig) when `dir` does not exist.
 std::vector<catalog::View> LoadViews(const std::filesystem::path& dir,
                                      const std::filesystem::path& root);
+
+//! Every *.sql file of `dir` by "<database>.<name>", checked as LoadViews checks them (but
+//! not ordered).
+std::map<std::string, catalog::View> ReadViewFolder(const std::filesystem::path& dir,
+                                                    const std::filesystem::path& root);
+
+//! `by_name`'s views, each after the views it reads (alphabetical among those ready).
+//! Throws Error(kConfig) for views that read each other in a cycle, at `where`.
+std::vector<catalog::View> OrderViews(const std::map<std::string, catalog::View>& by_name,
+                                      const std::string& where);
 
 //! Creates `views` (as LoadViews orders them) in `engine`, which must have been opened
 //! without the catalog's views, then makes them the catalog's views in one transaction.

@@ -11,6 +11,7 @@
 #include "common/names.h"
 #include "common/yaml_json.h"
 #include "common/yaml_reader.h"
+#include "query/sales_model.h"
 
 namespace shoplake::report {
 namespace fs = std::filesystem;
@@ -19,11 +20,11 @@ namespace {
 
 const std::vector<std::string> kTopKeys = {"title", "filters", "panels"};
 const std::vector<std::string> kFilterKeys = {"source", "date", "branch", "category"};
-const std::vector<std::string> kPanelKeys = {"id",       "type",  "title",  "description",
-                                             "view",     "where", "sql",    "mark",
-                                             "encoding", "tiles", "columns"};
+const std::vector<std::string> kPanelKeys = {"id",       "type",  "title",   "description",
+                                             "view",     "where", "sql",     "mark",
+                                             "encoding", "tiles", "columns", "needs"};
 const std::vector<std::string> kPanelTypes = {"kpi", "bar", "line", "table"};
-const std::vector<std::string> kTileKeys = {"field", "label", "format"};
+const std::vector<std::string> kTileKeys = {"field", "label", "format", "needs"};
 const std::vector<std::string> kTileFormats = {"number", "integer", "currency", "percent"};
 
 // "<database>.<name>" of plain identifiers: what a view panel or filters.source may name.
@@ -184,6 +185,7 @@ class DashboardParser {
       reader_.Fail(node, "'" + path + "' is a kpi panel and needs 'tiles'",
                    "for example: tiles: [{field: revenue, label: Revenue, format: currency}]");
     }
+    panel.needs = Needs(node, path);
     if (auto columns = node["columns"]) {
       if (panel.type != "table")
         reader_.Fail(columns, "'" + path + ".columns' is for table panels");
@@ -201,6 +203,7 @@ class DashboardParser {
     KpiTile tile;
     tile.field = Required(node, path, "field", "a column of the panel's result");
     tile.label = Required(node, path, "label", "the tile's caption");
+    tile.needs = Needs(node, path);
     if (node["format"]) {
       tile.format = reader_.String(node["format"], path + ".format");
       if (std::find(kTileFormats.begin(), kTileFormats.end(), tile.format) == kTileFormats.end()) {
@@ -212,8 +215,54 @@ class DashboardParser {
     return tile;
   }
 
+  // `needs:` a role of the sales model or a list of them.
+  std::vector<std::string> Needs(const YAML::Node& map, const std::string& path) {
+    std::vector<std::string> needs;
+    auto node = map["needs"];
+    if (!node) return needs;
+    std::vector<std::string> known = SalesRoles();
+    known.push_back("stock");
+    auto add = [&](const YAML::Node& item, const std::string& at) {
+      auto role = reader_.String(item, at);
+      if (std::find(known.begin(), known.end(), role) == known.end()) {
+        reader_.Fail(item, "unknown sales role '" + role + "'" + DidYouMean(role, known),
+                     "one of: " + YamlReader::JoinAll(known));
+      }
+      needs.push_back(role);
+    };
+    const std::string at = YamlReader::Join(path, "needs");
+    if (node.IsSequence()) {
+      for (size_t i = 0; i < node.size(); ++i) add(node[i], at + "[" + std::to_string(i) + "]");
+    } else {
+      add(node, at);
+    }
+    return needs;
+  }
+
   YamlReader reader_;
 };
+
+// Moves the panels and tiles whose needs `project`'s sales model lacks into spec.skipped.
+void SkipWhatTheDataLacks(const Project& project, DashboardSpec& spec) {
+  std::vector<Panel> shown;
+  for (auto& panel : spec.panels) {
+    if (auto note = query::MissingRoleNote(project, panel.needs); !note.empty()) {
+      spec.skipped.push_back({panel.id, panel.title, note});
+      continue;
+    }
+    std::vector<KpiTile> tiles;
+    for (auto& tile : panel.tiles) {
+      if (auto note = query::MissingRoleNote(project, tile.needs); !note.empty()) {
+        spec.skipped.push_back({panel.id + "." + tile.field, tile.label, note});
+      } else {
+        tiles.push_back(std::move(tile));
+      }
+    }
+    panel.tiles = std::move(tiles);
+    if (panel.type != "kpi" || !panel.tiles.empty()) shown.push_back(std::move(panel));
+  }
+  spec.panels = std::move(shown);
+}
 
 }  // namespace
 
@@ -230,6 +279,20 @@ DashboardSpec LoadDashboard(const fs::path& file) {
                 "write one (see docs/report.md) or point paths.dashboard in shoplake.yaml at it");
   }
   return ParseDashboard(ReadFile(file), file);
+}
+
+DashboardSpec LoadProjectDashboard(const Project& project, const std::optional<fs::path>& file) {
+  DashboardSpec spec;
+  const fs::path path = file ? *file : project.PathOf("dashboard");
+  std::error_code ec;
+  if (!file && project.sales && !fs::exists(path, ec)) {
+    auto shipped = query::ShippedDashboardFor(project);
+    spec = ParseDashboard(shipped.yaml, shipped.file);
+  } else {
+    spec = LoadDashboard(path);
+  }
+  SkipWhatTheDataLacks(project, spec);
+  return spec;
 }
 
 }  // namespace shoplake::report

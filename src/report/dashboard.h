@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "common/project.h"
+
 namespace shoplake::report {
 
 //! The placeholder a panel's SQL writes for the filtered rows of filters.source.
@@ -30,7 +32,8 @@ struct FilterSpec {
 struct KpiTile {
   std::string field;
   std::string label;
-  std::string format = "number";  //!< number, integer, currency or percent
+  std::string format = "number";   //!< number, integer, currency or percent
+  std::vector<std::string> needs;  //!< roles of the sales model it shows (query/sales_model.h)
 };
 
 struct Panel {
@@ -45,6 +48,9 @@ struct Panel {
   nlohmann::ordered_json encoding;   //!< bar, line: Vega-Lite encoding
   std::vector<KpiTile> tiles;        //!< kpi
   std::vector<std::string> columns;  //!< table: columns shown, in order (empty: all)
+  //! Roles of the project's sales model the panel reads (query/sales_model.h): a project
+  //! whose model lacks one shows a note instead of the panel.
+  std::vector<std::string> needs;
   //! "file:line:column" of the panel, for errors found when it runs.
   std::string where_defined;
 
@@ -52,11 +58,19 @@ struct Panel {
   bool filtered() const;
 };
 
+//! A panel or KPI tile left out because the project's data lacks what it shows.
+struct SkippedPart {
+  std::string id;     //!< the panel's id, or "<panel id>.<tile field>"
+  std::string title;  //!< the panel's title or the tile's label
+  std::string note;   //!< why: "needs the sales model's cost (...)"
+};
+
 struct DashboardSpec {
   std::filesystem::path file;
   std::string title;
   std::optional<FilterSpec> filters;
   std::vector<Panel> panels;
+  std::vector<SkippedPart> skipped;  //!< by LoadProjectDashboard, in the file's order
 };
 
 //! Parses `text` as read from `file`. Throws Error(kConfig) naming "file:line:column" and
@@ -69,5 +83,12 @@ DashboardSpec ParseDashboard(const std::string& text, const std::filesystem::pat
 //! Reads and parses `file`. Throws Error(kNotFound) when it does not exist, else as
 //! ParseDashboard.
 DashboardSpec LoadDashboard(const std::filesystem::path& file);
+
+//! The dashboard of `project`: `file` when given, else its paths.dashboard; when that file
+//! does not exist and the project has a sales model, the dashboard shipped with shoplake
+//! (query/sales_model.h). Panels and tiles that need roles the sales model lacks move to
+//! `skipped`. Throws as LoadDashboard.
+DashboardSpec LoadProjectDashboard(const Project& project,
+                                   const std::optional<std::filesystem::path>& file = {});
 
 }  // namespace shoplake::report

@@ -277,6 +277,10 @@ Json DashboardData(query::QueryEngine& engine, const DashboardSpec& spec, const 
   PanelRunner runner(engine, spec, filters);
   Json panels = Json::array();
   for (const auto& panel : spec.panels) panels.push_back(runner.Run(panel));
+  Json skipped = Json::array();
+  for (const auto& part : spec.skipped) {
+    skipped.push_back({{"id", part.id}, {"title", part.title}, {"note", part.note}});
+  }
   auto [from, to] = runner.DateRange();
   Json filter_doc = {{"enabled", spec.filters.has_value()}, {"applied", FiltersJson(filters)}};
   if (options.filter_choices && spec.filters) {
@@ -295,7 +299,8 @@ Json DashboardData(query::QueryEngine& engine, const DashboardSpec& spec, const 
           {"date_range", {{"from", from}, {"to", to}}},
           {"snapshots", snapshots},
           {"filters", filter_doc},
-          {"panels", panels}};
+          {"panels", panels},
+          {"skipped", skipped}};
 }
 
 fs::path WebDir() {
@@ -414,8 +419,7 @@ std::string DefaultReportKey(const Project& project) {
 
 RenderResult RenderDashboard(lake::Store& lake, catalog::Catalog& catalog, const Project& project,
                              const RenderOptions& options) {
-  DashboardSpec spec =
-      LoadDashboard(options.dashboard_file ? *options.dashboard_file : project.PathOf("dashboard"));
+  DashboardSpec spec = LoadProjectDashboard(project, options.dashboard_file);
   WebAssets assets = WebAssets::Load(options.web_dir ? *options.web_dir : WebDir());
   query::EngineOptions engine_options;
   engine_options.stage = "report";

@@ -279,7 +279,7 @@ struct WebApp::Impl {
     QuerySlot slot(*this, req);
     catalog::Catalog catalog(options.catalog_path());
     query::QueryEngine engine(*lake, catalog, ServeEngine(options));
-    auto spec = report::LoadDashboard(options.project.PathOf("dashboard"));
+    auto spec = report::LoadProjectDashboard(options.project);
     return Watched(req, engine, "the dashboard's queries", [&] {
       return report::DashboardData(engine, spec, filters,
                                    {.rendered_at = {}, .filter_choices = true});
