@@ -11,9 +11,9 @@ measure() {
   printf -v "${var}_rss_mib" '%s' "$((kb / 1024))"
 }
 
-# enter_bench_project: makes $work/project a project with the pipeline's mappings and views,
-# a local exports folder as source "shop" and its orders and products datasets, and cd's
-# into it. Needs $root (the checkout) and $work.
+# enter_bench_project: makes $work/project a project with the pipeline's mappings, the demo's
+# sales model (so the shipped views), a local exports folder as source "shop" and its orders
+# and products datasets, and cd's into it. Needs $root (the checkout) and $work.
 enter_bench_project() {
   mkdir -p "$work/project"
   cp -r "$root/pipeline" "$work/project/"
@@ -26,5 +26,8 @@ datasets:
   orders: {source: shop, pattern: "orders/*.csv"}
   products: {source: shop, pattern: "products/*.csv"}
 YAML
+  # The demo's sales model, over the mappings' database (shop), for the shipped views.
+  sed -n '/^sales:/,/^[^ #]/p' "$root/shoplake.yaml" | sed '1!{/^[^ #]/d}' |
+    sed 's/^  table: order_lines$/  table: shop.order_lines/' >>"$work/project/shoplake.yaml"
   cd "$work/project"
 }

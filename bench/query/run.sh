@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Each analytics view (pipeline/views) answered by `shoplake query` -- the whole process:
+# Each analytics view (shipped over the demo's sales model) answered by `shoplake query` -- the whole process:
 # start, catalog, mounting, the query, the saved result -- against a DuckDB process running
 # the same SQL directly (bench_duckdb_sql, the same libduckdb) over the same Parquet files,
 # in the same run; alternating, best of 5 each, with peak memory. Over ~10M order lines.
@@ -31,10 +31,9 @@ setup=("CREATE SCHEMA shop"
   "CREATE VIEW shop.order_lines AS SELECT * FROM read_parquet('$PWD/lake/processed/shop/order_lines/**/*.parquet', hive_partitioning = true)"
   "CREATE VIEW shop.products AS SELECT * FROM read_parquet('$PWD/lake/processed/shop/products/**/*.parquet', hive_partitioning = true)")
 views=()
-while read -r view; do
-  setup+=("$(cat "pipeline/views/${view#shop.}.sql")")
-  views+=("$view")
-done < <("$bin" -q views ls --json | jq -r '.[].view')
+# The views' SQL as the catalog recorded it (the sales model's and the shipped ones).
+while IFS= read -r -d '' sql; do setup+=("$sql"); done < <("$bin" -q views ls --json | jq -j '.[].sql + "\u0000"')
+while read -r view; do views+=("$view"); done < <("$bin" -q views ls --json | jq -r '.[].view')
 
 # Both sides are whole processes, run alternately (shoplake, DuckDB, shoplake, ...) so that
 # whatever else the machine does falls on both alike; best of 5 each. The DuckDB process

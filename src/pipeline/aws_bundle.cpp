@@ -62,8 +62,10 @@ std::map<std::string, std::string> RenderAwsBundle(const Project& project,
   AddNamedQueries(tmpl, project, databases, files);
 
   CopyIntoFunction(project, *project.file, files);
-  if (const fs::path dashboard = project.PathOf("dashboard"); fs::is_regular_file(dashboard)) {
-    CopyIntoFunction(project, dashboard, files);
+  const fs::path dashboard = project.PathOf("dashboard");
+  if (fs::is_regular_file(dashboard)) CopyIntoFunction(project, dashboard, files);
+  // With a sales model and no file, the report function renders the dashboard in its binary.
+  if (fs::is_regular_file(dashboard) || project.sales) {
     // The page's chart runtime and script, which the report function inlines: the template
     // points SHOPLAKE_WEB_DIR at them (kBundleWebDir).
     for (auto& [relative, bytes] : report::WebAssets::Files(report::WebDir())) {

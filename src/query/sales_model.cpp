@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/names.h"
+#include "common/yaml_reader.h"
 #include "query/views.h"
 
 namespace shoplake::query {
@@ -45,8 +46,13 @@ std::string HowToName(const std::string& role) {
   return "sales." + role;
 }
 
-// The project's database: the one its views and `sales` live in.
-std::string Database(const Project& project) { return Lower(project.name); }
+// The database `sales` and the shipped views live in: the sales table's when `sales.table`
+// names one (shop.order_lines), else the project's name.
+std::string Database(const Project& project) {
+  const std::string& table = project.sales->table;
+  auto dot = table.find('.');
+  return Lower(dot == std::string::npos ? project.name : table.substr(0, dot));
+}
 
 // `name` qualified with the project's database unless it names one.
 std::string Qualified(const Project& project, const std::string& name) {
@@ -97,6 +103,15 @@ std::string Render(const std::string& name, const mustache::data& data) {
   }
   tmpl.set_custom_escape([](const std::string& value) { return value; });
   return tmpl.render(data);
+}
+
+void RequireSalesModel(const Project& project) {
+  if (!project.sales) {
+    throw Error(ErrorCode::kConfig, "the project has no sales model",
+                project.file ? project.file->string() : "shoplake.yaml",
+                "add a sales: section (docs/query.md, \"The sales model\"); shoplake init "
+                "proposes one");
+  }
 }
 
 }  // namespace
@@ -177,6 +192,35 @@ std::string MissingRoleNote(const Project& project, const std::vector<std::strin
   return "";
 }
 
+std::vector<std::string> ShippedViewNames() {
+  std::vector<std::string> names;
+  for (const auto& [name, needs] : ShippedViewNeeds()) names.push_back(name);
+  return names;
+}
+
+catalog::View ShippedView(const Project& project, const std::string& name) {
+  RequireSalesModel(project);
+  if (name == "sales") return SalesView(project);
+  auto needs = ShippedViewNeeds().find(name);
+  if (needs == ShippedViewNeeds().end()) {
+    auto names = ShippedViewNames();
+    names.insert(names.begin(), "sales");
+    throw Error(ErrorCode::kNotFound,
+                "no view named " + name + " ships with shoplake" + DidYouMean(name, names), name,
+                "one of: " + YamlReader::JoinAll(names));
+  }
+  if (auto note = MissingRoleNote(project, needs->second); !note.empty()) {
+    throw Error(ErrorCode::kConfig, Database(project) + "." + name + " " + note,
+                project.sales->declared_at, "name the role, or write the view yourself");
+  }
+  catalog::View view;
+  view.database = Database(project);
+  view.name = name;
+  view.file = std::string(kShippedFolder) + "/views/" + name + ".sql";
+  view.sql = Render("views/" + name + ".sql", TemplateData(project));
+  return view;
+}
+
 ProjectViews LoadProjectViews(const Project& project, const fs::path& dir) {
   ProjectViews out;
   if (!project.sales) {
@@ -187,25 +231,20 @@ ProjectViews LoadProjectViews(const Project& project, const fs::path& dir) {
   if (fs::is_directory(dir)) by_name = ReadViewFolder(dir, project.root);
   const std::string db = Database(project);
   by_name.emplace(db + ".sales", SalesView(project));  // a file of the folder wins
-  const mustache::data data = TemplateData(project);
   for (const auto& [name, needs] : ShippedViewNeeds()) {
     if (by_name.count(db + "." + name)) continue;
     if (auto note = MissingRoleNote(project, needs); !note.empty()) {
       out.notes.push_back(db + "." + name + " skipped: it " + note);
       continue;
     }
-    catalog::View view;
-    view.database = db;
-    view.name = name;
-    view.file = std::string(kShippedFolder) + "/views/" + name + ".sql";
-    view.sql = Render("views/" + name + ".sql", data);
-    by_name.emplace(db + "." + name, view);
+    by_name.emplace(db + "." + name, ShippedView(project, name));
   }
   out.views = OrderViews(by_name, dir.string());
   return out;
 }
 
 ShippedDashboard ShippedDashboardFor(const Project& project) {
+  RequireSalesModel(project);
   return {Render("dashboard.yaml", TemplateData(project)),
           fs::path(kShippedFolder) / "dashboard.yaml"};
 }

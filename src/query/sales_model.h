@@ -40,12 +40,21 @@ struct ProjectViews {
 //! a missing `dir` is an error then). Throws as LoadViews.
 ProjectViews LoadProjectViews(const Project& project, const std::filesystem::path& dir);
 
+//! The names of the views shipped with shoplake ("total_sales", ...), not counting `sales`.
+std::vector<std::string> ShippedViewNames();
+
+//! The view `name` as the project's sales model gives it (which must be set): `sales`
+//! generated, a shipped view rendered. Throws Error(kNotFound) for another name and
+//! Error(kConfig) with MissingRoleNote's words when the model lacks a role it needs.
+catalog::View ShippedView(const Project& project, const std::string& name);
+
 //! The shipped dashboard's YAML for `project` (its database's name filled in), and the
 //! name errors in it are reported under.
 struct ShippedDashboard {
   std::string yaml;
   std::filesystem::path file;
 };
+//! Throws Error(kConfig) when `project` has no sales model.
 ShippedDashboard ShippedDashboardFor(const Project& project);
 
 }  // namespace shoplake::query

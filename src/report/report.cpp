@@ -432,6 +432,7 @@ RenderResult RenderDashboard(lake::Store& lake, catalog::Catalog& catalog, const
   for (const auto& panel : data["panels"]) {
     result.panels.push_back({panel["id"], panel["type"], panel["rows"].get<uint64_t>()});
   }
+  result.skipped = spec.skipped;
   result.date_from = data["date_range"]["from"];
   result.date_to = data["date_range"]["to"];
   for (const auto& s : data["snapshots"]) {

@@ -131,6 +131,7 @@ struct RenderResult {
   std::string rendered_at;         //!< ISO 8601
   std::string date_from, date_to;  //!< the data's date range; empty without filters
   std::vector<PanelSummary> panels;
+  std::vector<SkippedPart> skipped;            //!< what the data cannot show, and why
   std::vector<query::MountedTable> snapshots;  //!< the tables read, at their snapshots
 };
 

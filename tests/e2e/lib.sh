@@ -124,6 +124,13 @@ datasets:
   products: {source: shop, pattern: "products/*.csv"}
   customers: {source: shop, pattern: "customers/*.csv"}
 YAML
+  demo_sales_model >>"$dir/shoplake.yaml"
+}
+
+# demo_sales_model: the `sales:` section of the demo's shoplake.yaml, which the shipped views
+# and dashboard read (docs/query.md, "The sales model"), for a test's own shoplake.yaml.
+demo_sales_model() {
+  sed -n '/^sales:/,/^[^ #]/p' "$SHOPLAKE_SOURCE/shoplake.yaml" | sed '1!{/^[^ #]/d}'
 }
 
 # make_shop_project DIR [simulate flags...]: make_project with a simulated shop ingested

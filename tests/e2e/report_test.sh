@@ -42,6 +42,10 @@ assert_eq "$(jq -r .before.filters_shown seen.json)" "false" "a static report sh
 panel() { jq -r ".before.panels.$1.$2" seen.json; }
 assert_eq "$(jq -r '.before.panels | keys | sort | join(",")' seen.json)" \
   "kpis,monthly_trend,out_of_stock,sales_by_branch,top_customers,top_products" "every panel"
+# The demo's sales model names no cancellation: the page says so instead of a tile.
+assert_eq "$(jq -c '.before.skipped' seen.json)" \
+  '{"kpis.cancelled_orders":"Cancelled orders: needs the sales model'"'"'s cancellation (sales.cancellation in shoplake.yaml)"}' \
+  "what the page leaves out"
 assert_eq "$(panel top_products bars)" 10 "top-10 products: bars"
 assert_eq "$(panel top_customers bars)" 10 "top-10 customers: bars"
 branches="$(scalar "SELECT count(DISTINCT branch_id) FROM shop.sales")"
@@ -69,6 +73,14 @@ run_status code shoplake report --out "$SCRATCH/x.html" --from 2026-02-30
 assert_eq "$code" 2 "a date that does not exist"
 assert_contains "$ERR" "the 'from' date is not YYYY-MM-DD" "says which date"
 
+# The project's own dashboard, copied from the shipped one, replaces it; a second copy is
+# refused.
+run_status code shoplake report --copy-dashboard
+assert_eq "$code" 0 "report --copy-dashboard: $ERR"
+assert_contains "$OUT" "wrote pipeline/dashboard.yaml" "where the copy went"
+run_status code shoplake report --copy-dashboard
+assert_eq "$code" 1 "a second copy: $OUT"
+assert_contains "$ERR" "the project already has a dashboard file" "a second copy is refused"
 # A broken definition: the file, line and key; nothing written.
 cp shop/pipeline/dashboard.yaml good.yaml
 sed -i 's/^    type: line$/    type: lines/' shop/pipeline/dashboard.yaml

@@ -23,6 +23,7 @@ datasets:
   products: {source: shop, pattern: "products/*.csv"}
   customers: {source: shop, pattern: "customers/*.csv"}
 YAML
+  demo_sales_model >>"$1/shoplake.yaml"
 }
 
 "$SHOPLAKE" -q simulate --out exports --days 8 --orders 3000 --dirty-rate 0.01 --seed 11 >/dev/null
@@ -46,7 +47,9 @@ assert_eq "$(jq '[.transform[][] | .totals | .rows_read - .rows_written - .rows_
 # The counts of every stage are the local lake's (run ids and times aside).
 counts='[.output.transform[][] | {dataset, totals}], [.output.crawl.tables[] | .table] | tostring'
 assert_eq "$(jq -r "$counts" remote.run.json)" "$(jq -r "$counts" local.run.json)" "stage counts, S3 vs local"
-for view in $(ls "$SHOPLAKE_SOURCE"/pipeline/views/*.sql | xargs -n1 basename | sed 's/\.sql$//'); do
+views="$(cd local && "$SHOPLAKE" views ls --json | jq -r '.[].view | sub("^shop[.]"; "")')"
+assert_eq "$(wc -l <<<"$views")" 9 "the sales model's view and the eight shipped ones"
+for view in $views; do
   sql="SELECT * FROM shop.$view ORDER BY ALL"
   (cd local && "$SHOPLAKE" -q query --format csv -o "$SCRATCH/$view.local.csv" "$sql")
   (cd remote && "$SHOPLAKE" -q query --format csv -o "$SCRATCH/$view.remote.csv" "$sql")

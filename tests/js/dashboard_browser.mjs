@@ -1,7 +1,8 @@
 // Looks at a shoplake dashboard in a real browser (Debian's chromium driven by
 // playwright-core) and prints what it saw as one JSON object, for the e2e tests to assert
 // on: every panel with its chart marks (SVG elements Vega drew), KPI values and table rows,
-// the page's header, and every console error or uncaught exception. With --filter it then
+// the panels and tiles the page says it leaves out (and why), the page's header, and every
+// console error or uncaught exception. With --filter it then
 // sets the served page's filters, applies them and reports the panels again.
 // Usage: node dashboard_browser.mjs URL SCREENSHOT.png [--filter name=value ...]
 import { openPage, waitRendered } from './browser.mjs';
@@ -24,7 +25,7 @@ const { browser, page, errors } = await openPage(url);
 try {
   const look = () => page.evaluate(() => {
     const panels = {};
-    for (const section of document.querySelectorAll('section.panel')) {
+    for (const section of document.querySelectorAll('section.panel[data-panel]')) {
       const svg = section.querySelector('svg');
       panels[section.dataset.panel] = {
         type: section.dataset.type,
@@ -47,6 +48,9 @@ try {
       rendered_at: text('meta-rendered'),
       filters_shown: !document.getElementById('filters').hidden,
       panels,
+      // What the page says the data cannot show: panel or tile id -> its note.
+      skipped: Object.fromEntries([...document.querySelectorAll('#skipped li[data-skipped]')]
+        .map((li) => [li.dataset.skipped, li.textContent])),
     };
   });
 
