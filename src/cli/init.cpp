@@ -75,7 +75,7 @@ std::vector<Export> FindExports(const fs::path& folder) {
 }
 
 std::string ProjectYaml(const std::string& name, const std::string& uri,
-                        const std::vector<Export>& exports) {
+                        const std::vector<Export>& exports, const transform::SalesModel& sales) {
   nlohmann::ordered_json project = {{"name", name},
                                     {"lake", "lake"},
                                     {"sources", {{"exports", {{"uri", uri}}}}},
@@ -88,8 +88,8 @@ std::string ProjectYaml(const std::string& name, const std::string& uri,
   return "# Written by `shoplake init` from " + uri +
          ". `shoplake run` ingests the exports into the lake\n"
          "# beside this file, transforms each dataset with its mapping (pipeline/mappings/: "
-         "review\n# them first), crawls, and renders pipeline/dashboard.yaml.\n" +
-         EmitYaml(project);
+         "review\n# them first), crawls, and renders the dashboard.\n" +
+         EmitYaml(project) + (sales.roles.empty() ? "" : "\n" + transform::SalesYaml(sales));
 }
 
 // The shipped pipeline definition (pipeline/pipeline.asl.json of shoplake's source, as
@@ -162,15 +162,21 @@ void Init(const InitFlags& flags) {
   for (const auto& e : found) {
     drafts.emplace_back(e, transform::DraftMappingFor(e.first.string(), e.dataset, name));
   }
+  std::vector<transform::DraftMapping> mappings;
+  for (const auto& [e, draft] : drafts) mappings.push_back(draft);
+  transform::SalesModel sales = transform::ProposeSalesModel(mappings);
   std::string uri = "file://" + folder.string();
   for (const auto& [e, draft] : drafts) {
     WriteFileAtomically(dir / "pipeline" / "mappings" / (e.dataset + ".yaml"),
                         transform::MappingYaml(draft, e.first.string()));
   }
   WriteFileAtomically(dir / "pipeline" / "pipeline.asl.json", PipelineDefinition(found));
-  WriteFileAtomically(dir / "pipeline" / "dashboard.yaml", OverviewDashboard(name, found));
+  // With a sales model the shipped dashboard is the project's: a file here would override it.
+  if (sales.roles.empty()) {
+    WriteFileAtomically(dir / "pipeline" / "dashboard.yaml", OverviewDashboard(name, found));
+  }
   fs::create_directories(dir / "pipeline" / "views");
-  WriteFileAtomically(dir / "shoplake.yaml", ProjectYaml(name, uri, found));
+  WriteFileAtomically(dir / "shoplake.yaml", ProjectYaml(name, uri, found, sales));
 
   fmt::print("wrote {} (project {}) with {} dataset{} from {}\n", (dir / "shoplake.yaml").string(),
              name, found.size(), found.size() == 1 ? "" : "s", uri);
@@ -183,7 +189,20 @@ void Init(const InitFlags& flags) {
                draft.header ? "a header line" : "no header");
     for (const auto& check : draft.checks) fmt::print("  check: {}\n", check);
   }
-  fmt::print("\nnext: review the mappings, then `shoplake run`{}\n",
+  if (sales.roles.empty()) {
+    fmt::print(
+        "\nsales model: none proposed: {}; pipeline/dashboard.yaml shows the rows per "
+        "table until a `sales:` section names the roles (docs/bring-your-own-data.md)\n",
+        sales.why_none);
+  } else {
+    fmt::print("\nsales model: {}\n", transform::SalesSummary(sales));
+    fmt::print(
+        "  written to shoplake.yaml (sales:); the shipped analytics views and dashboard "
+        "read it\n");
+    for (const auto& check : sales.checks) fmt::print("  check: {}\n", check);
+  }
+  fmt::print("\nnext: review the mappings{}, then `shoplake run`{}\n",
+             sales.roles.empty() ? "" : " and the sales model",
              dir == fs::current_path() ? "" : " in " + dir.string());
 }
 
