@@ -1,8 +1,9 @@
 // `shoplake init EXPORTS`: a new project from a folder (or file) of a shop's CSV exports,
 // as `dbt init` starts a project: shoplake.yaml with a file:// source and one dataset per
 // export, a drafted mapping per dataset (transform/draft.h), the pipeline definition and an
-// overview dashboard. `shoplake run` then loads it; the drafts say what a person should
-// check before trusting the numbers.
+// overview dashboard, or the sales model (transform/sales_draft.h) that the shipped dashboard
+// reads. `shoplake run` then loads it; the drafts say what a person should check before
+// trusting the numbers.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -216,7 +217,8 @@ void AddInitCommand(CLI::App& app, Context& /*context*/) {
       "its top one of its own. A mapping is drafted from each dataset's first file: encoding,\n"
       "delimiter, header, types (decimals at the data's scale), date formats (M/D/YYYY too),\n"
       "snake_case names with the header as source, and a primary key only when the data shows\n"
-      "one. Review the drafts, then `shoplake run`. Guide: docs/bring-your-own-data.md");
+      "one. The sales model (shoplake.yaml's sales:) is proposed from the columns' names and\n"
+      "values. Review both, then `shoplake run`. Guide: docs/bring-your-own-data.md");
   auto flags = std::make_shared<InitFlags>();
   init->add_option("EXPORTS", flags->exports, "Folder (or one file) of the shop's CSV exports")
       ->required();
