@@ -104,7 +104,9 @@ class Sample {
   }
 
   //! The sample's text of `column` (its source header).
-  std::string Source(const DraftColumn& column) { return db::QuoteIdentifier(column.source); }
+  static std::string Source(const DraftColumn& column) {
+    return db::QuoteIdentifier(column.source);
+  }
 
   db::Result Query(const std::string& sql) { return conn_.Query(sql); }
 
@@ -130,16 +132,15 @@ void ProposeCancellation(Sample& sample, const DraftColumn& order, const DraftCo
                          SalesCandidate& out) {
   std::string c = sample.Source(order);
   auto rows = sample
-                  .Query("WITH v AS (SELECT " + c + " AS v, left(" + c +
-                         ", 1) AS p FROM sample WHERE " + c +
-                         " <> ''), "
-                         "letters AS (SELECT p, count(*) AS n, min(v) AS example FROM v "
-                         "WHERE regexp_matches(p, '^[A-Za-z]$') GROUP BY p) "
-                         "SELECT p, n, example FROM letters l WHERE n * 2 < (SELECT count(*) "
-                         "FROM v) AND (SELECT count(*) FROM v WHERE v.p = l.p AND "
-                         "shoplake_shape(substr(v.v, 2)) NOT IN (SELECT DISTINCT "
-                         "shoplake_shape(w.v) FROM v w WHERE w.p <> l.p)) = 0 "
-                         "ORDER BY n DESC, p LIMIT 1")
+                  .Query(fmt::format(
+                      "WITH v AS (SELECT {0} AS v, left({0}, 1) AS p FROM sample WHERE {0} <> ''), "
+                      "letters AS (SELECT p, count(*) AS n, min(v) AS example FROM v "
+                      "WHERE regexp_matches(p, '^[A-Za-z]$') GROUP BY p) "
+                      "SELECT p, n, example FROM letters l WHERE n * 2 < (SELECT count(*) FROM v) "
+                      "AND (SELECT count(*) FROM v WHERE v.p = l.p AND shoplake_shape(substr(v.v, "
+                      "2)) NOT IN (SELECT DISTINCT shoplake_shape(w.v) FROM v w WHERE w.p <> l.p)) "
+                      "= 0 ORDER BY n DESC, p LIMIT 1",
+                      c))
                   .Rows();
   if (rows.empty()) return;
   std::string letter = rows[0][0].value_or("");
@@ -158,8 +159,9 @@ void ProposeCancellation(Sample& sample, const DraftColumn& order, const DraftCo
                         .value_or("0"),
                     quantity->name);
   }
-  out.roles.push_back({"cancellation", ref + " LIKE " + db::QuoteLiteral(letter + "%"),
-                       fmt::format("{} {} + a number: {} lines", order.source, letter, lines)});
+  out.roles.push_back(
+      {"cancellation", ref + " LIKE " + db::QuoteLiteral(letter + "%"),
+       fmt::format("{} is {} + another's shape on {} lines", order.source, letter, lines)});
   out.checks.push_back(fmt::format(
       "cancellation: {} lines whose {} is {} + the others' shape ({}){}: check that they "
       "cancel or return earlier sales (totals are net of them)",
@@ -187,10 +189,9 @@ std::string ShapePattern(const std::string& shape) {
 void ProposeProductLine(Sample& sample, const DraftColumn& product, SalesCandidate& out) {
   std::string c = sample.Source(product);
   auto shapes = sample
-                    .Query("SELECT shoplake_runs(" + c +
-                           ") AS shape, count(*) AS n FROM sample "
-                           "WHERE " +
-                           c + " <> '' GROUP BY 1 ORDER BY n DESC, shape")
+                    .Query(fmt::format("SELECT shoplake_runs({0}) AS shape, count(*) AS n FROM "
+                                       "sample WHERE {0} <> '' GROUP BY 1 ORDER BY n DESC, shape",
+                                       c))
                     .Rows();
   uint64_t total = 0;
   for (const auto& row : shapes) total += std::stoull(row[1].value_or("0"));
@@ -221,13 +222,12 @@ void ProposeProductLine(Sample& sample, const DraftColumn& product, SalesCandida
   }
   std::string in;
   for (const auto& s : minor) in += (in.empty() ? "" : ", ") + db::QuoteLiteral(s);
+  // The odd codes, the commonest first, and how many there are.
   auto codes = sample
-                   .Query("SELECT " + c +
-                          ", count(*) AS n, count(*) OVER () FROM sample WHERE "
-                          "shoplake_runs(" +
-                          c + ") IN (" + in +
-                          ") GROUP BY 1 ORDER BY n DESC, "
-                          "1 LIMIT 12")
+                   .Query(fmt::format("SELECT {0}, count(*) AS n, count(*) OVER () FROM sample "
+                                      "WHERE shoplake_runs({0}) IN ({1}) GROUP BY 1 "
+                                      "ORDER BY n DESC, 1 LIMIT 12",
+                                      c, in))
                    .Rows();
   std::string listed;
   for (const auto& row : codes) {
@@ -250,9 +250,9 @@ void ProposeProductLine(Sample& sample, const DraftColumn& product, SalesCandida
 void ProposeWhere(Sample& sample, const DraftColumn& status, SalesCandidate& out) {
   std::string c = sample.Source(status);
   auto values = sample
-                    .Query("SELECT " + c +
-                           ", count(*) AS n FROM sample GROUP BY 1 "
-                           "ORDER BY n DESC, 1 LIMIT 20")
+                    .Query(fmt::format("SELECT {0}, count(*) AS n FROM sample GROUP BY 1 "
+                                       "ORDER BY n DESC, 1 LIMIT 20",
+                                       c))
                     .Rows();
   for (const char* done : {"completed", "complete", "delivered", "fulfilled", "paid", "shipped"}) {
     for (const auto& row : values) {
