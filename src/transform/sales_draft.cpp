@@ -297,6 +297,23 @@ const DraftColumn* ProductColumn(const DraftMapping& d) {
                Kind::kId);
 }
 
+// A customer or product that is blank on some lines (UCI retail's guest purchases): those
+// lines count in totals, not for any customer or product.
+void CheckBlanks(Sample& sample, const DraftColumn& column, const std::string& role,
+                 SalesCandidate& out) {
+  auto row = sample
+                 .Query(fmt::format("SELECT count(*) FILTER (WHERE {0} IS NULL OR trim({0}) = ''),"
+                                    " count(*) FROM sample",
+                                    Sample::Source(column)))
+                 .Rows();
+  uint64_t blank = std::stoull(row.at(0)[0].value_or("0"));
+  uint64_t total = std::stoull(row.at(0)[1].value_or("0"));
+  if (blank == 0 || total == 0) return;
+  out.checks.push_back(fmt::format(
+      "{} is blank on {} of {} lines ({:.1f}%): they count in totals, not for any {}", column.name,
+      blank, total, 100.0 * static_cast<double>(blank) / static_cast<double>(total), role));
+}
+
 // Who bought what, where: the roles a column gives as it is.
 // Returns the product column, if any.
 const DraftColumn* ProposeWhoWhatWhere(Sample& sample, const DraftMapping& d, SalesCandidate& out) {
@@ -341,6 +358,8 @@ const DraftColumn* ProposeWhoWhatWhere(Sample& sample, const DraftMapping& d, Sa
         "branch is {}{}: the dashboard's sales per branch, store or region are per {}",
         branch->name, others.empty() ? "" : " (also there: " + others + ")", branch->name));
   }
+  if (customer) CheckBlanks(sample, *customer, "customer", out);
+  if (product) CheckBlanks(sample, *product, "product", out);
   return product;
 }
 
