@@ -520,7 +520,10 @@ std::string SalesYaml(const SalesModel& model) {
     for (const auto& r : roles) {
       std::string line = EmitYaml(nlohmann::ordered_json{{r.role, r.expr}});
       while (!line.empty() && line.back() == '\n') line.pop_back();
-      out += indent + line + (r.why.empty() ? "" : "  # " + r.why) + "\n";
+      std::string why = r.why;  // a header may hold a line break; a comment may not
+      std::replace(why.begin(), why.end(), '\n', ' ');
+      std::replace(why.begin(), why.end(), '\r', ' ');
+      out += indent + line + (why.empty() ? "" : "  # " + why) + "\n";
     }
     return out;
   };
