@@ -1,8 +1,9 @@
 // `shoplake init EXPORTS`: a new project from a folder (or file) of a shop's CSV exports,
 // as `dbt init` starts a project: shoplake.yaml with a file:// source and one dataset per
 // export, a drafted mapping per dataset (transform/draft.h), the pipeline definition and an
-// overview dashboard. `shoplake run` then loads it; the drafts say what a person should
-// check before trusting the numbers.
+// overview dashboard, or the sales model (transform/sales_draft.h) that the shipped dashboard
+// reads. `shoplake run` then loads it; the drafts say what a person should check before
+// trusting the numbers.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -75,7 +76,7 @@ std::vector<Export> FindExports(const fs::path& folder) {
 }
 
 std::string ProjectYaml(const std::string& name, const std::string& uri,
-                        const std::vector<Export>& exports) {
+                        const std::vector<Export>& exports, const transform::SalesModel& sales) {
   nlohmann::ordered_json project = {{"name", name},
                                     {"lake", "lake"},
                                     {"sources", {{"exports", {{"uri", uri}}}}},
@@ -88,8 +89,8 @@ std::string ProjectYaml(const std::string& name, const std::string& uri,
   return "# Written by `shoplake init` from " + uri +
          ". `shoplake run` ingests the exports into the lake\n"
          "# beside this file, transforms each dataset with its mapping (pipeline/mappings/: "
-         "review\n# them first), crawls, and renders pipeline/dashboard.yaml.\n" +
-         EmitYaml(project);
+         "review\n# them first), crawls, and renders the dashboard.\n" +
+         EmitYaml(project) + (sales.roles.empty() ? "" : "\n" + transform::SalesYaml(sales));
 }
 
 // The shipped pipeline definition (pipeline/pipeline.asl.json of shoplake's source, as
@@ -162,15 +163,21 @@ void Init(const InitFlags& flags) {
   for (const auto& e : found) {
     drafts.emplace_back(e, transform::DraftMappingFor(e.first.string(), e.dataset, name));
   }
+  std::vector<transform::DraftMapping> mappings;
+  for (const auto& [e, draft] : drafts) mappings.push_back(draft);
+  transform::SalesModel sales = transform::ProposeSalesModel(mappings);
   std::string uri = "file://" + folder.string();
   for (const auto& [e, draft] : drafts) {
     WriteFileAtomically(dir / "pipeline" / "mappings" / (e.dataset + ".yaml"),
                         transform::MappingYaml(draft, e.first.string()));
   }
   WriteFileAtomically(dir / "pipeline" / "pipeline.asl.json", PipelineDefinition(found));
-  WriteFileAtomically(dir / "pipeline" / "dashboard.yaml", OverviewDashboard(name, found));
+  // With a sales model the shipped dashboard is the project's: a file here would override it.
+  if (sales.roles.empty()) {
+    WriteFileAtomically(dir / "pipeline" / "dashboard.yaml", OverviewDashboard(name, found));
+  }
   fs::create_directories(dir / "pipeline" / "views");
-  WriteFileAtomically(dir / "shoplake.yaml", ProjectYaml(name, uri, found));
+  WriteFileAtomically(dir / "shoplake.yaml", ProjectYaml(name, uri, found, sales));
 
   fmt::print("wrote {} (project {}) with {} dataset{} from {}\n", (dir / "shoplake.yaml").string(),
              name, found.size(), found.size() == 1 ? "" : "s", uri);
@@ -183,7 +190,20 @@ void Init(const InitFlags& flags) {
                draft.header ? "a header line" : "no header");
     for (const auto& check : draft.checks) fmt::print("  check: {}\n", check);
   }
-  fmt::print("\nnext: review the mappings, then `shoplake run`{}\n",
+  if (sales.roles.empty()) {
+    fmt::print(
+        "\nsales model: none proposed: {}; pipeline/dashboard.yaml shows the rows per "
+        "table until a `sales:` section names the roles (docs/bring-your-own-data.md)\n",
+        sales.why_none);
+  } else {
+    fmt::print("\nsales model: {}\n", transform::SalesSummary(sales));
+    fmt::print(
+        "  written to shoplake.yaml (sales:); the shipped analytics views and dashboard "
+        "read it\n");
+    for (const auto& check : sales.checks) fmt::print("  check: {}\n", check);
+  }
+  fmt::print("\nnext: review the mappings{}, then `shoplake run`{}\n",
+             sales.roles.empty() ? "" : " and the sales model",
              dir == fs::current_path() ? "" : " in " + dir.string());
 }
 
@@ -197,7 +217,8 @@ void AddInitCommand(CLI::App& app, Context& /*context*/) {
       "its top one of its own. A mapping is drafted from each dataset's first file: encoding,\n"
       "delimiter, header, types (decimals at the data's scale), date formats (M/D/YYYY too),\n"
       "snake_case names with the header as source, and a primary key only when the data shows\n"
-      "one. Review the drafts, then `shoplake run`. Guide: docs/bring-your-own-data.md");
+      "one. The sales model (shoplake.yaml's sales:) is proposed from the columns' names and\n"
+      "values. Review both, then `shoplake run`. Guide: docs/bring-your-own-data.md");
   auto flags = std::make_shared<InitFlags>();
   init->add_option("EXPORTS", flags->exports, "Folder (or one file) of the shop's CSV exports")
       ->required();

@@ -223,6 +223,7 @@ DraftMapping DraftMappingFor(const std::string& file, const std::string& dataset
         draft.partition_from = column.name;
       }
     }
+    draft.sales = ProposeSalesRoles(conn, draft);
   } catch (const Error& e) {
     throw Error(ErrorCode::kData, std::string("cannot read it as CSV: ") + e.what(), file,
                 "check that it is a CSV export (a header line, one record per line)");

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "transform/sales_draft.h"
+
 namespace shoplake::transform {
 
 struct DraftColumn {
@@ -34,6 +36,7 @@ struct DraftMapping {
   uint64_t sampled_rows = 0;
   bool whole_file = false;          //!< the sample is the whole file
   std::vector<std::string> checks;  //!< what the person should check, one line each
+  SalesCandidate sales;             //!< the sales model roles its columns fill
 };
 
 //! "Order ID" -> order_id, "InvoiceNo" -> invoice_no, "Sub-Category" -> sub_category.

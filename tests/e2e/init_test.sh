@@ -46,6 +46,16 @@ for part in 'encoding: windows-1252' '{name: order_date, source: Order Date, typ
             '{name: sub_category, source: Sub-Category, type: varchar}'; do
   assert_contains "$mapping" "$part" "the drafted mapping"
 done
+# The sales model init proposes (the roles: tests/unit/transform/sales_draft_test.cpp): Sales is
+# net (Discount is a rate), region is the branch, and the shipped dashboard is the project's.
+project="$(cat shoplake.yaml)"
+for part in $'sales:\n  table: sample_superstore\n  order: order_id  # Order ID\n  time: order_date' \
+            'revenue: sales  # Sales' 'branch: region  # Region' 'profit: profit  # Profit'; do
+  assert_contains "$project" "$part" "the proposed sales model"
+done
+assert_not_contains "$project" "discount:" "a discount rate is not an amount"
+assert_contains "$OUT" "check: revenue is sales: discount (0 to 0.8) is a rate" "init says why"
+[[ ! -e pipeline/dashboard.yaml ]] || fail "with a sales model, no dashboard.yaml overrides the shipped one"
 run_status code "$SHOPLAKE" -q run
 assert_eq "$code" 0 "run on init's project: $ERR"
 run_status code "$SHOPLAKE" transform sample_superstore --json --full-refresh
@@ -107,6 +117,12 @@ assert_contains "$mapping" '{name: invoice_date, source: InvoiceDate, type: time
   "M/D/YYYY H:MM timestamps"
 assert_not_contains "$mapping" "primary_key" "no key: 25 identical lines are real"
 assert_contains "$OUT" "check: no primary key" "init says why there is none"
+project="$(cat shoplake.yaml)"
+for part in 'revenue: quantity * unit_price' 'branch: country' "cancellation: invoice_no LIKE 'C%'" \
+            "product_line: regexp_matches(stock_code, '^[0-9]')"; do
+  assert_contains "$project" "$part" "the proposed sales model"
+done
+assert_contains "$OUT" "not ranked as products: POST (2), D (1)" "init lists the lines that are not products"
 run_status code "$SHOPLAKE" -q run
 assert_eq "$code" 0 "run on init's project: $ERR"
 expected="$(python_figures ../exports/retail/OnlineRetail.csv utf-8 '
