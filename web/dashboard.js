@@ -147,8 +147,12 @@
       box.append(input);
       return box;
     };
-    form.append(date("from", "From"), date("to", "To"), select("branch", "Branch"),
-                select("category", "Category"),
+    // A shop whose sales model has no branch (or category) has no values to choose from:
+    // no select for it.
+    const selects = [["branch", "Branch"], ["category", "Category"]]
+      .filter(([name]) => (choices[name] || []).length || applied[name])
+      .map(([name, label]) => select(name, label));
+    form.append(date("from", "From"), date("to", "To"), ...selects,
                 el("button", { type: "submit", id: "filter-apply" }, "Apply"),
                 el("button", { type: "reset", id: "filter-reset" }, "Reset"));
     if (!applied.from && range.from) form.querySelector("#filter-from").placeholder = range.from;
