@@ -27,6 +27,10 @@ void AddInfoCommand(CLI::App& app, Context& context) {
     };
     for (const auto& source : project.sources) out["sources"][source.name] = source.uri;
     for (const auto& dataset : project.datasets) out["datasets"].push_back(dataset.name);
+    if (project.sales) {
+      out["sales"] = {{"table", project.sales->table}, {"roles", project.sales->roles}};
+      if (!project.sales->stock_table.empty()) out["sales"]["stock"] = project.sales->stock_table;
+    }
     if (*json) {
       fmt::print("{}\n", out.dump());
       return;
@@ -40,6 +44,14 @@ void AddInfoCommand(CLI::App& app, Context& context) {
     }
     for (const auto& dataset : project.datasets) {
       fmt::print("dataset       {} <- {}:{}\n", dataset.name, dataset.source, dataset.pattern);
+    }
+    if (project.sales) {
+      std::string roles;
+      for (const auto& role : SalesRoles()) {
+        if (project.sales->roles.count(role)) roles += (roles.empty() ? "" : ", ") + role;
+      }
+      fmt::print("sales model   {}: {}{}\n", project.sales->table, roles,
+                 project.sales->stock_table.empty() ? "" : "; stock " + project.sales->stock_table);
     }
   });
 }

@@ -11,6 +11,8 @@ cases="$SHOPLAKE_SOURCE/tests/data/query"
 make_shop_project shop $(cat "$cases/shop.args")
 shoplake() { (cd shop && "$SHOPLAKE" "$@"); }
 shoplake -q transform products customers orders >/dev/null
+run_status code shoplake info
+assert_contains "$OUT" "sales model   order_lines: order, time, revenue, quantity," "info shows the sales model"
 run_status code shoplake views apply
 assert_eq "$code" 0 "views apply: $ERR"
 assert_contains "$OUT" "views: 9 created, 0 updated, 0 unchanged, 0 dropped" "first apply"
