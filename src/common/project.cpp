@@ -96,8 +96,8 @@ bool IsTableName(const std::string& name) {
   });
 }
 
-// The roles of `node` (a `sales:` or `sales.stock:` mapping) into `roles`: every key but
-// `skip` must be one of `known`, each required role present and no value empty.
+// The roles of `node` (a `sales:` or `sales.stock:` mapping, whose keys ExpectMap checked)
+// into `roles`: the keys that are `known` roles, each required one present, none empty.
 void ReadRoles(const YamlReader& reader, const YAML::Node& node, const std::string& path,
                const std::vector<std::string>& known, const std::vector<std::string>& required,
                std::map<std::string, std::string>& roles) {
