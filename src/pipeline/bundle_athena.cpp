@@ -31,6 +31,8 @@ const std::vector<NotOnAthena>& NotOnAthenaSpellings() {
         {rx(R"(\bstrftime\s*\()"), "strftime(", "date_format("},
         {rx(R"(\bqualify\b)"), "QUALIFY", "a WHERE on the window's column, in an outer query"},
         {rx(R"(\bilike\b)"), "ILIKE", "lower(value) LIKE"},
+        {rx(R"(\bregexp_matches\s*\()"), "regexp_matches(",
+         "regexp_like( (or what both engines take: LIKE, substr, BETWEEN)"},
         {rx(R"(\*\s*exclude\b)"), "* EXCLUDE", "the columns, named"},
         {rx(R"(\blist_\w+\s*\()"), "list_...(", "the array functions (array_*, transform, filter)"},
         {rx(R"(\bstruct_pack\s*\()"), "struct_pack(", "CAST(ROW(...) AS ROW(...))"},
