@@ -3,8 +3,14 @@
 # (../shared/datasets: Tableau's Superstore, Windows-1252 with M/D/YYYY dates; the UCI Online
 # Retail head, real invoices with cancellations and blank customers), bytes as published and
 # no edit between the two commands. Every figure is checked against Python's csv module with
-# Decimal over the same bytes, never against the lake; every row read is accounted for.
+# Decimal over the same bytes, never against the lake; every row read is accounted for. The
+# shipped analytics views over the sales model init proposes are checked row for row the same
+# way (tests/data/init/expected_views.py), and each project's dashboard in chromium: the
+# panels its data supports, a note for each it does not, the KPIs the views' figures.
+# Screenshots go to $SHOPLAKE_ARTIFACTS/init.
 source "$(dirname "$0")/lib.sh"
+artifacts="${SHOPLAKE_ARTIFACTS:-$SCRATCH/artifacts}/init"
+mkdir -p "$artifacts"
 datasets="${SHOPLAKE_DATASETS:-$SHOPLAKE_SOURCE/../shared/datasets}"
 if [[ ! -f "$datasets/superstore/Sample - Superstore.csv" ]]; then
   echo "skip: the public datasets are not at $datasets (set SHOPLAKE_DATASETS)"
@@ -25,6 +31,47 @@ path, encoding, program = sys.argv[1:]
 with open(path, newline="", encoding=encoding) as f:
     rows = list(csv.DictReader(f))
 exec(program)
+PY
+}
+# python_rows DATASET QUERY: QUERY's rows (a shipped view, or revenue_by_year/_category) as
+# tests/data/init/expected_views.py derives them from the dataset's published bytes: the
+# views' documented rules written again with Python's csv module and Decimal.
+python_rows() {
+  local file="Sample - Superstore.csv"
+  [[ "$1" == superstore ]] || file=OnlineRetail.csv
+  python3 "$SHOPLAKE_SOURCE/tests/data/init/expected_views.py" "$1" "$SCRATCH/exports/$1/$file" "$2"
+}
+# assert_rows SQL DATASET QUERY: SQL's rows, as `shoplake query` prints them in CSV (header
+# first), are python_rows DATASET QUERY's; a difference shows as a diff (< Python, > shoplake).
+assert_rows() {
+  run_status code "$SHOPLAKE" query --format csv "$1"
+  assert_eq "$code" 0 "$1: $ERR"
+  local want
+  want="$(python_rows "$2" "$3")"
+  [[ "$OUT" == "$want" ]] ||
+    fail "$2 $3: '$1' is not Python's: $(diff <(echo "$want") <(echo "$OUT") | head -n 20)"
+}
+# look_at_dashboard PNG: renders the project's dashboard (`shoplake report`) and looks at it
+# in chromium from file:// (tests/js/dashboard_browser.mjs) into seen.json: no console error,
+# no request leaving the page, every chart drawn. Sets REPORT to what report printed.
+look_at_dashboard() {
+  run_status code "$SHOPLAKE" report
+  assert_eq "$code" 0 "report: $ERR"
+  REPORT="$OUT"
+  node "$SHOPLAKE_SOURCE/tests/js/dashboard_browser.mjs" "file://$PWD/lake/reports/dashboard.html" \
+    "$1" >seen.json || fail "the browser run failed"
+  assert_eq "$(jq -c .errors seen.json)" "[]" "console errors and outside requests"
+  assert_eq "$(jq -c '[.before.panels[] | select(.type != "kpi" and .bars + .points == 0)]' seen.json)" \
+    "[]" "every chart has bars or points"
+}
+# tile_text NUMBER: NUMBER as a KPI tile shows it: thousands separated, a decimal one to the
+# cent (half away from zero).
+tile_text() {
+  python3 - "$1" <<'PY'
+import sys
+from decimal import ROUND_HALF_UP, Decimal as D
+n = D(sys.argv[1])
+print(f"{n:,}" if "." not in sys.argv[1] else f"{n.quantize(D('0.01'), ROUND_HALF_UP):,}")
 PY
 }
 # figure SQL: the query's one row, as CSV.
@@ -106,6 +153,42 @@ assert_eq "$(figure "SELECT count(*) FROM superstore.sample_superstore WHERE reg
 assert_eq "$(figure "SELECT count(*) FROM superstore.sample_superstore WHERE product_name LIKE '%“%”%'")" \
   "$(python_figures "../exports/superstore/Sample - Superstore.csv" cp1252 'print(sum(1 for r in rows if "“" in r["Product Name"]))')" \
   "curly quotes are curly quotes"
+
+# The shipped views over the sales model init proposed (no stock: no out-of-stock view), row
+# for row, and per-year and per-category sums of superstore.sales. Five of the twenty ranked
+# products have had several names: the smallest, largest, first or last in the file would
+# each label one of them wrongly; the latest sale's is right.
+run_status code "$SHOPLAKE" views apply
+assert_eq "$code" 0 "views apply: $ERR"
+assert_eq "$(grep '^note:' <<<"$OUT")" \
+  "note: superstore.out_of_stock_products skipped: it needs the sales model's stock (sales.stock in shoplake.yaml)" \
+  "the one view Superstore's data cannot give"
+for view in total_sales monthly_trend top10_customers top10_seller_products sales_by_branch \
+            profit repeat_customer_rate; do
+  assert_rows "SELECT * FROM superstore.$view" superstore "$view"
+done
+assert_rows "SELECT year(order_date) AS year, sum(revenue) AS revenue FROM superstore.sales GROUP BY year ORDER BY year" \
+  superstore revenue_by_year
+assert_rows "SELECT category, sum(revenue) AS revenue FROM superstore.sales GROUP BY category ORDER BY category" \
+  superstore revenue_by_category
+
+# Its dashboard: the panels the model supports, a note for each part it cannot show, the KPI
+# tiles the views' figures.
+look_at_dashboard "$artifacts/superstore.png"
+assert_contains "$REPORT" "report reports/dashboard.html: 5 panels" "what report wrote"
+assert_eq "$(jq -r '.before.panels | keys | join(",")' seen.json)" \
+  "kpis,monthly_trend,sales_by_branch,top_customers,top_products" "the panels shown"
+assert_eq "$(jq -c .before.skipped seen.json)" \
+  '{"kpis.cancelled_orders":"Cancelled orders: needs the sales model'"'"'s cancellation (sales.cancellation in shoplake.yaml)","out_of_stock":"Out of stock: needs the sales model'"'"'s stock (sales.stock in shoplake.yaml)"}' \
+  "the parts left out, each with why"
+IFS=, read -r revenue orders average <<<"$(figure "SELECT revenue, orders, avg_order_value FROM superstore.total_sales WHERE grain = 'all'")"
+margin="$(figure "SELECT margin_pct FROM superstore.profit WHERE grain = 'all'")"
+assert_eq "$(jq -c .before.panels.kpis.tiles seen.json)" \
+  "$(jq -nc --arg r "$(tile_text "$revenue")" --arg o "$(tile_text "$orders")" --arg a "$(tile_text "$average")" \
+     --arg m "$margin %" '{revenue: $r, orders: $o, avg_order_value: $a, margin_pct: $m}')" \
+  "the KPI tiles: superstore.total_sales and superstore.profit"
+assert_eq "$(jq -c '.before.panels | [.top_products.bars, .top_customers.bars, .sales_by_branch.bars, .monthly_trend.points]' seen.json)" \
+  "[10,10,4,48]" "ten products, ten customers, four regions, 48 months"
 cd ..
 
 # --- Online Retail (the head of UCI's file) ------------------------------------------------
@@ -138,6 +221,32 @@ assert_eq "$(figure "SELECT count(*), sum(quantity * unit_price), count(*) FILTE
 run_status code "$SHOPLAKE" transform online_retail --json --full-refresh
 assert_eq "$(jq -c '.[0].totals | [.rows_read, .rows_written, .rows_rejected, .duplicates_dropped]' <<<"$OUT")" \
   "[$rows,$rows,0,0]" "every line of the retail file is a row"
+
+# The shipped views, net of cancellations, rankings over positive sales of products (no cost:
+# no profit view; no stock: no out-of-stock view), and the dashboard that goes with them.
+run_status code "$SHOPLAKE" views apply
+assert_eq "$code" 0 "views apply: $ERR"
+assert_eq "$(grep '^note:' <<<"$OUT")" \
+  "note: retail.out_of_stock_products skipped: it needs the sales model's stock (sales.stock in shoplake.yaml)
+note: retail.profit skipped: it needs the sales model's cost (sales.cost or sales.profit in shoplake.yaml)" \
+  "the views the retail data cannot give"
+for view in total_sales monthly_trend top10_customers top10_seller_products sales_by_branch \
+            repeat_customer_rate; do
+  assert_rows "SELECT * FROM retail.$view" retail "$view"
+done
+look_at_dashboard "$artifacts/retail.png"
+assert_eq "$(jq -r '.before.panels | keys | join(",")' seen.json)" \
+  "kpis,monthly_trend,sales_by_branch,top_customers,top_products" "the panels shown"
+assert_eq "$(jq -c .before.skipped seen.json)" \
+  '{"kpis.margin_pct":"Profit margin: needs the sales model'"'"'s cost (sales.cost or sales.profit in shoplake.yaml)","out_of_stock":"Out of stock: needs the sales model'"'"'s stock (sales.stock in shoplake.yaml)"}' \
+  "the parts left out, each with why"
+IFS=, read -r revenue orders average cancelled <<<"$(figure "SELECT revenue, orders, avg_order_value, cancelled_orders FROM retail.total_sales WHERE grain = 'all'")"
+assert_eq "$(jq -c .before.panels.kpis.tiles seen.json)" \
+  "$(jq -nc --arg r "$(tile_text "$revenue")" --arg o "$(tile_text "$orders")" --arg a "$(tile_text "$average")" \
+     --arg c "$(tile_text "$cancelled")" '{revenue: $r, orders: $o, avg_order_value: $a, cancelled_orders: $c}')" \
+  "the KPI tiles: retail.total_sales"
+assert_eq "$(jq -c '.before.panels | [.top_products.bars, .top_customers.bars, .sales_by_branch.bars, .monthly_trend.points]' seen.json)" \
+  "[10,10,4,1]" "ten products, ten customers, four countries, one month"
 cd ..
 assert_eq "$(jq -c '[.rows_read, .rows_written, .rows_rejected, .duplicates_dropped]' <<<"$totals")" \
   "[9994,9994,0,0]" "every Superstore record is a row"

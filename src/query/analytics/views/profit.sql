@@ -3,8 +3,10 @@
 -- a percentage of revenue, to 0.01%, NULL when revenue is 0. Sales as {{db}}.sales defines them.
 --
 -- Money is exact (docs/query.md, "Rounding"): the margin is computed in integer hundredths
--- of a percent and rounded once, half away from zero, with BIGINT division (`//`; the Athena
--- named query spells it `/`, which divides BIGINTs the same way): never a DOUBLE.
+-- of a percent from money in integer ten-thousandths (_e4: exact for money with up to 4
+-- decimals, as Superstore's; cents would round twice) and rounded once, half away from zero,
+-- with BIGINT division (`//`; the Athena named query spells it `/`, which divides BIGINTs the
+-- same way): never a DOUBLE.
 CREATE OR REPLACE VIEW {{db}}.profit AS
 WITH per_grain AS (
   SELECT
@@ -15,8 +17,8 @@ WITH per_grain AS (
     sum(discount) AS discounts,
     sum(revenue) AS revenue,
     coalesce(sum(cost), 0) AS cost,
-    CAST(sum(revenue) * 100 AS BIGINT) AS revenue_cents,
-    CAST((sum(revenue) - coalesce(sum(cost), 0)) * 100 AS BIGINT) AS profit_cents
+    CAST(sum(revenue) * 10000 AS BIGINT) AS revenue_e4,
+    CAST((sum(revenue) - coalesce(sum(cost), 0)) * 10000 AS BIGINT) AS profit_e4
   FROM (SELECT *, CAST(date_trunc('month', order_date) AS DATE) AS month FROM {{db}}.sales)
   GROUP BY GROUPING SETS ((month), ())
 )
@@ -28,9 +30,9 @@ SELECT
   revenue,
   cost,
   revenue - cost AS profit,
-  CAST(CAST(sign(profit_cents) * sign(revenue_cents)
-            * ((2 * abs(10000 * profit_cents) + abs(revenue_cents))
-               // (2 * abs(nullif(revenue_cents, 0)))) AS DECIMAL(18, 0))
+  CAST(CAST(sign(profit_e4) * sign(revenue_e4)
+            * ((2 * abs(10000 * profit_e4) + abs(revenue_e4))
+               // (2 * abs(nullif(revenue_e4, 0)))) AS DECIMAL(18, 0))
        * 0.01 AS DECIMAL(9, 2)) AS margin_pct
 FROM per_grain
 ORDER BY overall, period

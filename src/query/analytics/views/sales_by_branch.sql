@@ -5,8 +5,10 @@
 -- to the lower branch_id.
 --
 -- Money is exact (docs/query.md, "Rounding"): the share is computed in integer hundredths
--- of a percent and rounded once, half away from zero, with BIGINT division (`//`; the Athena
--- named query spells it `/`, which divides BIGINTs the same way): never a DOUBLE.
+-- of a percent from money in integer ten-thousandths (_e4: exact for money with up to 4
+-- decimals, as Superstore's; cents would round twice) and rounded once, half away from zero,
+-- with BIGINT division (`//`; the Athena named query spells it `/`, which divides BIGINTs the
+-- same way): never a DOUBLE.
 CREATE OR REPLACE VIEW {{db}}.sales_by_branch AS
 WITH per_branch AS (
   SELECT
@@ -16,8 +18,8 @@ WITH per_branch AS (
     count(DISTINCT order_id) FILTER (WHERE NOT is_cancellation) AS orders,
     sum(quantity) AS units,
     sum(revenue) AS revenue,
-    CAST(sum(revenue) * 100 AS BIGINT) AS revenue_cents,
-    CAST(sum(sum(revenue)) OVER () * 100 AS BIGINT) AS all_cents
+    CAST(sum(revenue) * 10000 AS BIGINT) AS revenue_e4,
+    CAST(sum(sum(revenue)) OVER () * 10000 AS BIGINT) AS all_e4
   FROM {{db}}.sales
   GROUP BY branch_id
 )
@@ -28,9 +30,9 @@ SELECT
   orders,
   units,
   revenue,
-  CAST(CAST(sign(revenue_cents) * sign(all_cents)
-            * ((2 * abs(10000 * revenue_cents) + abs(all_cents))
-               // (2 * abs(nullif(all_cents, 0)))) AS DECIMAL(18, 0))
+  CAST(CAST(sign(revenue_e4) * sign(all_e4)
+            * ((2 * abs(10000 * revenue_e4) + abs(all_e4))
+               // (2 * abs(nullif(all_e4, 0)))) AS DECIMAL(18, 0))
        * 0.01 AS DECIMAL(9, 2)) AS share_pct
 FROM per_branch
 ORDER BY revenue DESC, branch_id

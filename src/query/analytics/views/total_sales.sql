@@ -7,9 +7,11 @@
 -- and the (negative) revenue of all cancellation lines.
 {{/cancellation}}
 --
--- Money is exact (docs/query.md, "Rounding"): the average is computed in integer cents and
--- rounded once, half away from zero, with BIGINT division (`//`; the Athena named query
--- spells it `/`, which divides BIGINTs the same way): never a DOUBLE.
+-- Money is exact (docs/query.md, "Rounding"): the average is computed from revenue in integer
+-- ten-thousandths (_e4: exact for money with up to 4 decimals, as Superstore's; rounding the
+-- sum to cents first would round twice) and rounded once to the cent, half away from zero,
+-- with BIGINT division (`//`; the Athena named query spells it `/`, which divides BIGINTs the
+-- same way): never a DOUBLE.
 CREATE OR REPLACE VIEW {{db}}.total_sales AS
 -- One row per order first: every grain then counts rows instead of distinct ids.
 WITH orders AS (
@@ -28,7 +30,7 @@ per_grain AS (
          ELSE 'all' END AS grain,
     coalesce(order_date, month) AS period,
     sum(revenue) AS revenue,
-    CAST(sum(revenue) * 100 AS BIGINT) AS revenue_cents,
+    CAST(sum(revenue) * 10000 AS BIGINT) AS revenue_e4,
     count(*) FILTER (WHERE NOT cancelled) AS orders,
     sum(units) AS units,
     count(*) FILTER (WHERE cancelled) AS cancelled_orders,
@@ -42,9 +44,9 @@ SELECT
   revenue,
   orders,
   units,
-  CAST(CAST(sign(revenue_cents) * sign(orders)
-            * ((2 * abs(revenue_cents) + abs(orders)) // (2 * abs(nullif(orders, 0))))
-            AS DECIMAL(18, 0))
+  CAST(CAST(sign(revenue_e4) * sign(100 * orders)
+            * ((2 * abs(revenue_e4) + abs(100 * orders))
+               // (2 * abs(nullif(100 * orders, 0)))) AS DECIMAL(18, 0))
        * 0.01 AS DECIMAL(18, 2)) AS avg_order_value{{#cancellation}},
   cancelled_orders,
   cancelled_revenue{{/cancellation}}
