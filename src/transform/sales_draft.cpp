@@ -213,12 +213,17 @@ void ProposeProductLine(Sample& sample, const DraftColumn& product, SalesCandida
                               [&](const std::string& s) { return s.starts_with(first); }) &&
                   std::none_of(minor.begin(), minor.end(),
                                [&](const std::string& s) { return s.starts_with(first); });
-  std::string pattern;
+  // The first character's kind is written as DuckDB and Athena both take it (Athena has no
+  // regexp_matches); several shapes need a regular expression, which the deploy warns of.
+  const std::string ref = sample.Ref(product);
+  std::string condition;
   if (by_first) {
-    pattern = first == '9' ? "^[0-9]" : "^[A-Za-z]";
+    condition = first == '9' ? "substr(" + ref + ", 1, 1) BETWEEN '0' AND '9'"
+                             : "lower(substr(" + ref + ", 1, 1)) BETWEEN 'a' AND 'z'";
   } else {
+    std::string pattern;
     for (const auto& s : major) pattern += (pattern.empty() ? "" : "|") + ShapePattern(s);
-    pattern = "^(" + pattern + ")$";
+    condition = "regexp_matches(" + ref + ", " + db::QuoteLiteral("^(" + pattern + ")$") + ")";
   }
   std::string in;
   for (const auto& s : minor) in += (in.empty() ? "" : ", ") + db::QuoteLiteral(s);
@@ -237,9 +242,7 @@ void ProposeProductLine(Sample& sample, const DraftColumn& product, SalesCandida
   uint64_t distinct = codes.empty() ? 0 : std::stoull(codes[0][2].value_or("0"));
   if (distinct > codes.size()) listed += fmt::format(", and {} more", distinct - codes.size());
   out.roles.push_back(
-      {"product_line",
-       "regexp_matches(" + sample.Ref(product) + ", " + db::QuoteLiteral(pattern) + ")",
-       fmt::format("{} lines of another shape are not products", odd)});
+      {"product_line", condition, fmt::format("{} lines of another shape are not products", odd)});
   out.checks.push_back(fmt::format(
       "product_line: {} lines ({:.1f}%) have a {} of another shape, counted in totals but not "
       "ranked as products: {}; check that none is a product",
