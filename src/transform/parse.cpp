@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "db/exact_decimal.h"
 #include "transform/raw_lines.h"
 #include "transform/rules.h"
 
@@ -25,6 +26,15 @@ using db::QuoteLiteral;
 constexpr const char* kWorkCompression = "uncompressed";
 
 std::string CharLiteral(char c) { return QuoteLiteral(std::string(1, c)); }
+
+// True when the parse reads column `c` (read as text: not `by_reader`) through
+// ExactDecimalFunction first: a decimal of a source, in an int64. Almost every value is then
+// proved exact in one pass, and only the others are cast and have their decimals counted
+// the slow way (see CopySql).
+bool ReadsExactFirst(const ColumnSpec& c, bool by_reader) {
+  return !by_reader && c.type == ColumnType::kDecimal && c.expr.empty() &&
+         c.precision <= db::kExactDecimalMaxPrecision;
+}
 
 uint64_t ToU64(const std::optional<std::string>& text) { return text ? std::stoull(*text) : 0; }
 
@@ -423,15 +433,23 @@ std::string Parse::CopySql(bool parallel, const std::string& rejects) const {
   // its rules, its value and the hash take that cast: a cast written in each would run each.
   // A derived column is cast a layer above the read columns' casts, which its expression
   // takes.
-  std::vector<std::string> casts, derived_casts, typed, typed_columns;
+  // A decimal read exactly first (ReadsExactFirst, named "__exact_<name>", a layer below the
+  // casts) is cast only where that is NULL; its scale rule tests only those values.
+  std::vector<std::string> exacts, casts, derived_casts, typed, typed_columns;
   std::vector<ColumnExprs> exprs;
   for (size_t i = 0; i < mapping_.columns.size(); ++i) {
     const ColumnSpec& c = mapping_.columns[i];
     exprs.push_back(ParseExprs(c, by_reader_[i]));
+    std::string cast = CastExpr(c);
+    if (ReadsExactFirst(c, by_reader_[i])) {
+      exprs.back().exact = QuoteIdentifier("__exact_" + c.name);
+      exacts.push_back(", " + db::ExactDecimalFunction(c.precision, c.scale) + "(" +
+                       exprs.back().source + ") AS " + exprs.back().exact);
+      cast = "coalesce(" + exprs.back().exact + ", " + cast + ")";
+    }
     if (!by_reader_[i]) {
       exprs.back().typed = QuoteIdentifier("__cast_" + c.name);
-      (c.expr.empty() ? casts : derived_casts)
-          .push_back(", " + CastExpr(c) + " AS " + exprs.back().typed);
+      (c.expr.empty() ? casts : derived_casts).push_back(", " + cast + " AS " + exprs.back().typed);
     }
     typed.push_back(exprs.back().typed);
     typed_columns.push_back(typed.back() + " AS " + QuoteIdentifier(c.name));
@@ -453,7 +471,9 @@ std::string Parse::CopySql(bool parallel, const std::string& rejects) const {
   // A line break inside quotes in a column the mapping does not read is in no value kept:
   // counted per row, for the lines (MultiLineRows).
   std::string unread = unread_columns_ ? ", __unread_breaks" : "";
-  std::string read = "(SELECT *" + Join(casts, "") + " FROM " + Read(parallel, rejects) + ")";
+  std::string read = Read(parallel, rejects);
+  if (!exacts.empty()) read = "(SELECT *" + Join(exacts, "") + " FROM " + read + ")";
+  read = "(SELECT *" + Join(casts, "") + " FROM " + read + ")";
   if (!derived_casts.empty()) {
     read = "(SELECT *" + Join(derived_casts, "") + " FROM " +
            WithDerived(read, [&](size_t i) { return exprs[i].typed; }) + ")";
@@ -624,6 +644,10 @@ std::map<uint64_t, uint64_t> Parse::MultiLineRows(db::Connection& conn, size_t f
 
 void Parse::WriteParsed(db::Connection& conn, int threads, const std::string& copy) const {
   for (const auto& macro : DerivedMacros()) conn.Execute(macro);
+  for (size_t i = 0; i < mapping_.columns.size(); ++i) {
+    const ColumnSpec& c = mapping_.columns[i];
+    if (ReadsExactFirst(c, by_reader_[i])) db::RegisterExactDecimal(conn, c.precision, c.scale);
+  }
   if (KeepsOrder(conn, copy)) {
     conn.Execute(copy);
   } else {

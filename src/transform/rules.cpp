@@ -68,12 +68,14 @@ std::string ExtraDecimalsExpr(const ColumnSpec& c, const ColumnExprs& e) {
   // Most values have no more decimals than the scale, and a cheap test tells them: a value
   // written in 15 characters or fewer has at most 15 significant digits, as its rounding to
   // the scale has, and two such numbers that differ are different DOUBLEs. Only a value that
-  // differs as a DOUBLE, or a long one, has its decimals counted from its text.
+  // differs as a DOUBLE, or a long one, has its decimals counted from its text. A value
+  // proved exact (e.exact) is not even tested so.
   const std::string& v = e.source;
   std::string s = std::to_string(c.scale);
-  return "CASE WHEN " + e.typed + " IS NOT NULL AND (strlen(" + v + ") > 15 OR TRY_CAST(" + v +
-         " AS DOUBLE) <> CAST(" + e.typed + " AS DOUBLE)) THEN " + DecimalsExpr(v) + " > " + s +
-         " ELSE false END";
+  std::string unproved = e.exact.empty() ? "" : e.exact + " IS NULL AND ";
+  return "CASE WHEN " + unproved + e.typed + " IS NOT NULL AND (strlen(" + v +
+         ") > 15 OR TRY_CAST(" + v + " AS DOUBLE) <> CAST(" + e.typed + " AS DOUBLE)) THEN " +
+         DecimalsExpr(v) + " > " + s + " ELSE false END";
 }
 
 std::string Join(const std::vector<std::string>& parts, const std::string& separator) {

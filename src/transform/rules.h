@@ -32,6 +32,9 @@ struct ColumnExprs {
   std::string text;    //!< its text, for the rejects
   std::string typed;   //!< its typed value
   bool cast_in_sql;    //!< a failed cast is a rule of its own ("type")
+  //! A decimal's value where its text is proved to hold no more decimals than the scale
+  //! (db::ExactDecimalFunction), else NULL; empty when the parse reads no such value.
+  std::string exact = {};
 };
 
 //! The column as read_csv reads it when every column is text.
