@@ -1,0 +1,21 @@
+// Built-in functions implemented outside functions*.cpp: number and date pictures, $eval,
+// and the clock.
+#pragma once
+
+#include <vector>
+
+#include "jsonata/engine.h"
+
+namespace shoplake::jsonata {
+
+Value FormatNumber(Evaluator& ev, std::vector<Value>& a, const Value& input);
+Value FormatInteger(Evaluator& ev, std::vector<Value>& a, const Value& input);
+Value ParseInteger(Evaluator& ev, std::vector<Value>& a, const Value& input);
+Value ToMillis(Evaluator& ev, std::vector<Value>& a, const Value& input);
+Value FromMillis(Evaluator& ev, std::vector<Value>& a, const Value& input);
+Value Now(Evaluator& ev, std::vector<Value>& a, const Value& input);
+//! Sums, strings and regex functions (functions.cpp).
+std::vector<Builtin> StringBuiltins();
+Value EvalFn(Evaluator& ev, std::vector<Value>& a, const Value& input);
+
+}  // namespace shoplake::jsonata
