@@ -74,7 +74,7 @@ namespace {
 
 Value SequenceOf(const Value& v) {
   auto seq = NewSequence();
-  if (v.IsDefined()) seq->items.push_back(v);
+  seq->items.push_back(v);  // even undefined, as the reference's createSequence(value)
   return Value::FromArray(seq);
 }
 
@@ -145,7 +145,12 @@ Value Descendants(const Value& input) {
   return Value::FromArray(seq);
 }
 
-bool IsNumeric(const Value& v) { return v.IsNumber() && !std::isnan(v.number); }
+// As the reference's isNumeric: an infinite number is an error (D1001), not a number.
+bool IsNumeric(const Value& v) {
+  if (!v.IsNumber() || std::isnan(v.number)) return false;
+  if (!std::isfinite(v.number)) ThrowValue("D1001", v);
+  return true;
+}
 
 Value NumericOp(const Value& lhs, const Value& rhs, const std::string& op) {
   if (lhs.IsDefined() && !IsNumeric(lhs)) ThrowValue("T2001", lhs);
@@ -557,12 +562,13 @@ Value Evaluator::EvalFilter(const Node* predicate, const Value& in, const EnvPtr
     if (index >= 0 && index < n) {
       const Value& item = items[static_cast<size_t>(index)];
       if (item.IsArray()) return item;
-      results->items.push_back(item);
+      if (item.IsDefined()) results->items.push_back(item);
     }
     return Value::FromArray(results);
   }
   for (size_t index = 0; index < items.size(); ++index) {
     const Value& item = items[index];
+    if (item.IsUndefined()) continue;
     Value context = item;
     EnvPtr frame = env;
     if (tuple) {

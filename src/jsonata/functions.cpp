@@ -152,13 +152,34 @@ struct Match {
   Value object;  // what a replacement function receives
 };
 
+// A matcher written in JSONata returns {match, start, end, groups, next} like a regex does.
+std::vector<Match> CustomMatches(Evaluator& ev, const Value& matcher, const std::string& str,
+                                 double limit) {
+  std::vector<Match> out;
+  std::vector<Value> args{Value::String(str)};
+  Value m = ev.Apply(matcher, args, Value(), ev.root());
+  while (m.IsDefined() && out.size() < limit) {
+    const Value* match = m.IsObject() ? m.Obj().Find("match") : nullptr;
+    const Value* start = m.IsObject() ? m.Obj().Find("start") : nullptr;
+    const Value* end = m.IsObject() ? m.Obj().Find("end") : nullptr;
+    const Value* next = m.IsObject() ? m.Obj().Find("next") : nullptr;
+    if (!match || !start || !end || !start->IsNumber() || !end->IsNumber() || !match->IsString()) {
+      Throw("T1010");
+    }
+    out.push_back({static_cast<size_t>(start->number), static_cast<size_t>(end->number), m});
+    if (!next || !next->IsFunction()) break;
+    std::vector<Value> none;
+    m = ev.Apply(*next, none, Value(), ev.root());
+  }
+  return out;
+}
+
 // All matches of a pattern (regex function or string), at most `limit`.
 std::vector<Match> FindMatches(Evaluator& ev, const Value& pattern, const std::string& str,
                                double limit) {
   std::vector<Match> out;
   const Function& fn = FunctionOf(pattern);
-  (void)ev;
-  if (fn.kind != Function::Kind::kRegex) return out;
+  if (fn.kind != Function::Kind::kRegex) return CustomMatches(ev, pattern, str, limit);
   size_t pos = 0;
   while (out.size() < limit) {
     Value m = RegexMatchObject(*fn.regex, str, pos);
@@ -372,7 +393,7 @@ bool Truthy(const Value& v) {
     case Type::kObject:
       return !v.Obj().entries.empty();
     case Type::kFunction:
-      return FunctionOf(v).kind != Function::Kind::kRegex;
+      return false;
     case Type::kArray: {
       const auto& items = v.Arr().items;
       if (items.size() == 1) return Truthy(items[0]);

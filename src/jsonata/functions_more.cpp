@@ -555,6 +555,8 @@ std::vector<Builtin>& Registry() {
     for (Builtin& b : builtins) {
       b.parsed = ParseSignature(b.signature, 0);
       b.arity = static_cast<int>(b.parsed->params.size());
+      // $string's second parameter has a default in the reference, so its arity is 1.
+      if (std::string_view(b.name) == "string") b.arity = 1;
     }
     return true;
   }();

@@ -76,7 +76,7 @@ void Throw(const char* code, int position, const std::string& token) {
 }
 
 void ThrowValue(const char* code, const Value& value, int position) {
-  std::string shown = value.IsUndefined() ? "undefined" : Stringify(value, false, true);
+  std::string shown = value.IsUndefined() ? "undefined" : Stringify(value, false, false);
   throw Error(code, std::string(code) + ": " + shown, position);
 }
 
@@ -176,6 +176,7 @@ void StringifyInto(std::string& out, const Value& v, bool pretty, bool round15, 
       return;
     case Type::kNumber:
       if (!std::isfinite(v.number)) {
+        if (round15) throw Error("D1001", "D1001: number out of range");
         out += "null";
       } else {
         out += NumberToString(round15 ? Round15(v.number) : v.number);
