@@ -16,6 +16,8 @@ Value FromMillis(Evaluator& ev, std::vector<Value>& a, const Value& input);
 Value Now(Evaluator& ev, std::vector<Value>& a, const Value& input);
 //! Sums, strings and regex functions (functions.cpp).
 std::vector<Builtin> StringBuiltins();
+//! $round: half to even at a decimal precision.
+Value RoundNumber(double value, int precision);
 Value EvalFn(Evaluator& ev, std::vector<Value>& a, const Value& input);
 
 }  // namespace shoplake::jsonata

@@ -103,10 +103,9 @@ double ShiftDecimal(double v, int shift) {
   return std::strtod((s + "e" + std::to_string(exp)).c_str(), nullptr);
 }
 
-Value Round(Evaluator&, std::vector<Value>& a, const Value&) {
-  if (Arg(a, 0).IsUndefined()) return Value();
-  double arg = a[0].number;
-  int precision = Arg(a, 1).IsDefined() ? static_cast<int>(a[1].number) : 0;
+}  // namespace
+
+Value RoundNumber(double arg, int precision) {
   if (precision) arg = ShiftDecimal(arg, precision);
   double result = std::floor(arg + 0.5);
   double diff = result - arg;
@@ -114,6 +113,13 @@ Value Round(Evaluator&, std::vector<Value>& a, const Value&) {
   if (precision) result = ShiftDecimal(result, -precision);
   if (result == 0) result = 0;
   return Value::Number(result);
+}
+
+namespace {
+
+Value Round(Evaluator&, std::vector<Value>& a, const Value&) {
+  if (Arg(a, 0).IsUndefined()) return Value();
+  return RoundNumber(a[0].number, Arg(a, 1).IsDefined() ? static_cast<int>(a[1].number) : 0);
 }
 
 Value Random(Evaluator&, std::vector<Value>&, const Value&) {
