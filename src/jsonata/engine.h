@@ -70,6 +70,8 @@ class Evaluator {
   //! For higher-order built-ins: calls fn with (value, index, array) cut to its arity.
   Value CallHof(const Value& fn, const Value& a, const Value& b, const Value& c);
   const EnvPtr& root() const { return root_; }
+  //! The evaluation's fixed "now" ($now, $millis, defaults when parsing dates).
+  double now_millis() const { return now_millis_; }
   void set_root(EnvPtr env) { root_ = std::move(env); }
 
  private:
@@ -100,6 +102,7 @@ class Evaluator {
   std::chrono::steady_clock::time_point deadline_;
   unsigned ticks_ = 0;
   EnvPtr root_;
+  double now_millis_;
   friend struct DepthGuard;
 };
 

@@ -57,7 +57,11 @@ struct DepthGuard {
 };
 
 Evaluator::Evaluator(int max_depth, std::chrono::milliseconds time_limit)
-    : max_depth_(max_depth), deadline_(std::chrono::steady_clock::now() + time_limit) {}
+    : max_depth_(max_depth),
+      deadline_(std::chrono::steady_clock::now() + time_limit),
+      now_millis_(static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count())) {}
 
 void Evaluator::Enter() {
   if (++depth_ > max_depth_) {

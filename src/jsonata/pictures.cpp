@@ -356,7 +356,10 @@ Value FormatInteger(Evaluator&, std::vector<Value>& a, const Value&) {
 Value ParseInteger(Evaluator&, std::vector<Value>& a, const Value&) {
   if (a.empty() || a[0].IsUndefined()) return Value();
   IntegerPicture format = AnalyseIntegerPicture(ToU32(a.size() > 1 ? a[1].Str() : ""));
-  const std::string& text = a[0].Str();
+  return Value::Number(ParseIntegerWith(a[0].Str(), format));
+}
+
+double ParseIntegerWith(const std::string& text, const IntegerPicture& format) {
   using P = IntegerPicture::Primary;
   switch (format.primary) {
     case P::kLetters: {
@@ -365,12 +368,12 @@ Value ParseInteger(Evaluator&, std::vector<Value>& a, const Value&) {
       for (size_t i = 0; i < text.size(); ++i) {
         decimal += (text[text.size() - 1 - i] - base + 1) * std::pow(26, static_cast<double>(i));
       }
-      return Value::Number(decimal);
+      return decimal;
     }
     case P::kRoman:
-      return Value::Number(RomanToDecimal(Upper(text)));
+      return RomanToDecimal(Upper(text));
     case P::kWords:
-      return Value::Number(WordsToNumber(Lower(text)));
+      return WordsToNumber(Lower(text));
     case P::kSequence:
       Throw("D3130", -1, format.token);
     case P::kDecimal:
@@ -389,7 +392,7 @@ Value ParseInteger(Evaluator&, std::vector<Value>& a, const Value&) {
     if (!separator) kept += format.zero != U'0' ? c - format.zero + U'0' : c;
   }
   std::string ascii = U8(kept);
-  return Value::Number(std::strtod(ascii.c_str(), nullptr));
+  return std::strtod(ascii.c_str(), nullptr);
 }
 
 }  // namespace shoplake::jsonata

@@ -26,6 +26,7 @@ struct IntegerPicture {
 //! Throws Error D3131 when digits of different families mix.
 IntegerPicture AnalyseIntegerPicture(const std::u32string& picture);
 std::string FormatIntegerWith(double value, IntegerPicture format);
+double ParseIntegerWith(const std::string& text, const IntegerPicture& format);
 std::string NumberToWords(double value, bool ordinal);
 std::string ToRoman(double value);
 std::string ToLetters(double value, char a);
