@@ -415,7 +415,8 @@ std::string EscapeRegex(const std::string& s) {
   return out;
 }
 
-PartMatcher IntegerMatcher(const IntegerPicture& f) {
+// `fixed`: a decimal field directly followed by another field has exactly its mandatory digits.
+PartMatcher IntegerMatcher(const IntegerPicture& f, bool fixed) {
   PartMatcher pm;
   using P = IntegerPicture::Primary;
   bool upper = f.letter_case == IntegerPicture::Case::kUpper;
@@ -427,10 +428,12 @@ PartMatcher IntegerMatcher(const IntegerPicture& f) {
       pm.regex = upper ? "[MDCLXVI]+" : "[mdclxvi]+";
       break;
     case P::kWords:
-      pm.regex = "(?:[a-zA-Z]+|and|[\\-, ])+";
+      pm.regex = WordsRegex();
       break;
     case P::kDecimal:
-      pm.regex = "[0-9]+";
+      pm.regex = fixed && f.mandatory_digits > 0
+                     ? "[0-9]{" + std::to_string(f.mandatory_digits) + "}"
+                     : "[0-9]+";
       if (f.ordinal) pm.regex += "(?:th|st|nd|rd)";
       break;
     case P::kSequence:
@@ -514,14 +517,16 @@ Value ParseDateTime(double now, const std::string& timestamp, const std::string&
   std::vector<Marker> spec = AnalyseDateTimePicture(picture);
   std::vector<PartMatcher> parts;
   std::string regex = "^";
-  for (const Marker& part : spec) {
+  for (size_t i = 0; i < spec.size(); ++i) {
+    const Marker& part = spec[i];
+    bool fixed = i + 1 < spec.size() && !spec[i + 1].literal;
     PartMatcher pm;
     if (part.literal) {
       pm.regex = EscapeRegex(part.text);
     } else if (part.component == 'Z' || part.component == 'z') {
       pm = TimezoneMatcher(part);
     } else if (part.has_integer) {
-      pm = IntegerMatcher(part.integer);
+      pm = IntegerMatcher(part.integer, fixed);
     } else {
       pm = NameMatcher(part);
     }

@@ -225,6 +225,12 @@ const std::vector<char32_t>& DecimalGroups() {
   return groups;
 }
 
+std::string WordsRegex() {
+  std::string out = "(?:";
+  for (const auto& [word, value] : WordValues()) out += word + "|";
+  return out + "and|[\\-, ])+";
+}
+
 std::string NumberToWords(double value, bool ordinal) { return Lookup(value, false, ordinal); }
 
 std::string ToRoman(double value) {

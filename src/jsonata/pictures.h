@@ -27,6 +27,8 @@ struct IntegerPicture {
 IntegerPicture AnalyseIntegerPicture(const std::u32string& picture);
 std::string FormatIntegerWith(double value, IntegerPicture format);
 double ParseIntegerWith(const std::string& text, const IntegerPicture& format);
+//! A regular expression matching English number words (for parsing by a picture).
+std::string WordsRegex();
 std::string NumberToWords(double value, bool ordinal);
 std::string ToRoman(double value);
 std::string ToLetters(double value, char a);

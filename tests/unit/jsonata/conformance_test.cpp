@@ -21,8 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
 
-// Raised as the engine grows; the goal is 0.99.
-constexpr double kFloor = 0.0;
+// Every case passes today; the floor leaves room only for a time-limited case on a slow machine.
+constexpr double kFloor = 0.995;
 
 fs::path SuiteDir() {
   for (const char* rel : {"/../shared/conformance/jsonata", "/../../shared/conformance/jsonata"}) {
