@@ -50,12 +50,6 @@ bool MatchParams(const std::vector<SignatureParam>& params, const std::string& s
   return false;
 }
 
-[[noreturn]] void ThrowArgError(const char* code, const Value& value, size_t index) {
-  Error e(code, std::string(code) + ": argument " + std::to_string(index) + " " +
-                    (value.IsUndefined() ? "undefined" : Stringify(value)));
-  throw e;
-}
-
 void ValidationError(const Signature& sig, const std::vector<Value>& args,
                      const std::string& symbols) {
   // The longest prefix of parameters that matches tells which argument is wrong.
@@ -73,7 +67,7 @@ void ValidationError(const Signature& sig, const std::vector<Value>& args,
     if (best == std::string::npos) break;
     good = best;
   }
-  ThrowArgError("T0410", good < args.size() ? args[good] : Value(), good + 1);
+  ThrowArgument("T0410", good < args.size() ? args[good] : Value(), good + 1);
 }
 
 }  // namespace
@@ -96,7 +90,7 @@ std::vector<Value> ValidateArguments(const Signature& sig, std::vector<Value>& a
         } else if (c == 'm' && p.accepts.find('m') != std::string::npos) {
           out.push_back(context);
         } else {
-          ThrowArgError("T0411", context, arg + 1);
+          ThrowArgument("T0411", context, arg + 1);
         }
       } else {
         out.push_back(arg < args.size() ? args[arg] : Value());
@@ -120,7 +114,7 @@ std::vector<Value> ValidateArguments(const Signature& sig, std::vector<Value>& a
             }
           }
         }
-        if (!ok) ThrowArgError("T0412", a, arg + 1);
+        if (!ok) ThrowArgument("T0412", a, arg + 1);
         if (single != 'a') {
           auto wrapped = std::make_shared<Array>();
           wrapped->items.push_back(a);
@@ -193,9 +187,9 @@ Value Evaluator::ApplyInner(const Value& proc, std::vector<Value>& args, const V
       return Apply(fn.g, second, input, env);
     }
     case Function::Kind::kTransform: {
-      if (args.size() > 1) ThrowArgError("T0410", args[1], 2);
+      if (args.size() > 1) ThrowArgument("T0410", args[1], 2);
       Value obj = args.empty() ? input : args[0];
-      if (obj.IsDefined() && !obj.IsObject() && !obj.IsArray()) ThrowArgError("T0410", obj, 1);
+      if (obj.IsDefined() && !obj.IsObject() && !obj.IsArray()) ThrowArgument("T0410", obj, 1);
       return ApplyTransform(fn, obj);
     }
     case Function::Kind::kRegex: {

@@ -15,12 +15,6 @@ namespace {
 const Value kUndefined;
 const Value& Arg(const std::vector<Value>& a, size_t i) { return i < a.size() ? a[i] : kUndefined; }
 
-[[noreturn]] void ThrowIndexed(const char* code, const Value& v, int index) {
-  Error e(code, std::string(code) + ": argument " + std::to_string(index) + " " +
-                    (v.IsUndefined() ? "undefined" : Stringify(v)));
-  throw e;
-}
-
 Value Seq() { return NewSequenceValue(); }
 
 Value Sum(Evaluator&, std::vector<Value>& a, const Value&) {
@@ -203,7 +197,7 @@ Value Contains(Evaluator& ev, std::vector<Value>& a, const Value&) {
 Value Split(Evaluator& ev, std::vector<Value>& a, const Value&) {
   if (Arg(a, 0).IsUndefined()) return Value();
   const Value& limit_v = Arg(a, 2);
-  if (limit_v.IsDefined() && limit_v.number < 0) ThrowIndexed("D3020", limit_v, 3);
+  if (limit_v.IsDefined() && limit_v.number < 0) ThrowArgument("D3020", limit_v, 3);
   double limit = limit_v.IsDefined() ? std::floor(limit_v.number) : INFINITY;
   auto result = std::make_shared<Array>();
   const std::string& str = a[0].Str();
@@ -258,7 +252,7 @@ Value Join(Evaluator&, std::vector<Value>& a, const Value&) {
 Value MatchFn(Evaluator& ev, std::vector<Value>& a, const Value&) {
   if (Arg(a, 0).IsUndefined()) return Value();
   const Value& limit_v = Arg(a, 2);
-  if (limit_v.IsDefined() && limit_v.number < 0) ThrowIndexed("D3040", limit_v, 3);
+  if (limit_v.IsDefined() && limit_v.number < 0) ThrowArgument("D3040", limit_v, 3);
   double limit = limit_v.IsDefined() ? limit_v.number : INFINITY;
   Value result = Seq();
   const std::string& str = a[0].Str();
@@ -318,9 +312,9 @@ std::string SubstituteDollars(const std::string& replacement, const Value& match
 
 Value Replace(Evaluator& ev, std::vector<Value>& a, const Value&) {
   if (Arg(a, 0).IsUndefined()) return Value();
-  if (a[1].IsString() && a[1].Str().empty()) ThrowIndexed("D3010", a[1], 2);
+  if (a[1].IsString() && a[1].Str().empty()) ThrowArgument("D3010", a[1], 2);
   const Value& limit_v = Arg(a, 3);
-  if (limit_v.IsDefined() && limit_v.number < 0) ThrowIndexed("D3011", limit_v, 4);
+  if (limit_v.IsDefined() && limit_v.number < 0) ThrowArgument("D3011", limit_v, 4);
   double limit = limit_v.IsDefined() ? limit_v.number : INFINITY;
   const std::string& str = a[0].Str();
   std::string out;

@@ -16,11 +16,6 @@ namespace {
 const Value kUndefined;
 const Value& Arg(const std::vector<Value>& a, size_t i) { return i < a.size() ? a[i] : kUndefined; }
 
-[[noreturn]] void ThrowIndexed(const char* code, const Value& v, int index) {
-  throw Error(code, std::string(code) + ": argument " + std::to_string(index) + " " +
-                        (v.IsUndefined() ? "undefined" : Stringify(v)));
-}
-
 bool MatchesNumber(const std::string& s) {
   size_t i = 0;
   if (i < s.size() && s[i] == '-') ++i;
@@ -67,7 +62,7 @@ Value NumberFn(Evaluator&, std::vector<Value>& a, const Value&) {
       }
     }
   }
-  ThrowIndexed("D3030", v, 1);
+  ThrowArgument("D3030", v, 1);
 }
 
 Value Floor(Evaluator&, std::vector<Value>& a, const Value&) {
@@ -81,13 +76,13 @@ Value Abs(Evaluator&, std::vector<Value>& a, const Value&) {
 }
 Value Sqrt(Evaluator&, std::vector<Value>& a, const Value&) {
   if (Arg(a, 0).IsUndefined()) return Value();
-  if (a[0].number < 0) ThrowIndexed("D3060", a[0], 1);
+  if (a[0].number < 0) ThrowArgument("D3060", a[0], 1);
   return Value::Number(std::sqrt(a[0].number));
 }
 Value Power(Evaluator&, std::vector<Value>& a, const Value&) {
   if (Arg(a, 0).IsUndefined()) return Value();
   double r = std::pow(a[0].number, Arg(a, 1).number);
-  if (!std::isfinite(r)) ThrowIndexed("D3061", a[0], 1);
+  if (!std::isfinite(r)) ThrowArgument("D3061", a[0], 1);
   return Value::Number(r);
 }
 
@@ -249,7 +244,7 @@ Value Sort(Evaluator& ev, std::vector<Value>& a, const Value&) {
   if (Arg(a, 0).IsUndefined()) return Value();
   if (a[0].Arr().items.size() <= 1) return a[0];
   if (Arg(a, 1).IsUndefined()) {
-    if (!IsArrayOfNumbers(a[0]) && !IsArrayOfStrings(a[0])) ThrowIndexed("D3070", a[0], 1);
+    if (!IsArrayOfNumbers(a[0]) && !IsArrayOfStrings(a[0])) ThrowArgument("D3070", a[0], 1);
     return MergeSort(a[0], [](const Value& x, const Value& y) {
       return x.IsNumber() ? x.number > y.number : x.Str() > y.Str();
     });
@@ -333,18 +328,18 @@ Value Single(Evaluator& ev, std::vector<Value>& a, const Value&) {
       positive = Truthy(ev.CallHof(a[1], items[i], Value::Number(static_cast<double>(i)), a[0]));
     }
     if (!positive) continue;
-    if (found) throw Error("D3138", "D3138: $single() matched more than one value");
+    if (found) throw Error("D3138");
     result = items[i];
     found = true;
   }
-  if (!found) throw Error("D3139", "D3139: $single() matched no value");
+  if (!found) throw Error("D3139");
   return result;
 }
 
 Value Reduce(Evaluator& ev, std::vector<Value>& a, const Value&) {
   if (Arg(a, 0).IsUndefined()) return Value();
   int arity = Arity(a[1]);
-  if (arity < 2) ThrowIndexed("D3050", a[1], 1);
+  if (arity < 2) ThrowArgument("D3050", a[1], 1);
   const auto items = a[0].Arr().items;
   Value result;
   size_t index = 0;
@@ -428,7 +423,7 @@ Value Base64Decode(Evaluator&, std::vector<Value>& a, const Value&) {
 Value EncodeWith(const Value& v, const char* keep) {
   if (v.IsUndefined()) return Value();
   for (char32_t cp : ToCodePoints(v.Str())) {
-    if (cp >= 0xD800 && cp < 0xE000) ThrowIndexed("D3140", v, 1);
+    if (cp >= 0xD800 && cp < 0xE000) ThrowArgument("D3140", v, 1);
   }
   std::string out;
   for (unsigned char c : v.Str()) {
@@ -459,7 +454,7 @@ Value DecodeWith(const Value& v, const char* reserved) {
     }
     if (i + 2 >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i + 1])) ||
         !std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      ThrowIndexed("D3140", v, 1);
+      ThrowArgument("D3140", v, 1);
     }
     char c = static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
     if (static_cast<unsigned char>(c) < 0x80 && std::strchr(reserved, c) && c != 0) {
@@ -473,9 +468,9 @@ Value DecodeWith(const Value& v, const char* reserved) {
   for (size_t i = 0; i < out.size();) {
     unsigned char c = static_cast<unsigned char>(out[i]);
     int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (len == 0 || i + len > out.size()) ThrowIndexed("D3140", v, 1);
+    if (len == 0 || i + len > out.size()) ThrowArgument("D3140", v, 1);
     for (int k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(out[i + k]) & 0xC0) != 0x80) ThrowIndexed("D3140", v, 1);
+      if ((static_cast<unsigned char>(out[i + k]) & 0xC0) != 0x80) ThrowArgument("D3140", v, 1);
     }
     i += len;
   }
@@ -492,7 +487,7 @@ Value FormatBase(Evaluator&, std::vector<Value>& a, const Value&) {
   if (Arg(a, 0).IsUndefined()) return Value();
   double value = std::floor(a[0].number + 0.5);
   int radix = Arg(a, 1).IsDefined() ? static_cast<int>(a[1].number) : 10;
-  if (radix < 2 || radix > 36) ThrowIndexed("D3100", Arg(a, 1), 2);
+  if (radix < 2 || radix > 36) ThrowArgument("D3100", Arg(a, 1), 2);
   bool negative = value < 0;
   unsigned long long n = static_cast<unsigned long long>(std::fabs(value));
   std::string out;

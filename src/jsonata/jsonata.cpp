@@ -48,7 +48,7 @@ Value EvalFn(Evaluator& ev, std::vector<Value>& a, const Value& input) {
   try {
     ast = Parse(a[0].Str());
   } catch (const Error& e) {
-    throw Error("D3120", std::string("D3120: ") + e.what());
+    throw Error("D3120", e.message());
   }
   Value context = a.size() > 1 && a[1].IsDefined() ? a[1] : input;
   // The parsed tree must outlive any function the expression returns: keep it with the env.
@@ -60,7 +60,7 @@ Value EvalFn(Evaluator& ev, std::vector<Value>& a, const Value& input) {
     return ev.Eval(ast->root, WrapInput(context), env);
   } catch (const Error& e) {
     if (e.code()[0] == 'U') throw;
-    throw Error("D3121", std::string("D3121: ") + e.what());
+    throw Error("D3121", e.message());
   }
 }
 

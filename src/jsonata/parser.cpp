@@ -288,7 +288,7 @@ class Parser {
 
 Node* Parser::Advance(const char* id, bool infix) {
   if (id && node_->id != id) {
-    Throw(node_->id == "(end)" ? "S0203" : "S0202", node_->position, node_->value);
+    throw Error(node_->id == "(end)" ? "S0203" : "S0202", id, node_->position, node_->value);
   }
   Token t = lexer_.Next(infix);
   Node* n = ast_.New();

@@ -64,20 +64,31 @@ Value NewSequenceValue() { return Value::FromArray(NewSequence()); }
 Value NewArrayValue() { return Value::FromArray(std::make_shared<Array>()); }
 Value NewObjectValue() { return Value::FromObject(std::make_shared<Object>()); }
 
-Error::Error(std::string code, std::string message, int position, std::string token)
-    : std::runtime_error(message), code_(std::move(code)), position_(position) {
+Error::Error(std::string code, std::string value, int position, std::string token)
+    : code_(std::move(code)), value_(std::move(value)), position_(position) {
   if (!token.empty()) set_token(std::move(token));
 }
 
+std::string Error::message() const { return RenderMessage(code_, token_, value_, index_); }
+
+const char* Error::what() const noexcept {
+  if (rendered_.empty()) rendered_ = code_ + ": " + message();
+  return rendered_.c_str();
+}
+
 void Throw(const char* code, int position, const std::string& token) {
-  std::string message = std::string(code);
-  if (!token.empty()) message += ": " + token;
-  throw Error(code, message, position, token);
+  throw Error(code, {}, position, token);
+}
+
+void ThrowArgument(const char* code, const Value& value, size_t index) {
+  Error e(code, value.IsUndefined() ? "undefined" : Stringify(value, false, false));
+  e.set_index(static_cast<int>(index));
+  throw e;
 }
 
 void ThrowValue(const char* code, const Value& value, int position) {
   std::string shown = value.IsUndefined() ? "undefined" : Stringify(value, false, false);
-  throw Error(code, std::string(code) + ": " + shown, position);
+  throw Error(code, shown, position);
 }
 
 std::string NumberToString(double d) {
@@ -176,7 +187,7 @@ void StringifyInto(std::string& out, const Value& v, bool pretty, bool round15, 
       return;
     case Type::kNumber:
       if (!std::isfinite(v.number)) {
-        if (round15) throw Error("D1001", "D1001: number out of range");
+        if (round15) throw Error("D1001", NumberToString(v.number));
         out += "null";
       } else {
         out += NumberToString(round15 ? Round15(v.number) : v.number);

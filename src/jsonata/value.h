@@ -112,28 +112,42 @@ Value NewArrayValue();
 Value NewObjectValue();
 
 //! An error as the reference reports it: code (S0xxx syntax, T0xxx type, D3xxx dynamic,
-//! U1001 runaway), position in the expression, and the offending token or value.
-class Error : public std::runtime_error {
+//! U1001 runaway), position in the expression, the offending token (operator or function
+//! name) and value. what() is "CODE: message", message() the reference's text alone.
+class Error : public std::exception {
  public:
-  Error(std::string code, std::string message, int position = -1, std::string token = {});
+  Error(std::string code, std::string value = {}, int position = -1, std::string token = {});
+  const char* what() const noexcept override;
   const std::string& code() const { return code_; }
   int position() const { return position_; }
   const std::string& token() const { return token_; }
   bool has_token() const { return has_token_; }
+  std::string message() const;
   void set_position(int p) { position_ = p; }
   void set_token(std::string t) {
     token_ = std::move(t);
     has_token_ = true;
+    rendered_.clear();
   }
+  void set_index(int i) { index_ = i; }
 
  private:
   std::string code_;
+  std::string value_;
   int position_;
   std::string token_;
   bool has_token_ = false;
+  int index_ = 0;
+  mutable std::string rendered_;
 };
 
+//! The reference's message for a code with its parts filled in (messages.cpp).
+std::string RenderMessage(const std::string& code, const std::string& token,
+                          const std::string& value, int index);
+
 [[noreturn]] void Throw(const char* code, int position = -1, const std::string& token = {});
+//! An error about argument `index` (1-based) of a function: T0410, D3030...
+[[noreturn]] void ThrowArgument(const char* code, const Value& value, size_t index);
 [[noreturn]] void ThrowValue(const char* code, const Value& value, int position = -1);
 
 //! JavaScript's Number.prototype.toString (shortest round trip, exponent from 1e21).
