@@ -52,7 +52,11 @@ struct Function : Heap {
   Value f, g;  // composition g(f(x))
 };
 
-inline Function& FunctionOf(const Value& v) { return *static_cast<Function*>(v.heap.get()); }
+//! The function a value holds; T1006 when it holds none.
+inline Function& FunctionOf(const Value& v) {
+  if (!v.IsFunction()) Throw("T1006");
+  return *static_cast<Function*>(v.heap.get());
+}
 Value MakeFunction(std::shared_ptr<Function> f);
 int Arity(const Value& fn);
 

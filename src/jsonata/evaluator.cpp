@@ -473,7 +473,8 @@ Value Evaluator::EvalStages(const std::vector<Stage>& stages, Value input, const
     } else if (input.IsArray()) {
       auto& items = input.Arr().items;
       for (size_t i = 0; i < items.size(); ++i) {
-        items[i].Obj().Set(stage.var, Value::Number(static_cast<double>(i)));
+        if (items[i].IsObject())
+          items[i].Obj().Set(stage.var, Value::Number(static_cast<double>(i)));
       }
     }
   }
@@ -689,7 +690,7 @@ Value Evaluator::EvalGroup(const Group& group, const Value& in, const EnvPtr& en
     EnvPtr frame = reduce ? FrameFromTuple(env, *item) : env;
     Value context = *item;
     if (reduce) {
-      const Value* at = item->Obj().Find("@");
+      const Value* at = item->IsObject() ? item->Obj().Find("@") : nullptr;
       context = at ? *at : Value();
     }
     for (size_t p = 0; p < group.pairs.size(); ++p) {
@@ -716,14 +717,15 @@ Value Evaluator::EvalGroup(const Group& group, const Value& in, const EnvPtr& en
       auto tuple = std::make_shared<Object>();
       if (entry.data.IsArray()) {
         const auto& ts = entry.data.Arr().items;
-        *tuple = ts[0].Obj();
+        if (!ts.empty() && ts[0].IsObject()) *tuple = ts[0].Obj();
         for (size_t i = 1; i < ts.size(); ++i) {
+          if (!ts[i].IsObject()) continue;
           for (const auto& [k, v] : ts[i].Obj().entries) {
             const Value* prev = tuple->Find(k);
             tuple->Set(k, Append(prev ? *prev : Value(), v));
           }
         }
-      } else {
+      } else if (entry.data.IsObject()) {
         *tuple = entry.data.Obj();
       }
       const Value* at = tuple->Find("@");

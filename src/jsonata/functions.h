@@ -18,6 +18,8 @@ Value Now(Evaluator& ev, std::vector<Value>& a, const Value& input);
 std::vector<Builtin> StringBuiltins();
 //! $round: half to even at a decimal precision.
 Value RoundNumber(double value, int precision);
+//! $partition, $range, $hash, $random(seed), $uuid, $parse (step_functions.cpp).
+std::vector<Builtin> StepFunctionsBuiltins();
 Value EvalFn(Evaluator& ev, std::vector<Value>& a, const Value& input);
 
 }  // namespace shoplake::jsonata

@@ -7,6 +7,8 @@
 #include <map>
 #include <random>
 
+#include "common/error.h"
+#include "common/hash.h"
 #include "jsonata/engine.h"
 #include "jsonata/functions.h"
 
@@ -115,11 +117,6 @@ namespace {
 Value Round(Evaluator&, std::vector<Value>& a, const Value&) {
   if (Arg(a, 0).IsUndefined()) return Value();
   return RoundNumber(a[0].number, Arg(a, 1).IsDefined() ? static_cast<int>(a[1].number) : 0);
-}
-
-Value Random(Evaluator&, std::vector<Value>&, const Value&) {
-  static thread_local std::mt19937_64 gen{std::random_device{}()};
-  return Value::Number(std::uniform_real_distribution<double>(0, 1)(gen));
 }
 
 Value BooleanFn(Evaluator&, std::vector<Value>& a, const Value&) {
@@ -376,48 +373,24 @@ Value Millis(Evaluator&, std::vector<Value>&, const Value&) {
       static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(now).count()));
 }
 
-const char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-Value Base64Encode(Evaluator&, std::vector<Value>& a, const Value&) {
+Value Base64EncodeFn(Evaluator&, std::vector<Value>& a, const Value&) {
   if (Arg(a, 0).IsUndefined()) return Value();
-  const std::string& s = a[0].Str();
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < s.size(); i += 3) {
-    unsigned n = (static_cast<unsigned char>(s[i]) << 16) |
-                 (static_cast<unsigned char>(s[i + 1]) << 8) | static_cast<unsigned char>(s[i + 2]);
-    out += kBase64[n >> 18];
-    out += kBase64[(n >> 12) & 63];
-    out += kBase64[(n >> 6) & 63];
-    out += kBase64[n & 63];
-  }
-  if (i < s.size()) {
-    unsigned n = static_cast<unsigned char>(s[i]) << 16;
-    if (i + 1 < s.size()) n |= static_cast<unsigned char>(s[i + 1]) << 8;
-    out += kBase64[n >> 18];
-    out += kBase64[(n >> 12) & 63];
-    out += i + 1 < s.size() ? kBase64[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return Value::String(out);
+  return Value::String(Base64Encode(a[0].Str()));
 }
 
-Value Base64Decode(Evaluator&, std::vector<Value>& a, const Value&) {
+// atob accepts missing padding and surrounding whitespace.
+Value Base64DecodeFn(Evaluator&, std::vector<Value>& a, const Value&) {
   if (Arg(a, 0).IsUndefined()) return Value();
-  std::string out;
-  unsigned n = 0;
-  int bits = 0;
+  std::string text;
   for (char c : a[0].Str()) {
-    const char* p = std::strchr(kBase64, c);
-    if (!p || c == 0) continue;
-    n = (n << 6) | static_cast<unsigned>(p - kBase64);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((n >> bits) & 0xFF);
-    }
+    if (!std::isspace(static_cast<unsigned char>(c))) text += c;
   }
-  return Value::String(out);
+  while (text.size() % 4 != 0) text += '=';
+  try {
+    return Value::String(Base64Decode(text));
+  } catch (const shoplake::Error&) {
+    ThrowArgument("D3152", a[0], 1);
+  }
 }
 
 Value EncodeWith(const Value& v, const char* keep) {
@@ -514,7 +487,6 @@ std::vector<Builtin>& Registry() {
       {"abs", "<n-:n>", &Abs},
       {"sqrt", "<n-:n>", &Sqrt},
       {"power", "<n-n:n>", &Power},
-      {"random", "<:n>", &Random},
       {"boolean", "<x-:b>", &BooleanFn},
       {"not", "<x-:b>", &Not},
       {"map", "<af>", &Map},
@@ -537,8 +509,8 @@ std::vector<Builtin>& Registry() {
       {"sort", "<af?:a>", &Sort},
       {"shuffle", "<a:a>", &Shuffle},
       {"distinct", "<x:x>", &Distinct},
-      {"base64encode", "<s-:s>", &Base64Encode},
-      {"base64decode", "<s-:s>", &Base64Decode},
+      {"base64encode", "<s-:s>", &Base64EncodeFn},
+      {"base64decode", "<s-:s>", &Base64DecodeFn},
       {"encodeUrlComponent", "<s-:s>", &EncodeUrlComponent},
       {"encodeUrl", "<s-:s>", &EncodeUrl},
       {"decodeUrlComponent", "<s-:s>", &DecodeUrlComponent},
@@ -553,6 +525,8 @@ std::vector<Builtin>& Registry() {
   static bool parsed = [] {
     auto strings = StringBuiltins();
     builtins.insert(builtins.begin(), strings.begin(), strings.end());
+    auto aws = StepFunctionsBuiltins();
+    builtins.insert(builtins.end(), aws.begin(), aws.end());
     for (Builtin& b : builtins) {
       b.parsed = ParseSignature(b.signature, 0);
       b.arity = static_cast<int>(b.parsed->params.size());

@@ -149,6 +149,10 @@ const char* MessageTemplate(const std::string& code) {
       {"D3138",
        "The $single() function expected exactly 1 matching result. Instead it matched more."},
       {"D3139", "The $single() function expected exactly 1 matching result. Instead it matched 0."},
+      {"D3150",
+       "The algorithm of $hash must be MD5, SHA-1, SHA-256, SHA-384 or SHA-512, not {{value}}"},
+      {"D3151", "The argument of $parse is not valid JSON: {{value}}"},
+      {"D3152", "The argument of $base64decode is not valid base64: {{value}}"},
       {"D3140", "Malformed URL passed to {{token}}(): {{value}}"},
   };
   auto it = kMessages.find(code);

@@ -62,7 +62,9 @@ Parts SplitParts(const U32& sub, const Properties& p) {
     parts.mantissa = parts.active;
   } else {
     parts.mantissa = parts.active.substr(0, exp_pos - parts.prefix.size());
-    parts.exponent = parts.active.substr(exp_pos - parts.prefix.size() + 1);
+    // As JavaScript's substring: a start past the end gives "".
+    size_t from = exp_pos - parts.prefix.size() + 1;
+    parts.exponent = from <= parts.active.size() ? parts.active.substr(from) : U32();
     parts.has_exponent = true;
   }
   size_t dec = parts.mantissa.find(p.decimal);

@@ -284,6 +284,7 @@ class Parser {
   int ancestor_label_ = 0;
   int ancestor_index_ = 0;
   std::vector<Node*> ancestry_;
+  int nesting_ = 0;
 };
 
 Node* Parser::Advance(const char* id, bool infix) {
@@ -336,7 +337,21 @@ Node* Parser::Advance(const char* id, bool infix) {
   return n;
 }
 
+// Nesting deeper than this is refused (U1001) before it can exhaust the stack.
+constexpr int kMaxNesting = 1000;
+
+struct NestingGuard {
+  int& depth;
+  explicit NestingGuard(int& d) : depth(d) {
+    if (++depth > kMaxNesting) {
+      throw Error("U1001", "the expression nests more than 1000 levels deep");
+    }
+  }
+  ~NestingGuard() { --depth; }
+};
+
 Node* Parser::Expression(int rbp) {
+  NestingGuard guard(nesting_);
   Node* t = node_;
   Advance(nullptr, true);
   Node* left = Nud(t);
@@ -848,6 +863,7 @@ Node* Parser::TailCallOptimize(Node* expr) {
 }
 
 Node* Parser::Process(Node* expr) {
+  NestingGuard guard(nesting_);
   Node* result = expr;
   switch (expr->type) {
     case NodeType::kBinary:

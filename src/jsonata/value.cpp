@@ -27,6 +27,21 @@ Value Value::FromObject(std::shared_ptr<Object> o) {
   v.heap = std::move(o);
   return v;
 }
+const std::string& EmptyString() {
+  static const std::string empty;
+  return empty;
+}
+Array& EmptyArray() {
+  static thread_local Array empty;
+  empty.items.clear();
+  return empty;
+}
+Object& EmptyObject() {
+  static thread_local Object empty;
+  empty.entries.clear();
+  return empty;
+}
+
 const Value* Object::Find(std::string_view key) const {
   for (const auto& [k, v] : entries) {
     if (k == key) return &v;

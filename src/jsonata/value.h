@@ -102,9 +102,20 @@ struct Object : Heap {
   void Erase(std::string_view key);
 };
 
-inline const std::string& Value::Str() const { return static_cast<StringBox*>(heap.get())->text; }
-inline Array& Value::Arr() const { return *static_cast<Array*>(heap.get()); }
-inline Object& Value::Obj() const { return *static_cast<Object*>(heap.get()); }
+// A value of another type reads as an empty string, array or object: a built-in given an
+// undefined optional argument must not crash (the reference would throw a TypeError).
+const std::string& EmptyString();
+Array& EmptyArray();
+Object& EmptyObject();
+inline const std::string& Value::Str() const {
+  return type == Type::kString ? static_cast<StringBox*>(heap.get())->text : EmptyString();
+}
+inline Array& Value::Arr() const {
+  return type == Type::kArray ? *static_cast<Array*>(heap.get()) : EmptyArray();
+}
+inline Object& Value::Obj() const {
+  return type == Type::kObject ? *static_cast<Object*>(heap.get()) : EmptyObject();
+}
 
 std::shared_ptr<Array> NewSequence();
 Value NewSequenceValue();
