@@ -215,15 +215,23 @@ Value Evaluator::CallHof(const Value& fn, const Value& a, const Value& b, const 
   return Apply(fn, args, Value(), root_);
 }
 
-Value Evaluator::EvalFunction(const Node* expr, const Value& input, const EnvPtr& env,
-                              const Value* applyto) {
+// The function a call names, and its name for errors; `undefined_code` (T1005 or T1007) when
+// the name is a variable's without the `$`, as the reference hints.
+Value Evaluator::EvalProcedure(const Node* expr, const Value& input, const EnvPtr& env,
+                               const char* undefined_code, std::string& name) {
   Value proc = Eval(expr->procedure, input, env);
   const Node* procedure = expr->procedure;
-  std::string name =
-      procedure->type == NodeType::kPath ? procedure->steps[0]->value : procedure->value;
+  name = procedure->type == NodeType::kPath ? procedure->steps[0]->value : procedure->value;
   if (proc.IsUndefined() && procedure->type == NodeType::kPath && env->Lookup(name)) {
-    Throw("T1005", expr->position, name);
+    Throw(undefined_code, expr->position, name);
   }
+  return proc;
+}
+
+Value Evaluator::EvalFunction(const Node* expr, const Value& input, const EnvPtr& env,
+                              const Value* applyto) {
+  std::string name;
+  Value proc = EvalProcedure(expr, input, env, "T1005", name);
   std::vector<Value> args;
   if (applyto) args.push_back(*applyto);
   for (const Node* a : expr->arguments) args.push_back(Eval(a, input, env));
@@ -244,13 +252,8 @@ Value Evaluator::EvalPartial(const Node* expr, const Value& input, const EnvPtr&
     f->placeholder.push_back(hole);
     f->bound.push_back(hole ? Value() : Eval(a, input, env));
   }
-  Value proc = Eval(expr->procedure, input, env);
-  const Node* procedure = expr->procedure;
-  std::string name =
-      procedure->type == NodeType::kPath ? procedure->steps[0]->value : procedure->value;
-  if (proc.IsUndefined() && procedure->type == NodeType::kPath && env->Lookup(name)) {
-    Throw("T1007", expr->position, name);
-  }
+  std::string name;
+  Value proc = EvalProcedure(expr, input, env, "T1007", name);
   if (!proc.IsFunction()) Throw("T1008", expr->position, name);
   Function& target = FunctionOf(proc);
   if (target.kind == Function::Kind::kLambda) {

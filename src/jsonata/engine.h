@@ -90,6 +90,8 @@ class Evaluator {
   Value EvalGroup(const Group& group, const Value& input, const EnvPtr& env);
   Value EvalSort(const Node* expr, const Value& input, const EnvPtr& env);
   Value EvalFunction(const Node* expr, const Value& input, const EnvPtr& env, const Value* applyto);
+  Value EvalProcedure(const Node* expr, const Value& input, const EnvPtr& env,
+                      const char* undefined_code, std::string& name);
   Value EvalPartial(const Node* expr, const Value& input, const EnvPtr& env);
   Value EvalApply(const Node* expr, const Value& input, const EnvPtr& env);
   Value EvalBlock(const Node* expr, const Value& input, const EnvPtr& env);
