@@ -511,11 +511,15 @@ PartMatcher TimezoneMatcher(const Marker& part) {
   return pm;
 }
 
-}  // namespace
-
-Value ParseDateTime(double now, const std::string& timestamp, const std::string& picture) {
-  std::vector<Marker> spec = AnalyseDateTimePicture(picture);
+// A picture compiled for parsing: the regular expression and how to read each group.
+struct DateMatcher {
+  std::regex regex;
   std::vector<PartMatcher> parts;
+};
+
+std::shared_ptr<const DateMatcher> CompileDateMatcher(const std::string& picture) {
+  std::vector<Marker> spec = AnalyseDateTimePicture(picture);
+  auto matcher = std::make_shared<DateMatcher>();
   std::string regex = "^";
   for (size_t i = 0; i < spec.size(); ++i) {
     const Marker& part = spec[i];
@@ -532,19 +536,38 @@ Value ParseDateTime(double now, const std::string& timestamp, const std::string&
     }
     pm.component = part.literal ? 0 : part.component;
     regex += "(" + pm.regex + ")";
-    parts.push_back(pm);
+    matcher->parts.push_back(pm);
   }
-  regex += "$";
+  matcher->regex = std::regex(regex + "$", std::regex::ECMAScript | std::regex::icase);
+  return matcher;
+}
+
+// Building a std::regex costs far more than matching one: pictures are compiled once per
+// thread (a bounded cache: expressions reuse a handful of pictures).
+std::shared_ptr<const DateMatcher> DateMatcherFor(const std::string& picture) {
+  static thread_local std::map<std::string, std::shared_ptr<const DateMatcher>> cache;
+  auto it = cache.find(picture);
+  if (it != cache.end()) return it->second;
+  if (cache.size() >= 256) cache.clear();
+  auto matcher = CompileDateMatcher(picture);
+  cache.emplace(picture, matcher);
+  return matcher;
+}
+
+}  // namespace
+
+double AssembleMillis(double now, std::map<char, double>& components);
+
+Value ParseDateTime(double now, const std::string& timestamp, const std::string& picture) {
+  auto matcher = DateMatcherFor(picture);
   std::smatch info;
-  std::regex re(regex, std::regex::ECMAScript | std::regex::icase);
-  if (!std::regex_match(timestamp, info, re)) return Value();
+  if (!std::regex_match(timestamp, info, matcher->regex)) return Value();
   std::map<char, double> components;
   for (size_t i = 1; i < info.size(); ++i) {
-    const PartMatcher& pm = parts[i - 1];
+    const PartMatcher& pm = matcher->parts[i - 1];
     if (pm.parse) components[pm.component] = pm.parse(info[i].str());
   }
   if (components.empty()) return Value();
-  extern double AssembleMillis(double now, std::map<char, double>& components);
   return Value::Number(AssembleMillis(now, components));
 }
 
