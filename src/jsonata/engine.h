@@ -66,7 +66,7 @@ const Builtin* FindBuiltin(std::string_view name);
 
 class Evaluator {
  public:
-  Evaluator(int max_depth, std::chrono::milliseconds time_limit);
+  Evaluator(int max_depth, std::chrono::milliseconds time_limit, size_t max_stack_bytes = 4u << 20);
 
   Value Eval(const Node* expr, const Value& input, const EnvPtr& env);
   //! Applies a function value to arguments (validating its signature), trampolining thunks.
@@ -109,6 +109,8 @@ class Evaluator {
   unsigned ticks_ = 0;
   EnvPtr root_;
   double now_millis_;
+  const char* stack_base_;
+  size_t max_stack_bytes_;
   friend struct DepthGuard;
 };
 

@@ -56,15 +56,19 @@ struct DepthGuard {
   ~DepthGuard() { --ev.depth_; }
 };
 
-Evaluator::Evaluator(int max_depth, std::chrono::milliseconds time_limit)
+Evaluator::Evaluator(int max_depth, std::chrono::milliseconds time_limit, size_t max_stack_bytes)
     : max_depth_(max_depth),
       deadline_(std::chrono::steady_clock::now() + time_limit),
       now_millis_(static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                           std::chrono::system_clock::now().time_since_epoch())
-                                          .count())) {}
+                                          .count())),
+      stack_base_(static_cast<const char*>(__builtin_frame_address(0))),
+      max_stack_bytes_(max_stack_bytes) {}
 
 void Evaluator::Enter() {
-  if (++depth_ > max_depth_) {
+  const char* here = static_cast<const char*>(__builtin_frame_address(0));
+  bool deep_stack = here<stack_base_&& static_cast<size_t>(stack_base_ - here)> max_stack_bytes_;
+  if (++depth_ > max_depth_ || deep_stack) {
     throw Error("U1001",
                 "Stack overflow error: Check for non-terminating recursive function.  Consider "
                 "rewriting as tail-recursive.");

@@ -37,7 +37,7 @@ Value Expression::Evaluate(const Value& input,
   auto env = std::make_shared<Env>(BuiltinEnv());
   for (const auto& [name, value] : bindings) env->Bind(name, value);
   env->Bind("$", input);
-  Evaluator evaluator(limits.max_depth, limits.time_limit);
+  Evaluator evaluator(limits.max_depth, limits.time_limit, limits.max_stack_bytes);
   evaluator.set_root(env);
   return evaluator.Eval(ast_->root, WrapInput(input), env);
 }

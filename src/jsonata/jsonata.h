@@ -19,6 +19,9 @@ struct Ast;
 struct Limits {
   int max_depth = 1500;
   std::chrono::milliseconds time_limit{10000};
+  //! Stack the evaluation may use below its entry: a bound that holds whatever the build
+  //! (sanitizers make frames much larger than the depth limit assumes).
+  size_t max_stack_bytes = 4u << 20;
 };
 
 class Expression {

@@ -22,6 +22,11 @@ namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
 
 // Every case passes today; the floor leaves room only for a time-limited case on a slow machine.
+#ifdef JSONATA_SUITE_SAMPLE
+constexpr int kSample = JSONATA_SUITE_SAMPLE;  // every Nth case, none with a time limit
+#else
+constexpr int kSample = 1;
+#endif
 constexpr double kFloor = 0.995;
 
 fs::path SuiteDir() {
@@ -147,7 +152,7 @@ TEST(Conformance, SuitePassRate) {
   for (const auto& entry : fs::directory_iterator(suite / "groups")) groups.push_back(entry.path());
   std::sort(groups.begin(), groups.end());
   std::map<std::string, Value> datasets;
-  int passed = 0, total = 0;
+  int passed = 0, total = 0, ordinal = 0;
   for (const fs::path& group : groups) {
     if (only && group.filename().string() != only) continue;
     std::vector<fs::path> files;
@@ -162,6 +167,7 @@ TEST(Conformance, SuitePassRate) {
       for (size_t i = 0; i < cases.size(); ++i) {
         std::string name = group.filename().string() + "/" + file.stem().string();
         if (doc.is_array()) name += "#" + std::to_string(i);
+        if (kSample > 1 && (ordinal++ % kSample != 0 || cases[i].contains("timelimit"))) continue;
         ++total;
         if (skips.count(name)) continue;
         Outcome o = RunCase(suite, group, cases[i], datasets);
@@ -174,7 +180,9 @@ TEST(Conformance, SuitePassRate) {
     }
   }
   std::cout << "jsonata suite: " << passed << "/" << total << " passed (" << skips.size()
-            << " skipped, see tests/unit/jsonata/conformance_skips.txt)" << std::endl;
+            << " skipped, see tests/unit/jsonata/conformance_skips.txt"
+            << (kSample > 1 ? "; a sample: every " + std::to_string(kSample) + "th case" : "")
+            << ")" << std::endl;
   EXPECT_GE(static_cast<double>(passed) / std::max(total, 1), kFloor);
 }
 
