@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "jsonata/ast.h"
@@ -19,10 +20,28 @@ struct Env {
   std::shared_ptr<Env> parent;
   std::vector<std::pair<std::string, Value>> vars;
   explicit Env(std::shared_ptr<Env> p = nullptr) : parent(std::move(p)) {}
+  ~Env();
+  Env(const Env&) = delete;
+  Env& operator=(const Env&) = delete;
   void Bind(std::string_view name, Value v);
   const Value* Lookup(std::string_view name) const;
 };
 using EnvPtr = std::shared_ptr<Env>;
+
+//! A closure bound in its own frame (`$f := function() { $f() }`) is a reference cycle of
+//! shared pointers. While an evaluation runs, every frame that binds an array, object or
+//! function is noted; when it ends, those frames are emptied, which breaks the cycles.
+class FrameCycleBreaker {
+ public:
+  FrameCycleBreaker();
+  ~FrameCycleBreaker();
+  FrameCycleBreaker(const FrameCycleBreaker&) = delete;
+  FrameCycleBreaker& operator=(const FrameCycleBreaker&) = delete;
+
+ private:
+  void* saved_;
+  std::unordered_set<Env*> frames_;
+};
 
 class Evaluator;
 using NativeFn = Value (*)(Evaluator&, std::vector<Value>& args, const Value& input);

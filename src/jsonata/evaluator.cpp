@@ -7,7 +7,31 @@
 
 namespace shoplake::jsonata {
 
+namespace {
+thread_local std::unordered_set<Env*>* t_frames = nullptr;
+}  // namespace
+
+FrameCycleBreaker::FrameCycleBreaker() : saved_(t_frames) { t_frames = &frames_; }
+
+FrameCycleBreaker::~FrameCycleBreaker() {
+  // Move the values out first: destroying them may destroy frames of this very set.
+  t_frames = nullptr;
+  std::vector<Value> released;
+  for (Env* env : frames_) {
+    for (auto& [name, value] : env->vars) released.push_back(std::move(value));
+    env->vars.clear();
+  }
+  frames_.clear();
+  released.clear();
+  t_frames = static_cast<std::unordered_set<Env*>*>(saved_);
+}
+
+Env::~Env() {
+  if (t_frames) t_frames->erase(this);
+}
+
 void Env::Bind(std::string_view name, Value v) {
+  if (t_frames && v.type >= Type::kArray) t_frames->insert(this);
   for (auto& [k, val] : vars) {
     if (k == name) {
       val = std::move(v);

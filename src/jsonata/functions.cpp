@@ -129,6 +129,7 @@ Value Pad(Evaluator&, std::vector<Value>& a, const Value&) {
   const std::string& str = a[0].Str();
   double pad_length = std::fabs(width) - static_cast<double>(CodePointCount(str));
   if (pad_length <= 0) return a[0];
+  if (pad_length > 1e7) ThrowValue("D2014", Value::Number(pad_length));  // as the range limit
   std::string padding;
   for (int i = 0; i < static_cast<int>(pad_length); ++i) padding += ch;
   auto cps = ToCodePoints(padding);

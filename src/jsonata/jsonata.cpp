@@ -34,7 +34,9 @@ Expression::Expression(const std::string& text) : ast_(Parse(text)) {}
 Value Expression::Evaluate(const Value& input,
                            const std::vector<std::pair<std::string, Value>>& bindings,
                            const Limits& limits) const {
-  auto env = std::make_shared<Env>(BuiltinEnv());
+  const EnvPtr& builtins = BuiltinEnv();
+  FrameCycleBreaker cycles;  // declared before the frames it empties: runs after they are done
+  auto env = std::make_shared<Env>(builtins);
   for (const auto& [name, value] : bindings) env->Bind(name, value);
   env->Bind("$", input);
   Evaluator evaluator(limits.max_depth, limits.time_limit, limits.max_stack_bytes);

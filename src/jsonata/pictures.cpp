@@ -234,6 +234,8 @@ std::string WordsRegex() {
 std::string NumberToWords(double value, bool ordinal) { return Lookup(value, false, ordinal); }
 
 std::string ToRoman(double value) {
+  // One 'm' per thousand: past this the text alone would exhaust memory.
+  if (value > 1e7) Throw("D3130", -1, "I");
   static const std::pair<int, const char*> kNumerals[] = {
       {1000, "m"}, {900, "cm"}, {500, "d"}, {400, "cd"}, {100, "c"}, {90, "xc"}, {50, "l"},
       {40, "xl"},  {10, "x"},   {9, "ix"},  {5, "v"},    {4, "iv"},  {1, "i"}};

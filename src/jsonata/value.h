@@ -61,7 +61,6 @@ struct Value {
   static Value String(std::string s);
   static Value FromArray(std::shared_ptr<Array> a);
   static Value FromObject(std::shared_ptr<Object> o);
-  static Value FromFunction(std::shared_ptr<Function> f);
 
   bool IsUndefined() const { return type == Type::kUndefined; }
   bool IsDefined() const { return type != Type::kUndefined; }
