@@ -225,21 +225,12 @@ Value Comparison(const Value& lhs, const Value& rhs, const std::string& op) {
 
 Value Includes(const Value& lhs, const Value& rhs) {
   if (lhs.IsUndefined() || rhs.IsUndefined()) return Value::Bool(false);
+  // JavaScript's ===: primitives by value, arrays, objects and functions by identity.
   auto same = [&](const Value& v) {
     if (v.type != lhs.type) return false;
-    switch (v.type) {
-      case Type::kNumber:
-        return v.number == lhs.number;
-      case Type::kString:
-        return v.Str() == lhs.Str();
-      case Type::kBoolean:
-        return v.boolean == lhs.boolean;
-      case Type::kNull:
-        return true;
-      default:
-        return v.heap == lhs.heap;
-    }
+    return v.type >= Type::kArray ? v.heap == lhs.heap : DeepEqual(v, lhs);
   };
+
   if (!rhs.IsArray()) return Value::Bool(same(rhs));
   for (const Value& v : rhs.Arr().items) {
     if (same(v)) return Value::Bool(true);

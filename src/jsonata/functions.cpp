@@ -12,9 +12,6 @@ namespace shoplake::jsonata {
 
 namespace {
 
-const Value kUndefined;
-const Value& Arg(const std::vector<Value>& a, size_t i) { return i < a.size() ? a[i] : kUndefined; }
-
 Value Seq() { return NewSequenceValue(); }
 
 Value Sum(Evaluator&, std::vector<Value>& a, const Value&) {

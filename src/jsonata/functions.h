@@ -8,6 +8,12 @@
 
 namespace shoplake::jsonata {
 
+//! Argument i of a built-in, undefined when the call gave fewer.
+inline const Value& Arg(const std::vector<Value>& a, size_t i) {
+  static const Value undefined;
+  return i < a.size() ? a[i] : undefined;
+}
+
 Value FormatNumber(Evaluator& ev, std::vector<Value>& a, const Value& input);
 Value FormatInteger(Evaluator& ev, std::vector<Value>& a, const Value& input);
 Value ParseInteger(Evaluator& ev, std::vector<Value>& a, const Value& input);

@@ -15,9 +15,6 @@
 namespace shoplake::jsonata {
 namespace {
 
-const Value kUndefined;
-const Value& Arg(const std::vector<Value>& a, size_t i) { return i < a.size() ? a[i] : kUndefined; }
-
 bool MatchesNumber(const std::string& s) {
   size_t i = 0;
   if (i < s.size() && s[i] == '-') ++i;

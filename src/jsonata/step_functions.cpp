@@ -10,9 +10,6 @@
 namespace shoplake::jsonata {
 namespace {
 
-const Value kUndefined;
-const Value& Arg(const std::vector<Value>& a, size_t i) { return i < a.size() ? a[i] : kUndefined; }
-
 bool IsPositiveInteger(const Value& v) {
   return v.IsNumber() && v.number >= 1 && std::floor(v.number) == v.number;
 }
