@@ -2,8 +2,11 @@
 // functions, regexes, encodings), with the reference's signatures and error codes.
 #include "jsonata/functions.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <random>
 
 #include "jsonata/engine.h"
@@ -408,15 +411,62 @@ Value ToStringValue(const Value& v, bool pretty) {
   return Value::String(Stringify(target, pretty, true));
 }
 
+namespace {
+
+struct StackTask {
+  const std::function<void()>* work;
+  std::exception_ptr error;
+};
+
+void* RunStackTask(void* arg) {
+  auto* task = static_cast<StackTask*>(arg);
+  try {
+    (*task->work)();
+  } catch (...) {
+    task->error = std::current_exception();
+  }
+  return nullptr;
+}
+
+// Runs `work` on a thread whose stack has `bytes` (reserved, touched only as used).
+void RunWithStack(size_t bytes, const std::function<void()>& work) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, bytes);
+  StackTask task{&work, nullptr};
+  pthread_t thread;
+  int rc = pthread_create(&thread, &attr, &RunStackTask, &task);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {
+    work();  // no thread to be had: match here, as for a short text
+    return;
+  }
+  pthread_join(thread, nullptr);
+  if (task.error) std::rethrow_exception(task.error);
+}
+
+}  // namespace
+
 Value RegexMatchObject(const Regex& re, const std::string& text, size_t start) {
   if (start > text.size()) return Value();
   std::smatch m;
   auto flags = std::regex_constants::match_default;
   if (start > 0) flags |= std::regex_constants::match_prev_avail;
-  if (!std::regex_search(text.begin() + static_cast<long>(start), text.end(), m, re.compiled,
-                         flags)) {
-    return Value();
+  bool found = false;
+  auto search = [&] {
+    found = std::regex_search(text.begin() + static_cast<long>(start), text.end(), m, re.compiled,
+                              flags);
+  };
+  // std::regex recurses once per character matched: a long text gets a stack to match.
+  constexpr size_t kShortText = 4096;
+  if (text.size() - start <= kShortText) {
+    search();
+  } else {
+    RunWithStack(std::min<size_t>(size_t{1} << 31,
+                                  std::max<size_t>(size_t{64} << 20, (text.size() - start) * 1024)),
+                 search);
   }
+  if (!found) return Value();
   auto o = std::make_shared<Object>();
   size_t s = start + static_cast<size_t>(m.position(0));
   o->Set("match", Value::String(m.str(0)));
