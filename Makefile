@@ -24,6 +24,7 @@ build: bootstrap
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	@grep -h "jsonata suite:" $(BUILD)/Testing/Temporary/LastTest.log || true
 
 demo: bootstrap
 	$(MAKE) --no-print-directory build TARGET=shoplake

@@ -103,6 +103,8 @@ void AddQueryCommand(CLI::App& app, Context& context);
 void AddViewsCommand(CLI::App& app, Context& context);
 //! `workflow validate` and `workflow run`: the Amazon States Language interpreter.
 void AddWorkflowCommand(CLI::App& app, Context& context);
+//! `workflow eval`: one JSONata expression against an input (cli/workflow_eval.cpp).
+void AddWorkflowEvalCommand(CLI::App& workflow);
 //! `run`: the project's pipeline (paths.workflow) as `workflow run` runs a definition.
 void AddRunCommand(CLI::App& app, Context& context);
 //! `report`: the dashboard (pipeline/dashboard.yaml) as one self-contained HTML file.

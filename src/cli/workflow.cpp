@@ -449,6 +449,8 @@ void AddWorkflowCommand(CLI::App& app, Context& context) {
       "for a RUNNING or SUCCEEDED execution or when its definition file changed since.\n"
       "Output and exit codes as for 'run'.");
   redrive->callback([&context, flags] { RedriveCommand(context, *flags); });
+
+  AddWorkflowEvalCommand(*workflow);
 }
 
 }  // namespace shoplake::cli

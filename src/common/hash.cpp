@@ -22,7 +22,24 @@ struct Digest::State {
 
 Digest::Digest(Algorithm algorithm) : state_(std::make_unique<State>()) {
   state_->ctx = EVP_MD_CTX_new();
-  const EVP_MD* md = algorithm == Algorithm::kMd5 ? EVP_md5() : EVP_sha256();
+  const EVP_MD* md = EVP_sha256();
+  switch (algorithm) {
+    case Algorithm::kMd5:
+      md = EVP_md5();
+      break;
+    case Algorithm::kSha1:
+      md = EVP_sha1();
+      break;
+    case Algorithm::kSha256:
+      md = EVP_sha256();
+      break;
+    case Algorithm::kSha384:
+      md = EVP_sha384();
+      break;
+    case Algorithm::kSha512:
+      md = EVP_sha512();
+      break;
+  }
   Check(state_->ctx != nullptr && EVP_DigestInit_ex(state_->ctx, md, nullptr) == 1,
         "EVP_DigestInit_ex failed");
 }

@@ -11,10 +11,10 @@
 
 namespace shoplake {
 
-//! Incremental MD5/SHA-256 over OpenSSL's EVP interface. Not thread-safe; one per stream.
+//! Incremental MD5/SHA-1/SHA-2 over OpenSSL's EVP interface. Not thread-safe; one per stream.
 class Digest {
  public:
-  enum class Algorithm { kMd5, kSha256 };
+  enum class Algorithm { kMd5, kSha1, kSha256, kSha384, kSha512 };
   explicit Digest(Algorithm algorithm);
   ~Digest();
   Digest(const Digest&) = delete;
