@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <optional>
 #include <set>
+#include <utility>
 
 #include "common/error.h"
 #include "common/files.h"
@@ -644,9 +645,14 @@ std::map<uint64_t, uint64_t> Parse::MultiLineRows(db::Connection& conn, size_t f
 
 void Parse::WriteParsed(db::Connection& conn, int threads, const std::string& copy) const {
   for (const auto& macro : DerivedMacros()) conn.Execute(macro);
+  // Once per type: each registration first asks DuckDB whether it has the function, a
+  // look through all its functions (~15 ms).
+  std::set<std::pair<int, int>> exact_types;
   for (size_t i = 0; i < mapping_.columns.size(); ++i) {
     const ColumnSpec& c = mapping_.columns[i];
-    if (ReadsExactFirst(c, by_reader_[i])) db::RegisterExactDecimal(conn, c.precision, c.scale);
+    if (ReadsExactFirst(c, by_reader_[i]) && exact_types.insert({c.precision, c.scale}).second) {
+      db::RegisterExactDecimal(conn, c.precision, c.scale);
+    }
   }
   if (KeepsOrder(conn, copy)) {
     conn.Execute(copy);

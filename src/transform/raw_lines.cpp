@@ -138,8 +138,31 @@ void RecordCounter::Feed(const char* data, size_t size) {
       p = SkipPlainLines(p, end);
       if (p == end) break;
       last_record_offset_ = offset_of(p);
+    } else {
+      p = SkipInsideField(p, end);
+      if (p == end) break;
     }
     Step(*p++);
+  }
+}
+
+const char* RecordCounter::SkipInsideField(const char* p, const char* end) const {
+  // The bytes Step would take without a change of state, skipped at once: a byte at a time
+  // the scan cost more than the rest of the line numbers step.
+  switch (state_) {
+    case State::kUnquoted:
+      while (p < end && *p != delimiter_ && *p != '\n') ++p;
+      return p;
+    case State::kQuoted:
+      if (escape_ != quote_) return p;
+      [[fallthrough]];
+    case State::kError: {
+      char stop = state_ == State::kError ? '\n' : quote_;
+      const void* at = std::memchr(p, stop, static_cast<size_t>(end - p));
+      return at ? static_cast<const char*>(at) : end;
+    }
+    default:
+      return p;
   }
 }
 

@@ -142,6 +142,10 @@ class RecordCounter {
   // Takes whole lines holding no quote from [p, end) at a record's start; returns where it
   // stopped (a line with a quote, or one the chunk cuts).
   const char* SkipPlainLines(const char* p, const char* end);
+  // Inside a record: skips the bytes of [p, end) that leave the state as it is (an unquoted
+  // field's text, a quoted field's up to its next quote, an error's up to the line break);
+  // returns the first byte Step must take, or `end`.
+  const char* SkipInsideField(const char* p, const char* end) const;
 
   char delimiter_, quote_, escape_;
   bool utf16_;

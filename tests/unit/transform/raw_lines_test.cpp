@@ -148,6 +148,7 @@ TEST(RecordCounter, CountsTheRecordsDuckDbsReaderDelimits) {
       "a,b,c\n1,\"abc,3\n2,x,4\n3,\"y\",5\n4,z,6\n",  // an unterminated quote runs on
       "a,b,c\n1,ab\"c,3\n2,x,4\n",                    // a quote inside an unquoted field
       "a,b,c\n1,\"ab\"c,3\n2,x,4\n",                  // text after a closing quote
+      "a,b,c\nlong unquoted text,\"a quoted, long\ttext\",3\n2,x,4\n",  // skipped at once
       "a,b,c\n1,\"Mug \"\"B\"\" x,3\n2,x,4\n3,\"Mug \"\"Barista\"\"\",5\n4,x,5\n",
       "a,b,c\nx, \"y\nz\",3\n4,5,6\n",         // blanks before an opening quote
       "a,b,c\n\"x\" ,\"y\nz\",3\n",            // blanks after a closing quote
