@@ -97,8 +97,9 @@ struct AppliedViews {
 
 //! Defines the project's views (query/sales_model.h: the sales model's and the shipped ones,
 //! replaced or joined by the files of `dir`; empty: the project's paths.views) against the
-//! lake's current tables, in dependency order, then (unless `dry_run`) records them as the catalog's views
-//! (query/views.h). Throws Error(kConfig) naming the file and line of a view that fails.
+//! lake's current tables, in dependency order, then (unless `dry_run`) records them as the
+//! catalog's views (query/views.h). Throws Error(kConfig) naming the file and line of a view that
+//! fails.
 AppliedViews ApplyViews(const Workspace& workspace, const std::filesystem::path& dir, bool dry_run);
 
 }  // namespace shoplake::pipeline
